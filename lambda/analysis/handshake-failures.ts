@@ -1,0 +1,79 @@
+import type { EndpointProbe, ErrorClass, HandshakeRecord } from "../probe/types.js";
+import type { Finding } from "./finding.js";
+import { connectionName, isVersionRefusal, memberHandshakes, plural, vipConnections } from "./observations.js";
+
+/** Handshakes that failed for a reason other than the server not offering the version we asked for. */
+export function failedHandshakes(probe: EndpointProbe): HandshakeRecord[] {
+  const records: HandshakeRecord[] = [...vipConnections(probe), ...memberHandshakes(probe).map((h) => h.record)];
+  return records.filter((r) => r.error && !isVersionRefusal(r));
+}
+
+function classes(records: HandshakeRecord[]): Partial<Record<ErrorClass, number>> {
+  const counts: Partial<Record<ErrorClass, number>> = {};
+  for (const r of records) if (r.error) counts[r.error.class] = (counts[r.error.class] ?? 0) + 1;
+  return counts;
+}
+
+const describe = (counts: Partial<Record<ErrorClass, number>>) =>
+  Object.entries(counts)
+    .map(([cls, n]) => `${n} ${cls}`)
+    .join(", ");
+
+export function handshakeFailureFindings(probe: EndpointProbe): Finding[] {
+  const findings: Finding[] = [];
+  const vip = vipConnections(probe).filter((c) => c.error && !isVersionRefusal(c));
+  const vipAll = vipConnections(probe).filter((c) => !isVersionRefusal(c));
+  if (vip.length) {
+    const all = vip.length === vipAll.length;
+    findings.push({
+      kind: "handshake-failure",
+      severity: all ? "critical" : "warning",
+      message: all
+        ? `Every connection through the VIP ${probe.vip.target} failed (${describe(classes(vip))}): ${vip[0]!.error!.message}.`
+        : `${plural(vip.length, "connection")} of ${vipAll.length} through the VIP failed (${describe(classes(vip))}), e.g. ${connectionName(vip[0]!)}: ${vip[0]!.error!.message}.`,
+      remedy: all ? "Check that the VIP is up and listening for TLS on this port." : "Some pool member the VIP routes to is failing: see the member table for which.",
+      evidence: { connections: vip.map((c) => ({ connection: connectionName(c), error: c.error })) },
+    });
+  }
+  const down = probe.members.filter((m) => m.handshake.error && !isVersionRefusal(m.handshake) && m.tls12.error);
+  if (down.length) {
+    findings.push({
+      kind: "handshake-failure",
+      severity: "warning",
+      message: `${plural(down.length, "member")} could not be reached over TLS: ${down.map((m) => `${m.label} (${m.handshake.error!.class}: ${m.handshake.error!.message})`).join("; ")}.`,
+      remedy: "Take the member out of the pool or bring it back; a load balancer without health checks keeps routing clients to it.",
+      evidence: { members: down.map((m) => ({ member: m.label, error: m.handshake.error })) },
+    });
+  }
+  return findings;
+}
+
+export function tls13Findings(probe: EndpointProbe): Finding[] {
+  const known = probe.members.filter((m) => m.tls13Supported !== undefined);
+  const without = known.filter((m) => m.tls13Supported === false);
+  if (without.length === 0) {
+    const vipRefused = probe.vip.chains["tls13-psk"].filter(isVersionRefusal);
+    if (vipRefused.length === 0 || known.length > 0) return [];
+    return [
+      {
+        kind: "tls13-unsupported",
+        severity: "info",
+        message: `TLS 1.3 was not offered through the VIP (${plural(vipRefused.length, "connection")} refused the version).`,
+        remedy: "TLS 1.3 removes the resumption-identity problem for clients that have it (JDK 11+); enable it on every member.",
+        evidence: { connections: vipRefused.map(connectionName) },
+      },
+    ];
+  }
+  const mixed = without.length < known.length;
+  return [
+    {
+      kind: "tls13-unsupported",
+      severity: mixed ? "warning" : "info",
+      message: mixed
+        ? `TLS 1.3 is offered by some members but not by ${without.map((m) => m.label).join(", ")}: a client's protocol depends on routing.`
+        : "No member offers TLS 1.3.",
+      remedy: "Enable TLS 1.3 on every member: it removes the resumption-identity problem for clients that have it (JDK 11+).",
+      evidence: { withoutTls13: without.map((m) => m.label) },
+    },
+  ];
+}

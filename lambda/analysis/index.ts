@@ -1,0 +1,89 @@
+/** From one endpoint's probe records to variants, findings and the summary numbers. Pure. */
+import type { EndpointProbe } from "../probe/types.js";
+import { discoveryFindings } from "./discovery.js";
+import { emsFindings } from "./ems.js";
+import { expiryFindings, minDaysToExpiry } from "./expiry.js";
+import { bySeverity, type Finding, type Severity } from "./finding.js";
+import { failedHandshakes, handshakeFailureFindings, tls13Findings } from "./handshake-failures.js";
+import { memberHandshakes, vipConnections } from "./observations.js";
+import { renegotiationFailures, renegotiationFindings } from "./renegotiation.js";
+import { certificateChangeFinding, matrixChanges, refusedResumptionFinding, resumptionCounts, sharedResumptionFinding } from "./resumption.js";
+import { validationFindings } from "./validation.js";
+import { certificateVariants, divergenceFinding, divergingMembers, variantDifferences, type CertificateVariant, type FieldDifference } from "./variants.js";
+
+export interface EndpointSummary {
+  certificateVariants: number;
+  membersProbed: number;
+  membersDiverging: number;
+  resumptionAttempts: number;
+  resumptionResumed: number;
+  resumptionRefused: number;
+  certificateChangesOnResumption: number;
+  /** Cross-member offers that would change the certificate (from the matrix). */
+  crossMemberCertificateChanges: number;
+  renegotiationFailures: number;
+  handshakeFailures: number;
+  handshakes: number;
+  /** Handshake times of successful full and resumed handshakes, ms. */
+  handshakeLatencyMs: number[];
+  minDaysToExpiry: number | null;
+  findings: Record<Severity, number>;
+  /** At least one TLS handshake completed (through the VIP or to a member). */
+  reachable: boolean;
+}
+
+export interface EndpointAnalysis {
+  variants: CertificateVariant[];
+  differences: FieldDifference[];
+  findings: Finding[];
+  summary: EndpointSummary;
+}
+
+export function analyzeEndpoint(probe: EndpointProbe): EndpointAnalysis {
+  const variants = certificateVariants(probe);
+  const differences = variantDifferences(probe, variants);
+  const findings = [
+    ...validationFindings(probe),
+    ...handshakeFailureFindings(probe),
+    ...divergenceFinding(probe, variants, differences),
+    ...certificateChangeFinding(probe),
+    ...emsFindings(probe),
+    ...renegotiationFindings(probe),
+    ...expiryFindings(probe),
+    ...tls13Findings(probe),
+    ...refusedResumptionFinding(probe),
+    ...sharedResumptionFinding(probe),
+    ...discoveryFindings(probe),
+  ];
+  if (probe.error) {
+    findings.unshift({ kind: "handshake-failure", severity: "critical", message: `The probe itself failed: ${probe.error.message}`, evidence: { error: probe.error } });
+  }
+  findings.sort(bySeverity);
+  const all = [...vipConnections(probe), ...memberHandshakes(probe).map((h) => h.record)];
+  const succeeded = all.filter((r) => !r.error);
+  const counts = resumptionCounts(probe);
+  const days = minDaysToExpiry(probe);
+  const severityCount = (s: Severity) => findings.filter((f) => f.severity === s).length;
+  return {
+    variants,
+    differences,
+    findings,
+    summary: {
+      certificateVariants: variants.length,
+      membersProbed: probe.members.length,
+      membersDiverging: divergingMembers(probe, variants).length,
+      resumptionAttempts: counts.attempts,
+      resumptionResumed: counts.resumed,
+      resumptionRefused: counts.refused,
+      certificateChangesOnResumption: counts.changes,
+      crossMemberCertificateChanges: matrixChanges(probe).length,
+      renegotiationFailures: renegotiationFailures(probe).length,
+      handshakeFailures: failedHandshakes(probe).length,
+      handshakes: all.length,
+      handshakeLatencyMs: succeeded.map((r) => r.handshakeMs).filter((ms): ms is number => ms !== undefined),
+      minDaysToExpiry: days ?? null,
+      findings: { critical: severityCount("critical"), warning: severityCount("warning"), info: severityCount("info") },
+      reachable: succeeded.length > 0,
+    },
+  };
+}

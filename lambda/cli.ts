@@ -1,0 +1,208 @@
+/**
+ * tls-pool-monitor command line: `probe` one endpoint (or a registry), `demo` against a loopback pool.
+ * A thin composition of the probe core, the analysis and the report.
+ */
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
+import { parseArgs } from "node:util";
+import { analyzeEndpoint, type EndpointAnalysis } from "./analysis/index.js";
+import { startDemoPool } from "./lab/demo-pool.js";
+import { connectionLimiter, DEFAULT_CONCURRENCY } from "./probe/limiter.js";
+import { probeEndpoint } from "./probe/endpoint.js";
+import type { EndpointProbe } from "./probe/types.js";
+import { loadRegistryFile } from "./registry/load.js";
+import { RegistryError, validateEndpoint, type Endpoint } from "./registry/schema.js";
+import { endpointReport } from "./report/json.js";
+import { renderText } from "./report/text.js";
+
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_USAGE = 2;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  color?: boolean;
+}
+
+export const USAGE = `Usage:
+  tls-pool-monitor probe <host[:port]> [options]     probe one endpoint through its VIP and member by member
+  tls-pool-monitor probe --registry FILE [options]   probe every endpoint of a registry file
+  tls-pool-monitor demo [--json]                     start a divergent pool on loopback, probe it, stop it
+  tls-pool-monitor --help
+
+Probe options:
+  --servername NAME   SNI and the name the certificate must match (default: the host)
+  --member IP[:PORT]  a pool member to probe directly (repeatable; IPv6 as [addr]:port)
+  --no-dns            do not discover members from the host's A/AAAA records
+  --attempts N        connections per resumption chain (default 8)
+  --ca FILE           PEM bundle of extra trust anchors (a private PKI), added to the system roots
+  --timeout MS        per-connection timeout (default 5000)
+  --concurrency N     connections open at once, over all endpoints (default ${DEFAULT_CONCURRENCY})
+  --json              print one JSON document instead of the report
+
+Exit status: 0 no warning or critical finding; 1 at least one; 2 usage error or nothing could be probed.`;
+
+class UsageError extends Error {}
+
+const FLAG_OF_FIELD: Record<string, string> = {
+  host: "<host[:port]>",
+  port: "<host[:port]> port",
+  servername: "--servername",
+  attempts: "--attempts",
+  ca: "--ca",
+  timeoutMs: "--timeout",
+  members: "--member",
+};
+
+/** `host`, `host:port`, `[v6]:port` or a bare IPv6 address. */
+export function parseTarget(text: string): { host: string; port?: number } {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed) return { host: bracketed[1]!, ...(bracketed[2] ? { port: Number(bracketed[2]) } : {}) };
+  if (isIP(text) === 6) return { host: text };
+  const m = /^([^:]+):([^:]*)$/.exec(text);
+  if (!m) return { host: text };
+  if (!/^\d+$/.test(m[2]!)) throw new UsageError(`<host[:port]>: "${text}" has an invalid port "${m[2]}"`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+function integerOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`--${name}: "${value}" is not a whole number`);
+  return Number(value);
+}
+
+function endpointFromArgs(target: string, values: Record<string, unknown>): Endpoint {
+  const { host, port } = parseTarget(target);
+  const raw: Record<string, unknown> = { name: target, host };
+  if (port !== undefined) raw.port = port;
+  if (values.servername !== undefined) raw.servername = values.servername;
+  if (values.member !== undefined) raw.members = values.member;
+  if (values["no-dns"]) raw.discover = "none";
+  const attempts = integerOption("attempts", values.attempts as string | undefined);
+  if (attempts !== undefined) raw.attempts = attempts;
+  const timeout = integerOption("timeout", values.timeout as string | undefined);
+  if (timeout !== undefined) raw.timeoutMs = timeout;
+  if (values.ca !== undefined) {
+    const file = values.ca as string;
+    try {
+      raw.ca = readFileSync(file, "utf8");
+    } catch (err) {
+      throw new UsageError(`--ca: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  try {
+    return validateEndpoint(raw, { source: "command line", label: target });
+  } catch (err) {
+    if (!(err instanceof RegistryError)) throw err;
+    const root = err.field?.split(/[.[]/)[0] ?? "";
+    throw new UsageError(`${FLAG_OF_FIELD[root] ?? err.field ?? target}: ${err.reason}`);
+  }
+}
+
+interface Result {
+  probe: EndpointProbe;
+  analysis: EndpointAnalysis;
+}
+
+function exitCodeFor(results: Result[]): number {
+  if (results.length === 0 || results.every((r) => !r.analysis.summary.reachable)) return EXIT_USAGE;
+  return results.some((r) => r.analysis.summary.findings.critical + r.analysis.summary.findings.warning > 0) ? EXIT_FINDINGS : EXIT_OK;
+}
+
+function print(results: Result[], json: boolean, io: CliIo, extra: Record<string, unknown> = {}): void {
+  if (json) {
+    const docs = results.map((r) => endpointReport(r.probe, r.analysis));
+    const doc = docs.length === 1 && Object.keys(extra).length === 0 ? docs[0] : { ...extra, endpoints: docs };
+    io.stdout(JSON.stringify(doc, null, 2) + "\n");
+    return;
+  }
+  io.stdout(results.map((r) => renderText(r.probe, r.analysis, { color: io.color ?? false })).join("\n\n" + "=".repeat(100) + "\n\n") + "\n");
+}
+
+async function probeAll(endpoints: Endpoint[], concurrency: number | undefined): Promise<Result[]> {
+  const limit = connectionLimiter(concurrency);
+  return Promise.all(
+    endpoints.map(async (endpoint) => {
+      const probe = await probeEndpoint(endpoint, { limit });
+      return { probe, analysis: analyzeEndpoint(probe) };
+    }),
+  );
+}
+
+function unreachableMessage(results: Result[]): string {
+  return results
+    .filter((r) => !r.analysis.summary.reachable)
+    .map((r) => {
+      const first = r.analysis.findings.find((f) => f.kind === "handshake-failure");
+      return `nothing could be probed for ${r.probe.endpoint.name}${first ? `: ${first.message}` : ""}`;
+    })
+    .join("\n");
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        servername: { type: "string" },
+        member: { type: "string", multiple: true },
+        "no-dns": { type: "boolean" },
+        attempts: { type: "string" },
+        ca: { type: "string" },
+        timeout: { type: "string" },
+        concurrency: { type: "string" },
+        registry: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+    const [command, ...rest] = positionals;
+    if (values.help || command === "help") {
+      io.stdout(USAGE + "\n");
+      return EXIT_OK;
+    }
+    const concurrency = integerOption("concurrency", values.concurrency);
+    if (concurrency !== undefined && (concurrency < 1 || concurrency > 10_000)) throw new UsageError("--concurrency: must be 1-10000");
+    if (command === "demo") {
+      if (rest.length) throw new UsageError(`demo: unexpected argument "${rest[0]}"`);
+      const pool = await startDemoPool();
+      try {
+        const results = await probeAll([pool.endpoint], concurrency);
+        print(results, values.json ?? false, io);
+      } finally {
+        await pool.close();
+      }
+      return EXIT_OK;
+    }
+    if (command !== "probe") {
+      throw new UsageError(command === undefined ? "missing command (probe or demo)" : `unknown command "${command}" (expected probe or demo)`);
+    }
+    if (values.registry !== undefined) {
+      if (rest.length) throw new UsageError(`--registry: give either a registry file or one <host[:port]>, not both`);
+      const load = loadRegistryFile(values.registry);
+      for (const e of load.errors) io.stderr(`error: ${e.message}\n`);
+      if (load.endpoints.length === 0) return EXIT_USAGE;
+      const results = await probeAll(load.endpoints, concurrency);
+      print(results, values.json ?? false, io, { registryErrors: load.errors.map((e) => e.message) });
+      if (results.some((r) => !r.analysis.summary.reachable)) io.stderr(unreachableMessage(results) + "\n");
+      return load.errors.length ? Math.max(EXIT_FINDINGS, exitCodeFor(results)) : exitCodeFor(results);
+    }
+    if (rest.length === 0) throw new UsageError("probe: missing <host[:port]>");
+    if (rest.length > 1) throw new UsageError(`probe: one <host[:port]> at a time (got ${rest.join(", ")}); use --registry for several`);
+    const endpoint = endpointFromArgs(rest[0]!, values);
+    const results = await probeAll([endpoint], concurrency);
+    print(results, values.json ?? false, io);
+    const code = exitCodeFor(results);
+    if (code === EXIT_USAGE) io.stderr(unreachableMessage(results) + "\n");
+    return code;
+  } catch (err) {
+    if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.stderr(`tls-pool-monitor: ${(err as Error).message}\nRun tls-pool-monitor --help for usage.\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}

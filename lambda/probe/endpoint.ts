@@ -1,0 +1,80 @@
+import type { Endpoint } from "../registry/schema.js";
+import { formatHostPort } from "../registry/schema.js";
+import { CertificateCatalog } from "./certificate.js";
+import { discoverAddresses } from "./discover.js";
+import { classifyError } from "./errors.js";
+import { connectionLimiter, type ConnectionLimiter } from "./limiter.js";
+import { probeMember, resumptionMatrix, type MemberTarget } from "./members.js";
+import type { ChainConnection, DiscoveryResult, EndpointProbe, ResumptionMechanism } from "./types.js";
+import { RESUMPTION_MECHANISMS } from "./types.js";
+import { runChain } from "./vip-chain.js";
+
+export interface ProbeOptions {
+  limit?: ConnectionLimiter;
+  now?: () => Date;
+}
+
+function memberTargets(endpoint: Endpoint, discovery: DiscoveryResult): MemberTarget[] {
+  const targets = new Map<string, MemberTarget>();
+  for (const m of endpoint.members) targets.set(m.label, { ...m, source: "listed" });
+  for (const address of discovery.addresses) {
+    const label = formatHostPort(address, endpoint.port);
+    if (!targets.has(label)) targets.set(label, { address, port: endpoint.port, label, source: "dns" });
+  }
+  return [...targets.values()];
+}
+
+/**
+ * Probes one endpoint: the resumption chains through the VIP and the member-by-member probes run side by side,
+ * then the cross-member matrix. Never throws: whatever goes wrong ends up in the result.
+ */
+export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = {}): Promise<EndpointProbe> {
+  const limit = options.limit ?? connectionLimiter();
+  const now = options.now?.() ?? new Date();
+  const started = performance.now();
+  const catalog = new CertificateCatalog(now);
+  const emptyChains = { "session-id": [], ticket: [], "tls13-psk": [] } as Record<ResumptionMechanism, ChainConnection[]>;
+  const result: EndpointProbe = {
+    endpoint: { name: endpoint.name, host: endpoint.host, port: endpoint.port, servername: endpoint.servername, attempts: endpoint.attempts },
+    startedAt: now.toISOString(),
+    durationMs: 0,
+    discovery: { method: "none", addresses: [] },
+    vip: { target: formatHostPort(endpoint.host, endpoint.port), chains: emptyChains },
+    members: [],
+    matrix: [],
+    certificates: catalog.byFingerprint,
+  };
+  try {
+    const ca = endpoint.ca ? { ca: endpoint.ca } : {};
+    const chainsDone = (async () => {
+      // The chains run one after another, not side by side: interleaved on a round-robin VIP, each chain can be
+      // pinned to one member and never see the others, hiding exactly the divergence we look for.
+      const chains = { ...emptyChains };
+      const target = { address: endpoint.host, port: endpoint.port, servername: endpoint.servername, ...ca, timeoutMs: endpoint.timeoutMs, attempts: endpoint.attempts };
+      for (const mechanism of RESUMPTION_MECHANISMS) chains[mechanism] = await runChain(target, mechanism, catalog, limit);
+      return chains;
+    })();
+    const membersDone = (async () => {
+      result.discovery = endpoint.discover === "dns" ? await discoverAddresses(endpoint.host, endpoint.timeoutMs) : { method: "none", addresses: [] };
+      const targets = memberTargets(endpoint, result.discovery);
+      const ctx = { servername: endpoint.servername, ...ca, timeoutMs: endpoint.timeoutMs, catalog, limit };
+      const sessions = await Promise.all(targets.map((t) => probeMember(t, ctx)));
+      const matrix = await resumptionMatrix(sessions, targets, ctx);
+      return { members: sessions.map((s) => s.probe), matrix };
+    })();
+    const [chains, { members, matrix }] = await Promise.all([chainsDone, membersDone]);
+    result.vip.chains = chains;
+    result.members = members;
+    result.matrix = matrix;
+  } catch (err) {
+    result.error = classifyError(err);
+  }
+  result.durationMs = Math.round(performance.now() - started);
+  return result;
+}
+
+/** Probes every endpoint concurrently under one connection bound; one endpoint's trouble stays its own. */
+export async function probeEndpoints(endpoints: Endpoint[], options: ProbeOptions & { concurrency?: number } = {}): Promise<EndpointProbe[]> {
+  const limit = options.limit ?? connectionLimiter(options.concurrency);
+  return Promise.all(endpoints.map((e) => probeEndpoint(e, { ...options, limit })));
+}

@@ -1,0 +1,50 @@
+import type { ErrorClass, ProbeError, VerificationClass } from "./types.js";
+
+const BY_CODE: Record<string, ErrorClass> = {
+  ECONNREFUSED: "refused",
+  ECONNRESET: "reset",
+  EPIPE: "reset",
+  ECONNABORTED: "reset",
+  ETIMEDOUT: "timeout",
+  ENOTFOUND: "dns",
+  EAI_AGAIN: "dns",
+  EAI_FAIL: "dns",
+  ENODATA: "dns",
+  ESERVFAIL: "dns",
+  ENETUNREACH: "refused",
+  EHOSTUNREACH: "refused",
+  EADDRNOTAVAIL: "refused",
+  ERR_SSL_WRONG_VERSION_NUMBER: "not-tls",
+  ERR_SSL_PACKET_LENGTH_TOO_LONG: "not-tls",
+  ERR_SSL_RECORD_LAYER_FAILURE: "not-tls",
+  ERR_SSL_HTTP_REQUEST: "not-tls",
+  ERR_SSL_UNSUPPORTED_PROTOCOL: "protocol-version",
+  ERR_SSL_NO_PROTOCOLS_AVAILABLE: "protocol-version",
+  ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: "protocol-version",
+  ERR_SSL_VERSION_TOO_LOW: "protocol-version",
+  CERT_HAS_EXPIRED: "expired",
+  ERR_TLS_CERT_ALTNAME_INVALID: "hostname-mismatch",
+};
+
+/** Maps a Node/OpenSSL error to one of our classes. */
+export function classifyError(err: unknown): ProbeError {
+  const e = err as NodeJS.ErrnoException & { reason?: string };
+  const code = typeof e?.code === "string" ? e.code : undefined;
+  const message = (e?.message ?? String(err)).split("\n")[0]!;
+  let cls: ErrorClass | undefined = code ? BY_CODE[code] : undefined;
+  if (!cls && code && /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_/.test(code)) cls = "tls-alert";
+  if (!cls && code && /^ERR_SSL_/.test(code)) cls = "tls-alert";
+  if (!cls && /socket disconnected before secure TLS connection/.test(message)) cls = "reset";
+  return { class: cls ?? "other", ...(code ? { code } : {}), message };
+}
+
+/** OpenSSL verification codes (socket.authorizationError) that mean the validity period is the problem. */
+const VALIDITY_CODES = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "CRL_HAS_EXPIRED"]);
+
+export function classifyVerificationError(code: string): VerificationClass {
+  return VALIDITY_CODES.has(code) ? "expired" : "untrusted";
+}
+
+export function timeoutError(phase: string, ms: number): ProbeError {
+  return { class: "timeout", message: `no answer within ${ms} ms (${phase})` };
+}

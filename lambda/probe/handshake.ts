@@ -1,0 +1,241 @@
+/**
+ * One TLS connection: TCP connect, handshake (optionally offering a session), and optionally a client-initiated
+ * renegotiation. This is the only place that opens sockets; everything it learns goes into a plain record.
+ */
+import net from "node:net";
+import tls from "node:tls";
+import { performance } from "node:perf_hooks";
+import type { CertificateCatalog } from "./certificate.js";
+import { classifyError, classifyVerificationError, timeoutError } from "./errors.js";
+import { ServerHelloTap } from "./tap.js";
+import { clientContext, type ClientProfile } from "./tls-context.js";
+import type { HandshakeRecord, ProbeError, RenegotiationResult, Verification } from "./types.js";
+import { formatHostPort } from "../registry/schema.js";
+
+export interface HandshakeOptions {
+  address: string;
+  port: number;
+  /** SNI and the name the certificate must match. */
+  servername: string;
+  profile: ClientProfile;
+  /** Extra trust anchors (PEM), added to the system roots. */
+  ca?: string;
+  session?: Buffer;
+  timeoutMs: number;
+  catalog: CertificateCatalog;
+  /** After the handshake, try a client-initiated TLS 1.2 renegotiation on the same connection. */
+  renegotiate?: boolean;
+}
+
+export interface HandshakeOutcome {
+  record: HandshakeRecord;
+  /** The session the server issued on this connection (first one for TLS 1.3), for later resumption. */
+  session?: Buffer;
+  renegotiation?: RenegotiationResult;
+}
+
+/** How long to wait, after a full handshake, for a TLS 1.3 NewSessionTicket that may never come. */
+const SESSION_WAIT_MIN_MS = 250;
+const CLOSE_WAIT_MS = 1000;
+
+export async function handshake(opts: HandshakeOptions): Promise<HandshakeOutcome> {
+  const target = formatHostPort(opts.address, opts.port);
+  const record: HandshakeRecord = { target, sessionOffered: opts.session !== undefined, resumed: false, chain: [], sessionIssued: false };
+  const secureContext = clientContext(opts.profile, opts.ca); // built once per profile and CA, outside the timing
+  const started = performance.now();
+  const raw = new net.Socket();
+  const tap = new ServerHelloTap(raw);
+  const sessions: Buffer[] = [];
+  let failure: ProbeError | undefined;
+  let socket: tls.TLSSocket | undefined;
+
+  try {
+    socket = await connectAndHandshake(raw, tap, opts, secureContext, record, started, sessions);
+    collectPeer(socket, opts, record);
+    record.serverHello = tap.serverHello.state === "parsed" ? tap.serverHello.hello : undefined;
+    if (!record.resumed && sessions.length === 0 && sessionExpected(record)) {
+      const waitMs = Math.min(opts.timeoutMs, Math.max(SESSION_WAIT_MIN_MS, 3 * (record.handshakeMs ?? 0)));
+      await waitFor(socket, "session", waitMs);
+    }
+    record.sessionIssued = sessions.length > 0;
+    let renegotiation: RenegotiationResult | undefined;
+    if (opts.renegotiate) renegotiation = await renegotiate(socket, record, opts);
+    await closeGracefully(socket);
+    return { record, ...(sessions[0] ? { session: sessions[0] } : {}), ...(renegotiation ? { renegotiation } : {}) };
+  } catch (err) {
+    failure = err as ProbeError;
+    record.error = failure;
+    if (tap.serverHello.state === "not-tls") record.error = { ...failure, class: "not-tls", message: `not a TLS server (${failure.message})` };
+    record.serverHello = tap.serverHello.state === "parsed" ? tap.serverHello.hello : undefined;
+    if (record.serverHello === undefined) delete record.serverHello;
+    return { record };
+  } finally {
+    socket?.destroy();
+    tap.destroy();
+    raw.destroy();
+  }
+}
+
+function connectAndHandshake(
+  raw: net.Socket,
+  tap: ServerHelloTap,
+  opts: HandshakeOptions,
+  secureContext: tls.SecureContext,
+  record: HandshakeRecord,
+  started: number,
+  sessions: Buffer[],
+): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (err: ProbeError | undefined, socket?: tls.TLSSocket) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(socket!);
+    };
+    const timer = setTimeout(() => {
+      settle(timeoutError(record.connectMs === undefined ? "TCP connect" : "TLS handshake", opts.timeoutMs));
+    }, opts.timeoutMs);
+
+    raw.once("connect", () => {
+      record.connectMs = round(performance.now() - started);
+    });
+    raw.on("error", (err) => settle(classifyError(err)));
+    raw.connect({ host: opts.address, port: opts.port });
+
+    const socket = tls.connect({
+      socket: tap,
+      // RFC 6066 forbids IP addresses in SNI; the certificate is still checked against the IP.
+      ...(net.isIP(opts.servername) ? {} : { servername: opts.servername }),
+      secureContext,
+      ...(opts.session ? { session: opts.session } : {}),
+      // Validation is done below and reported as a finding: the certificate must still be seen and compared.
+      rejectUnauthorized: false,
+    });
+    socket.on("session", (session: Buffer) => sessions.push(session));
+    socket.on("error", (err) => settle(classifyError(err)));
+    socket.once("close", () => settle({ class: "reset", message: "connection closed during the handshake" }));
+    socket.once("secureConnect", () => {
+      record.handshakeMs = round(performance.now() - started - (record.connectMs ?? 0));
+      // Keep reading so that post-handshake messages (TLS 1.3 tickets, renegotiation) are processed.
+      socket.resume();
+      settle(undefined, socket);
+    });
+  });
+}
+
+function collectPeer(socket: tls.TLSSocket, opts: HandshakeOptions, record: HandshakeRecord): void {
+  record.protocol = socket.getProtocol() ?? undefined;
+  record.cipher = socket.getCipher()?.name;
+  record.resumed = socket.isSessionReused();
+  if (record.resumed) return; // a resumed connection presents no certificate: the caller knows the session's leaf
+  // getPeerCertificate(true), not getPeerX509Certificate(): the latter breaks later peer-cert calls on Node 20-24.
+  const peer = socket.getPeerCertificate(true);
+  if (!peer?.raw) return;
+  record.chain = walkChain(peer).map((der) => opts.catalog.add(der));
+  record.leaf = record.chain[0];
+  record.verification = verify(socket, opts.servername, peer);
+}
+
+function walkChain(peer: tls.DetailedPeerCertificate): Buffer[] {
+  const chain: Buffer[] = [];
+  const seen = new Set<tls.DetailedPeerCertificate>();
+  for (let c: tls.DetailedPeerCertificate | undefined = peer; c?.raw && !seen.has(c); c = c.issuerCertificate) {
+    seen.add(c);
+    chain.push(c.raw);
+  }
+  return chain;
+}
+
+function verify(socket: tls.TLSSocket, servername: string, peer: tls.DetailedPeerCertificate): Verification {
+  const chainError = socket.authorized ? undefined : String(socket.authorizationError ?? "UNKNOWN");
+  const hostnameError = tls.checkServerIdentity(servername, peer);
+  const failure = chainError ? classifyVerificationError(chainError) : hostnameError ? "hostname-mismatch" : undefined;
+  return {
+    chainTrusted: socket.authorized,
+    ...(chainError ? { chainError } : {}),
+    hostnameMatches: hostnameError === undefined,
+    ...(hostnameError ? { hostnameError: hostnameError.message } : {}),
+    ...(failure ? { failure } : {}),
+  };
+}
+
+/** TLS 1.2 servers announce a session by a session ID or the ticket extension; TLS 1.3 ones send tickets later. */
+function sessionExpected(record: HandshakeRecord): boolean {
+  if (record.protocol === "TLSv1.3") return true;
+  const hello = record.serverHello;
+  return hello === undefined || hello.sessionIdLength > 0 || hello.ticketPromised;
+}
+
+async function renegotiate(socket: tls.TLSSocket, record: HandshakeRecord, opts: HandshakeOptions): Promise<RenegotiationResult> {
+  if (record.protocol !== "TLSv1.2") return { outcome: "not-attempted", detail: `renegotiation does not exist in ${record.protocol}` };
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: RenegotiationResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.off("secureConnect", onSecure);
+      socket.off("error", onError);
+      socket.off("close", onClose);
+      resolve(result);
+    };
+    const onSecure = () => {
+      const peer = socket.getPeerCertificate(true);
+      const leafAfter = peer?.raw ? opts.catalog.add(peer.raw) : undefined;
+      if (leafAfter && record.leaf && leafAfter !== record.leaf) {
+        finish({ outcome: "certificate-changed", detail: "the server presented a different certificate", leafAfter });
+      } else {
+        finish({ outcome: "ok", ...(leafAfter ? { leafAfter } : {}) });
+      }
+    };
+    // OpenSSL servers decline with a no_renegotiation alert, which the client surfaces as this error (the
+    // renegotiate() callback is never called in that case).
+    const onError = (err: Error) => {
+      const e = classifyError(err);
+      if (e.code === "ERR_SSL_NO_RENEGOTIATION") finish({ outcome: "refused", detail: "the server declined (no_renegotiation alert)" });
+      else finish({ outcome: "failed", detail: e.message });
+    };
+    const onClose = () => finish({ outcome: "failed", detail: "the server closed the connection" });
+    const timer = setTimeout(() => finish({ outcome: "failed", detail: `no answer within ${opts.timeoutMs} ms` }), opts.timeoutMs);
+    socket.once("secureConnect", onSecure);
+    socket.on("error", onError);
+    socket.once("close", onClose);
+    const started = socket.renegotiate({ rejectUnauthorized: false }, (err) => {
+      if (err) onError(err);
+    });
+    if (started === false) finish({ outcome: "failed", detail: "the client could not start a renegotiation" });
+  });
+}
+
+/** close_notify, then wait for the peer: an unclean close makes OpenSSL servers drop the session from their cache. */
+function closeGracefully(socket: tls.TLSSocket): Promise<void> {
+  return new Promise((resolve) => {
+    if (socket.destroyed) return resolve();
+    const timer = setTimeout(done, CLOSE_WAIT_MS);
+    function done() {
+      clearTimeout(timer);
+      resolve();
+    }
+    socket.once("close", done);
+    socket.on("error", () => undefined);
+    socket.end();
+  });
+}
+
+function waitFor(socket: tls.TLSSocket, event: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      socket.off(event, done);
+      socket.off("close", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    socket.once(event, done);
+    socket.once("close", done);
+  });
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100;

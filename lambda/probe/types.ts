@@ -1,0 +1,156 @@
+/** Plain records produced by the probe. Everything here is JSON-serialisable except the session buffers. */
+
+/** How a chain of connections tries to resume: TLS 1.2 session ID only, TLS 1.2 ticket, TLS 1.3 PSK. */
+export type ResumptionMechanism = "session-id" | "ticket" | "tls13-psk";
+export const RESUMPTION_MECHANISMS: readonly ResumptionMechanism[] = ["session-id", "ticket", "tls13-psk"];
+
+export type ErrorClass =
+  | "timeout"
+  | "reset"
+  | "refused"
+  | "tls-alert"
+  /** The peer and we share no protocol version (e.g. no TLS 1.3): a tls-alert we keep apart because it is a capability. */
+  | "protocol-version"
+  | "untrusted"
+  | "hostname-mismatch"
+  | "expired"
+  | "not-tls"
+  | "dns"
+  | "other";
+
+export interface ProbeError {
+  class: ErrorClass;
+  /** Node / OpenSSL error code when there is one. */
+  code?: string;
+  message: string;
+}
+
+/** What the server said in its TLS ServerHello, read passively from the real handshake's bytes. */
+export interface ServerHelloFacts {
+  /** Negotiated version as the ServerHello states it (supported_versions wins over legacy_version). */
+  version: string;
+  /** RFC 7627 extended_master_secret extension (0x0017) present. Only meaningful below TLS 1.3. */
+  extendedMasterSecret: boolean;
+  /** RFC 5746 renegotiation_info extension (0xff01) present. */
+  secureRenegotiation: boolean;
+  /** session_ticket extension (0x0023) present: the server will issue a TLS 1.2 ticket. */
+  ticketPromised: boolean;
+  sessionIdLength: number;
+}
+
+export type VerificationClass = "untrusted" | "expired" | "hostname-mismatch";
+
+/** Chain and hostname validation of the certificate a handshake presented (system roots plus the endpoint's `ca`). */
+export interface Verification {
+  chainTrusted: boolean;
+  /** OpenSSL's reason when the chain is not trusted (e.g. CERT_HAS_EXPIRED). */
+  chainError?: string;
+  hostnameMatches: boolean;
+  hostnameError?: string;
+  /** The worst class when anything failed. */
+  failure?: VerificationClass;
+}
+
+export interface HandshakeRecord {
+  /** `ip:port` actually connected to (the VIP or a member). */
+  target: string;
+  protocol?: string;
+  cipher?: string;
+  sessionOffered: boolean;
+  resumed: boolean;
+  /** sha256 fingerprint of the leaf certificate. For a resumed connection: the leaf of the session it resumed. */
+  leaf?: string;
+  /** Fingerprints of the presented chain, leaf first (empty on resumption: nothing is presented). */
+  chain: string[];
+  serverHello?: ServerHelloFacts;
+  verification?: Verification;
+  /** TCP connect time, then connect to handshake completion. */
+  connectMs?: number;
+  handshakeMs?: number;
+  /** The server issued a session (ID or ticket) the client could offer later. */
+  sessionIssued: boolean;
+  error?: ProbeError;
+}
+
+export interface ChainConnection extends HandshakeRecord {
+  index: number;
+  mechanism: ResumptionMechanism;
+  /** Index of the connection whose session was offered. */
+  offeredFrom?: number;
+  /** Offered a session, was not resumed, and the leaf differs from the offered session's leaf. */
+  certificateChanged?: boolean;
+}
+
+export type RenegotiationOutcome = "ok" | "refused" | "failed" | "certificate-changed" | "not-attempted";
+
+export interface RenegotiationResult {
+  outcome: RenegotiationOutcome;
+  detail?: string;
+  /** Leaf after a renegotiation that completed. */
+  leafAfter?: string;
+}
+
+export interface MemberProbe {
+  label: string;
+  address: string;
+  port: number;
+  /** Where this member came from. */
+  source: "listed" | "dns";
+  /** Full handshake with the client's best version (TLS 1.3 when both have it). */
+  handshake: HandshakeRecord;
+  /** Full TLS 1.2 handshake (no ticket): EMS and renegotiation_info are read here; renegotiation is tried on it. */
+  tls12: HandshakeRecord;
+  /** TLS 1.2 handshake allowing tickets: the session offered across the pool in the ticket matrix. */
+  tls12Ticket: HandshakeRecord;
+  tls13Supported: boolean | undefined;
+  renegotiation: RenegotiationResult;
+}
+
+export type MatrixOutcome = "accepted" | "refused" | "no-session" | "failed";
+
+export interface MatrixCell {
+  mechanism: "session-id" | "ticket";
+  from: string;
+  to: string;
+  outcome: MatrixOutcome;
+  /** Leaf presented when the resumption was refused. */
+  leaf?: string;
+  error?: ProbeError;
+}
+
+export interface CertificateInfo {
+  fingerprint256: string;
+  subject: string;
+  issuer: string;
+  sanDns: string[];
+  sanIp: string[];
+  serialNumber: string;
+  validFrom: string;
+  validTo: string;
+  daysToExpiry: number;
+  keyType: string;
+  keySize?: number;
+  /** The certificate itself, so that later analysis (e.g. the Java identity rule) can read any field. */
+  pem: string;
+}
+
+export interface DiscoveryResult {
+  method: "dns" | "none";
+  addresses: string[];
+  error?: ProbeError;
+  note?: string;
+}
+
+export interface EndpointProbe {
+  endpoint: { name: string; host: string; port: number; servername: string; attempts: number };
+  startedAt: string;
+  durationMs: number;
+  discovery: DiscoveryResult;
+  vip: { target: string; chains: Record<ResumptionMechanism, ChainConnection[]> };
+  members: MemberProbe[];
+  matrix: MatrixCell[];
+  /** Every certificate seen, by sha256 fingerprint. */
+  certificates: Record<string, CertificateInfo>;
+  /** Set when the endpoint could not be probed at all (bad input, deadline). */
+  error?: ProbeError;
+}

@@ -1,0 +1,235 @@
+/**
+ * The endpoint registry: one definition of its shape, used by the probe core, the CLI, the Lambda handler and
+ * (at synth time) the CDK app. Every error names the endpoint and the field it is about.
+ */
+import { X509Certificate } from "node:crypto";
+import { isIP } from "node:net";
+import { z } from "zod";
+
+export const DEFAULT_PORT = 443;
+export const DEFAULT_ATTEMPTS = 8;
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+/** A member address as written in a registry or on the command line: `ip`, `ip:port`, `[v6]`, `[v6]:port`. */
+export interface MemberAddress {
+  address: string;
+  port: number;
+  /** Canonical `ip:port` / `[v6]:port`, used as the member's name in reports and metrics. */
+  label: string;
+}
+
+export function formatHostPort(address: string, port: number): string {
+  return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Parses `ip[:port]` (IPv6 as `[addr]:port`, or a bare IPv6 address). Throws with the reason when malformed. */
+export function parseMemberAddress(text: string, defaultPort: number): MemberAddress {
+  const value = text.trim();
+  let address: string;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(value);
+  if (bracketed) {
+    address = bracketed[1]!;
+    portText = bracketed[2];
+    if (isIP(address) !== 6) throw new Error(`"${text}" is not an IPv6 address in brackets`);
+  } else if (isIP(value) === 6) {
+    address = value;
+  } else {
+    const colon = value.lastIndexOf(":");
+    address = colon >= 0 ? value.slice(0, colon) : value;
+    portText = colon >= 0 ? value.slice(colon + 1) : undefined;
+    if (isIP(address) !== 4) throw new Error(`"${text}" is not an IP address (expected ip[:port], IPv6 as [addr]:port)`);
+  }
+  const port = portText === undefined ? defaultPort : parsePort(portText);
+  if (port === undefined) throw new Error(`"${text}" has an invalid port (expected 1-65535)`);
+  return { address, port, label: formatHostPort(address, port) };
+}
+
+function parsePort(text: string): number | undefined {
+  if (!/^\d{1,5}$/.test(text)) return undefined;
+  const port = Number(text);
+  return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$/;
+
+const hostField = z
+  .string()
+  .min(1, "must not be empty")
+  .refine((h) => isIP(h) !== 0 || HOSTNAME.test(h), "must be a DNS name or an IP address");
+
+export const EndpointSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1, "must not be empty")
+      .max(255, "must be at most 255 characters (it becomes a CloudWatch dimension value)")
+      .regex(/^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/, "must be printable ASCII without leading/trailing spaces"),
+    host: hostField,
+    port: z.number().int("must be an integer").min(1, "must be 1-65535").max(65535, "must be 1-65535").default(DEFAULT_PORT),
+    servername: hostField.optional(),
+    members: z.array(z.string()).optional(),
+    discover: z.enum(["dns", "none"]).default("dns"),
+    attempts: z.number().int("must be an integer").min(1, "must be at least 1").max(100, "must be at most 100").default(DEFAULT_ATTEMPTS),
+    ca: z.string().min(1, "must not be empty").optional(),
+    timeoutMs: z
+      .number()
+      .int("must be an integer")
+      .min(100, "must be at least 100")
+      .max(60_000, "must be at most 60000")
+      .default(DEFAULT_TIMEOUT_MS),
+  })
+  .strict();
+
+export type EndpointInput = z.input<typeof EndpointSchema>;
+
+/** An endpoint after validation and defaults: what the probe works on. */
+export interface Endpoint {
+  name: string;
+  host: string;
+  port: number;
+  servername: string;
+  members: MemberAddress[];
+  discover: "dns" | "none";
+  attempts: number;
+  /** PEM text of extra trust anchors, already read and checked. */
+  ca?: string;
+  timeoutMs: number;
+}
+
+export class RegistryError extends Error {
+  constructor(
+    readonly source: string,
+    readonly endpoint: string | undefined,
+    readonly field: string | undefined,
+    readonly reason: string,
+  ) {
+    super(`${source}: ${endpoint === undefined ? "" : `endpoint ${endpoint}: `}${field === undefined ? "" : `${field}: `}${reason}`);
+    this.name = "RegistryError";
+  }
+}
+
+/** Reads PEM text and checks that it holds at least one parseable certificate. Returns the PEM unchanged. */
+export function checkCaPem(pem: string): string {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (!blocks || blocks.length === 0) throw new Error("holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      throw new Error(`certificate ${i + 1} of the bundle does not parse: ${(err as Error).message}`);
+    }
+  });
+  return pem;
+}
+
+export interface ValidateOptions {
+  /** Where the endpoint came from, for messages ("registry.json", "command line"). */
+  source: string;
+  /** Label used before the name is known ("endpoints[3]"). */
+  label: string;
+  /** Reads a `ca` value that is not inline PEM (a file path relative to the registry). */
+  readCa?: (ref: string) => string;
+}
+
+/** Validates one raw endpoint object. Throws a RegistryError naming the endpoint and field. */
+export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint {
+  const rawName =
+    raw && typeof raw === "object" && typeof (raw as { name?: unknown }).name === "string" ? (raw as { name: string }).name : undefined;
+  const who = rawName ? `${opts.label} (${JSON.stringify(rawName)})` : opts.label;
+  const parsed = EndpointSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length ? issue.path.map(String).join(".") : undefined;
+    let reason = issue.message;
+    if (issue.code === "unrecognized_keys") reason = `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
+    if (issue.code === "invalid_type" && issue.input === undefined) reason = "is required";
+    throw new RegistryError(opts.source, who, field, reason);
+  }
+  const e = parsed.data;
+  const members = (e.members ?? []).map((m, i) => {
+    try {
+      return parseMemberAddress(m, e.port);
+    } catch (err) {
+      throw new RegistryError(opts.source, who, `members[${i}]`, (err as Error).message);
+    }
+  });
+  const seen = new Set<string>();
+  for (const [i, m] of members.entries()) {
+    if (seen.has(m.label)) throw new RegistryError(opts.source, who, `members[${i}]`, `duplicate member ${m.label}`);
+    seen.add(m.label);
+  }
+  let ca: string | undefined;
+  if (e.ca !== undefined) {
+    try {
+      const text = e.ca.includes("-----BEGIN") ? e.ca : readCaReference(e.ca, opts.readCa);
+      ca = checkCaPem(text);
+    } catch (err) {
+      throw new RegistryError(opts.source, who, "ca", (err as Error).message);
+    }
+  }
+  return {
+    name: e.name,
+    host: e.host.replace(/\.$/, ""),
+    port: e.port,
+    servername: (e.servername ?? e.host).replace(/\.$/, ""),
+    members,
+    discover: e.discover,
+    attempts: e.attempts,
+    ...(ca === undefined ? {} : { ca }),
+    timeoutMs: e.timeoutMs,
+  };
+}
+
+function readCaReference(ref: string, readCa: ((ref: string) => string) | undefined): string {
+  if (!readCa) throw new Error("is not inline PEM, and file references are only allowed in a registry file");
+  return readCa(ref);
+}
+
+export interface RegistryLoad {
+  endpoints: Endpoint[];
+  /** One error per rejected entry (or one for the whole file); the valid entries still load. */
+  errors: RegistryError[];
+}
+
+/**
+ * Validates registry text entry by entry: a bad entry is reported and skipped, the others load.
+ * The whole file is rejected only when it is not JSON or not `{ "endpoints": [...] }`.
+ */
+export function parseRegistry(text: string, source: string, readCa?: (ref: string) => string): RegistryLoad {
+  let doc: unknown;
+  if (text.trim() === "") return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, "file is empty")] };
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, `not valid JSON: ${(err as Error).message}`)] };
+  }
+  if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
+    return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, 'must be an object { "endpoints": [ ... ] }')] };
+  }
+  const extra = Object.keys(doc).filter((k) => k !== "endpoints");
+  const errors: RegistryError[] = [];
+  if (extra.length) errors.push(new RegistryError(source, undefined, extra[0], "unknown field (only \"endpoints\" is allowed)"));
+  const list = (doc as { endpoints?: unknown }).endpoints;
+  if (!Array.isArray(list)) {
+    errors.push(new RegistryError(source, undefined, "endpoints", "is required and must be an array"));
+    return { endpoints: [], errors };
+  }
+  if (list.length === 0) errors.push(new RegistryError(source, undefined, "endpoints", "is empty"));
+  const endpoints: Endpoint[] = [];
+  const names = new Map<string, number>();
+  list.forEach((raw, i) => {
+    try {
+      const endpoint = validateEndpoint(raw, { source, label: `endpoints[${i}]`, ...(readCa ? { readCa } : {}) });
+      const first = names.get(endpoint.name);
+      if (first !== undefined) {
+        throw new RegistryError(source, `endpoints[${i}] (${JSON.stringify(endpoint.name)})`, "name", `duplicate of endpoints[${first}]`);
+      }
+      names.set(endpoint.name, i);
+      endpoints.push(endpoint);
+    } catch (err) {
+      errors.push(err instanceof RegistryError ? err : new RegistryError(source, `endpoints[${i}]`, undefined, String(err)));
+    }
+  });
+  return { endpoints, errors };
+}
