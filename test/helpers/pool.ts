@@ -1,0 +1,73 @@
+/**
+ * Shared harness: a generated PKI and pools of real TLS servers behind a real TCP VIP, all on loopback,
+ * stopped by `closeAll()` (call it in afterEach/afterAll).
+ */
+import { randomBytes } from "node:crypto";
+import { startMember, type MemberSpec, type RunningMember } from "../../lambda/lab/member.js";
+import { TestPki, type IssuedCertificate } from "../../lambda/lab/pki.js";
+import { startVip, type RunningVip } from "../../lambda/lab/vip.js";
+import type { Endpoint } from "../../lambda/registry/schema.js";
+
+export { TestPki, selfSigned } from "../../lambda/lab/pki.js";
+export { startMember, SSL_OP_NO_EXTENDED_MASTER_SECRET } from "../../lambda/lab/member.js";
+export { startVip } from "../../lambda/lab/vip.js";
+
+export const SERVICE = "pool.test";
+
+export interface Pool {
+  members: RunningMember[];
+  vip: RunningVip;
+  endpoint(overrides?: Partial<Endpoint>): Endpoint;
+}
+
+export class Harness {
+  private closers: Array<() => Promise<void>> = [];
+
+  /** Registers something to stop at closeAll(). */
+  track<T extends { close(): Promise<void> }>(thing: T): T {
+    this.closers.push(() => thing.close());
+    return thing;
+  }
+
+  async member(spec: MemberSpec): Promise<RunningMember> {
+    return this.track(await startMember(spec));
+  }
+
+  /** Members from specs, behind a round-robin VIP; the endpoint lists the members and trusts the PKI's root. */
+  async pool(pki: TestPki, specs: MemberSpec[], vipHost = "127.0.0.1"): Promise<Pool> {
+    const members: RunningMember[] = [];
+    for (const spec of specs) members.push(await this.member(spec));
+    const vip = this.track(await startVip(members, { host: vipHost }));
+    return {
+      members,
+      vip,
+      endpoint: (overrides = {}) => ({
+        name: "pool",
+        host: vip.host,
+        port: vip.port,
+        servername: SERVICE,
+        members: members.map((m) => ({ address: m.host, port: m.port, label: m.label })),
+        discover: "none",
+        attempts: 6,
+        ca: pki.caPem,
+        timeoutMs: 3000,
+        ...overrides,
+      }),
+    };
+  }
+
+  async closeAll(): Promise<void> {
+    const closers = this.closers.reverse();
+    this.closers = [];
+    await Promise.all(closers.map((c) => c()));
+  }
+}
+
+/** Certificates for `n` members with distinct identities that all name the service. */
+export async function distinctIdentities(pki: TestPki, n: number): Promise<IssuedCertificate[]> {
+  const certs: IssuedCertificate[] = [];
+  for (let i = 1; i <= n; i++) certs.push(await pki.issue({ subject: `CN=member-${i}.${SERVICE}`, dns: [SERVICE, `member-${i}.${SERVICE}`] }));
+  return certs;
+}
+
+export const sharedTicketKeys = () => randomBytes(48);
