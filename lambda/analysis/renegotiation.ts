@@ -15,10 +15,10 @@ export function renegotiationFindings(probe: EndpointProbe): Finding[] {
       kind: "renegotiation",
       severity: "warning",
       message: `${plural(changed.length, "member")} presented a different certificate when the client renegotiated: ${changed
-        .map((m) => `${m.label} (${certificateName(probe, m.tls12.leaf)} → ${certificateName(probe, m.renegotiation.leafAfter)})`)
+        .map((m) => `${m.label} (${certificateName(probe, m.renegotiation.leafBefore)} → ${certificateName(probe, m.renegotiation.leafAfter)})`)
         .join(", ")}. Java clients abort on this.`,
       remedy: "Serve one certificate per name on each member (check SNI/virtual-host configuration), or disable client-initiated renegotiation.",
-      evidence: { members: changed.map((m) => ({ member: m.label, before: m.tls12.leaf, after: m.renegotiation.leafAfter })) },
+      evidence: { members: changed.map((m) => ({ member: m.label, before: m.renegotiation.leafBefore, after: m.renegotiation.leafAfter })) },
     });
   }
   if (failed.length) {

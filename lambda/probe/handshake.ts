@@ -112,6 +112,9 @@ function connectAndHandshake(
       ...(opts.session ? { session: opts.session } : {}),
       // Validation is done below and reported as a finding: the certificate must still be seen and compared.
       rejectUnauthorized: false,
+      // Node folds its own hostname check into `authorized`; we check the name ourselves (verify()) to keep the
+      // chain and the name apart, and to check IP servernames, which are not sent as SNI.
+      checkServerIdentity: () => undefined,
     });
     socket.on("session", (session: Buffer) => sessions.push(session));
     socket.on("error", (err) => settle(classifyError(err)));
@@ -184,10 +187,11 @@ async function renegotiate(socket: tls.TLSSocket, record: HandshakeRecord, opts:
     const onSecure = () => {
       const peer = socket.getPeerCertificate(true);
       const leafAfter = peer?.raw ? opts.catalog.add(peer.raw) : undefined;
+      const before = record.leaf ? { leafBefore: record.leaf } : {};
       if (leafAfter && record.leaf && leafAfter !== record.leaf) {
-        finish({ outcome: "certificate-changed", detail: "the server presented a different certificate", leafAfter });
+        finish({ outcome: "certificate-changed", detail: "the server presented a different certificate", ...before, leafAfter });
       } else {
-        finish({ outcome: "ok", ...(leafAfter ? { leafAfter } : {}) });
+        finish({ outcome: "ok", ...before, ...(leafAfter ? { leafAfter } : {}) });
       }
     };
     // OpenSSL servers decline with a no_renegotiation alert, which the client surfaces as this error (the

@@ -38,15 +38,18 @@ function connect(member: MemberAddress, ctx: MemberContext, extra: Pick<Paramete
 }
 
 /**
- * Three connections to one member: the client's best version (TLS 1.3 support shows here), a TLS 1.2
- * session-ID handshake (EMS and renegotiation_info are read from its ServerHello, then a renegotiation is tried
- * on it), and a TLS 1.2 handshake that accepts a ticket.
+ * Four connections to one member: the client's best version (TLS 1.3 support shows here), a TLS 1.2
+ * session-ID handshake (EMS and renegotiation_info are read from its ServerHello), a TLS 1.2 handshake that
+ * accepts a ticket, and one for the renegotiation. The renegotiation gets its own connection because a refused
+ * one ends in an alert, and OpenSSL servers drop the session of a connection that ended that way: its session
+ * would be useless in the matrix.
  */
 export async function probeMember(member: MemberTarget, ctx: MemberContext): Promise<MemberSessions> {
-  const [best, tls12, ticket]: HandshakeOutcome[] = await Promise.all([
+  const [best, tls12, ticket, renegotiation]: HandshakeOutcome[] = await Promise.all([
     connect(member, ctx, { profile: "best" }),
-    connect(member, ctx, { profile: "tls12-session-id", renegotiate: true }),
+    connect(member, ctx, { profile: "tls12-session-id" }),
     connect(member, ctx, { profile: "tls12-ticket" }),
+    connect(member, ctx, { profile: "tls12-session-id", renegotiate: true }),
   ]);
   const probe: MemberProbe = {
     label: member.label,
@@ -57,7 +60,10 @@ export async function probeMember(member: MemberTarget, ctx: MemberContext): Pro
     tls12: tls12!.record,
     tls12Ticket: ticket!.record,
     tls13Supported: best!.record.error ? undefined : best!.record.protocol === "TLSv1.3",
-    renegotiation: tls12!.renegotiation ?? { outcome: "not-attempted", detail: "the TLS 1.2 handshake failed" },
+    renegotiation: renegotiation!.renegotiation ?? {
+      outcome: "not-attempted",
+      detail: `the TLS 1.2 handshake failed (${renegotiation!.record.error?.class ?? "unknown"})`,
+    },
   };
   return {
     probe,

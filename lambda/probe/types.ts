@@ -86,6 +86,8 @@ export type RenegotiationOutcome = "ok" | "refused" | "failed" | "certificate-ch
 export interface RenegotiationResult {
   outcome: RenegotiationOutcome;
   detail?: string;
+  /** Leaf of the initial handshake of the renegotiation's connection. */
+  leafBefore?: string;
   /** Leaf after a renegotiation that completed. */
   leafAfter?: string;
 }
@@ -98,7 +100,7 @@ export interface MemberProbe {
   source: "listed" | "dns";
   /** Full handshake with the client's best version (TLS 1.3 when both have it). */
   handshake: HandshakeRecord;
-  /** Full TLS 1.2 handshake (no ticket): EMS and renegotiation_info are read here; renegotiation is tried on it. */
+  /** Full TLS 1.2 handshake (no ticket): EMS and renegotiation_info are read here. */
   tls12: HandshakeRecord;
   /** TLS 1.2 handshake allowing tickets: the session offered across the pool in the ticket matrix. */
   tls12Ticket: HandshakeRecord;
