@@ -26,10 +26,20 @@ export const sanDnsNames = (cert: X509Certificate): string[] =>
     .filter(([type]) => type === "DNS")
     .map(([, v]) => v);
 
+/** IPv6 in its canonical short form (OpenSSL prints `0:0:0:0:0:0:0:1`); the URL parser does the canonicalising. */
+function canonicalIp(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip;
+  }
+}
+
 export const sanIpAddresses = (cert: X509Certificate): string[] =>
   sanEntries(cert)
     .filter(([type]) => type === "IP Address")
-    .map(([, v]) => v);
+    .map(([, v]) => canonicalIp(v));
 
 /** Distinguished names on one line, RFC 4514-like order as Node prints them (`CN=a, O=b`). */
 export const oneLineName = (name: string): string =>

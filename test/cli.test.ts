@@ -1,0 +1,153 @@
+import { execFile } from "node:child_process";
+import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../lambda/cli.js";
+import { distinctIdentities, Harness, SERVICE, sharedTicketKeys, TestPki } from "./helpers/pool.js";
+
+const run = promisify(execFile);
+const harness = new Harness();
+let pki: TestPki;
+let dir: string;
+beforeAll(async () => {
+  pki = await TestPki.create();
+  dir = mkdtempSync(join(tmpdir(), "tpm-cli-"));
+  writeFileSync(join(dir, "root.pem"), pki.caPem);
+});
+afterEach(() => harness.closeAll());
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function cli(...argv: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+describe("usage errors exit 2 and name what is wrong", () => {
+  it.each([
+    [[], /missing command/],
+    [["frobnicate"], /unknown command "frobnicate"/],
+    [["probe"], /probe: missing <host\[:port\]>/],
+    [["probe", "a.example", "b.example"], /one <host\[:port\]> at a time/],
+    [["probe", "a.example:https"], /<host\[:port\]>: "a.example:https" has an invalid port/],
+    [["probe", "a.example:0"], /<host\[:port\]> port: must be 1-65535/],
+    [["probe", "bad_host!", "--no-dns"], /<host\[:port\]>: must be a DNS name or an IP address/],
+    [["probe", "a.example", "--attempts=-1"], /--attempts: must be at least 1/],
+    [["probe", "a.example", "--attempts", "many"], /--attempts: "many" is not a whole number/],
+    [["probe", "a.example", "--member", "db1"], /--member: "db1" is not an IP address/],
+    [["probe", "a.example", "--member", "10.0.0.1", "--member", "10.0.0.1:443"], /--member: duplicate member 10.0.0.1:443/],
+    [["probe", "a.example", "--ca", "/nonexistent/ca.pem"], /--ca: cannot read \/nonexistent\/ca.pem: ENOENT/],
+    [["probe", "a.example", "--timeout", "5"], /--timeout: must be at least 100/],
+    [["probe", "a.example", "--concurrency", "0"], /--concurrency: must be 1-10000/],
+    [["probe", "a.example", "--frobnicate"], /Unknown option '--frobnicate'/],
+    [["probe", "--registry", "/nonexistent/registry.json"], /cannot read/],
+  ])("%j", async (argv, message) => {
+    const { code, stdout, stderr } = await cli(...argv);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stdout).toBe("");
+  });
+
+  it("--help prints usage and exits 0", async () => {
+    const { code, stdout } = await cli("--help");
+    expect(code).toBe(0);
+    expect(stdout).toContain("tls-pool-monitor probe <host[:port]>");
+    expect(stdout).toContain("--member IP[:PORT]");
+  });
+});
+
+describe("probing", () => {
+  it("--json on a divergent pool: the document has the summary, certificates, members, VIP connections, findings; exit 1", async () => {
+    const pool = await harness.pool(pki, (await distinctIdentities(pki, 3)).map((certificate) => ({ certificate })));
+    const args = ["probe", pool.vip.label, "--servername", SERVICE, "--no-dns", "--attempts", "4", "--ca", join(dir, "root.pem"), "--json"];
+    for (const m of pool.members) args.push("--member", m.label);
+    const { code, stdout, stderr } = await cli(...args);
+    expect(stderr).toBe("");
+    expect(code).toBe(1);
+    const doc = JSON.parse(stdout);
+    expect(doc.summary).toMatchObject({
+      certificateVariants: 3,
+      resumptionAttempts: 9,
+      resumptionRefused: 9,
+      certificateChangesOnResumption: 9,
+      renegotiationFailures: 0,
+      handshakeFailures: 0,
+      minDaysToExpiry: 89,
+    });
+    expect(doc.certificates).toHaveLength(4); // three leaves and the root
+    expect(doc.members.map((m: { label: string }) => m.label)).toEqual(pool.members.map((m) => m.label));
+    expect(doc.vip.connections).toHaveLength(12);
+    expect(doc.findings.map((f: { kind: string }) => f.kind)).toEqual(expect.arrayContaining(["certificate-divergence", "certificate-change-on-resumption"]));
+    expect(doc.findings.every((f: { message: string; severity: string }) => f.message.length > 20 && ["critical", "warning", "info"].includes(f.severity))).toBe(true);
+  });
+
+  it("a consistent pool exits 0 and says so", async () => {
+    const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+    const ticketKeys = sharedTicketKeys();
+    const cache = new Map<string, Buffer>();
+    const pool = await harness.pool(pki, [0, 1].map(() => ({ certificate: cert, ticketKeys, sessionCache: cache })));
+    const { code, stdout } = await cli("probe", pool.vip.label, "--servername", SERVICE, "--no-dns", "--member", pool.members[0]!.label, "--member", pool.members[1]!.label, "--attempts", "3", "--ca", join(dir, "root.pem"));
+    expect(code).toBe(0);
+    expect(stdout).toContain("Certificate variants: 1");
+    expect(stdout).toContain("Findings (0 critical, 0 warning");
+  });
+
+  it("exit 2 with the reason when nothing could be probed", async () => {
+    const member = await harness.member({ certificate: await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] }) });
+    const port = member.port;
+    await harness.closeAll();
+    const { code, stderr, stdout } = await cli("probe", `127.0.0.1:${port}`, "--no-dns", "--attempts", "1", "--json");
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/nothing could be probed for 127\.0\.0\.1:\d+: Every connection through the VIP .* failed \(3 refused\)/);
+    expect(JSON.parse(stdout).summary.reachable).toBe(false);
+  });
+
+  it("an untrusted certificate is critical and the fingerprints are still compared", async () => {
+    const member = await harness.member({ certificate: await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] }) });
+    const { code, stdout } = await cli("probe", member.label, "--servername", SERVICE, "--no-dns", "--attempts", "2", "--json");
+    expect(code).toBe(1);
+    const doc = JSON.parse(stdout);
+    expect(doc.findings[0]).toMatchObject({ kind: "certificate-untrusted", severity: "critical" });
+    expect(doc.summary.certificateVariants).toBe(1);
+  });
+
+  it("--registry probes each endpoint; a bad entry is reported and the others still run", async () => {
+    const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+    const member = await harness.member({ certificate: cert });
+    const file = join(dir, "registry.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        endpoints: [
+          { name: "ok", host: "127.0.0.1", port: member.port, servername: SERVICE, discover: "none", attempts: 2, ca: "root.pem" },
+          { name: "broken", host: "127.0.0.1", port: "443" },
+        ],
+      }),
+    );
+    const { code, stdout, stderr } = await cli("probe", "--registry", file, "--json");
+    expect(stderr).toContain('endpoint endpoints[1] ("broken"): port:');
+    expect(code).toBe(1);
+    const doc = JSON.parse(stdout);
+    expect(doc.endpoints.map((e: { endpoint: { name: string } }) => e.endpoint.name)).toEqual(["ok"]);
+    expect(doc.endpoints[0].summary.handshakeFailures).toBe(0);
+    expect(doc.registryErrors).toHaveLength(1);
+  });
+});
+
+describe("the installed command", () => {
+  it("npx tls-pool-monitor --help runs the package bin", async () => {
+    const { stdout } = await run("npx", ["--no-install", "tls-pool-monitor", "--help"], { cwd: process.cwd() });
+    expect(stdout).toContain("Usage:");
+  });
+
+  it("demo: starts a divergent pool, reports it, stops it, exits 0", async () => {
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "lambda/bin.ts", "demo"], { cwd: process.cwd(), timeout: 60_000 });
+    expect(stdout).toContain("Certificate variants: 3");
+    expect(stdout).toMatch(/session-id: #0F[ABC] {2}#1F[ABC]!/);
+    expect(stdout).toContain("certificate-change-on-resumption");
+    expect(stdout).toContain("ems-missing");
+  });
+});
