@@ -5,6 +5,7 @@ export const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 
 export type FindingKind =
   | "certificate-divergence"
   | "certificate-change-on-resumption"
+  | "java-client-abort"
   | "resumption-refused"
   | "resumption-shared"
   | "renegotiation"

@@ -8,6 +8,7 @@ import { failedHandshakes, handshakeFailureFindings, tls13Findings } from "./han
 import { memberHandshakes, vipConnections } from "./observations.js";
 import { renegotiationFailures, renegotiationFindings } from "./renegotiation.js";
 import { certificateChangeFinding, matrixChanges, refusedResumptionFinding, resumptionCounts, sharedResumptionFinding } from "./resumption.js";
+import { javaFinding, javaVerdicts, type JavaVerdict } from "./java/verdict.js";
 import { validationFindings } from "./validation.js";
 import { certificateVariants, divergenceFinding, divergingMembers, variantDifferences, type CertificateVariant, type FieldDifference } from "./variants.js";
 
@@ -27,6 +28,10 @@ export interface EndpointSummary {
   /** Handshake times of successful full and resumed handshakes, ms. */
   handshakeLatencyMs: number[];
   minDaysToExpiry: number | null;
+  /** Java client profiles whose verdict is `aborts` or `can-abort`. */
+  javaProfilesAtRisk: number;
+  /** The most connections of the observed VIP chain any Java profile would have failed. */
+  javaAbortedConnections: number;
   findings: Record<Severity, number>;
   /** At least one TLS handshake completed (through the VIP or to a member). */
   reachable: boolean;
@@ -35,6 +40,7 @@ export interface EndpointSummary {
 export interface EndpointAnalysis {
   variants: CertificateVariant[];
   differences: FieldDifference[];
+  javaClients: JavaVerdict[];
   findings: Finding[];
   summary: EndpointSummary;
 }
@@ -42,7 +48,9 @@ export interface EndpointAnalysis {
 export function analyzeEndpoint(probe: EndpointProbe): EndpointAnalysis {
   const variants = certificateVariants(probe);
   const differences = variantDifferences(probe, variants);
+  const javaClients = javaVerdicts(probe);
   const findings = [
+    ...javaFinding(javaClients),
     ...validationFindings(probe),
     ...handshakeFailureFindings(probe),
     ...divergenceFinding(probe, variants, differences),
@@ -67,6 +75,7 @@ export function analyzeEndpoint(probe: EndpointProbe): EndpointAnalysis {
   return {
     variants,
     differences,
+    javaClients,
     findings,
     summary: {
       certificateVariants: variants.length,
@@ -82,6 +91,8 @@ export function analyzeEndpoint(probe: EndpointProbe): EndpointAnalysis {
       handshakes: all.length,
       handshakeLatencyMs: succeeded.map((r) => r.handshakeMs).filter((ms): ms is number => ms !== undefined),
       minDaysToExpiry: days ?? null,
+      javaProfilesAtRisk: javaClients.filter((v) => v.verdict !== "safe").length,
+      javaAbortedConnections: Math.max(0, ...javaClients.map((v) => v.abortedConnections)),
       findings: { critical: severityCount("critical"), warning: severityCount("warning"), info: severityCount("info") },
       reachable: succeeded.length > 0,
     },

@@ -1,6 +1,8 @@
 /**
  * The demo's pool: three members with distinct identities and no shared session state behind a round-robin
- * TCP VIP, all on loopback. Member 2 also has EMS switched off, as a mixed pool often does after a partial upgrade.
+ * TCP VIP, all on loopback. Member 2 was renewed with a wildcard certificate (valid for the name, but not
+ * "identity-equivalent" for Java: the JDK compares SANs literally) and has EMS switched off, as happens when one
+ * member's TLS terminator is configured apart from the others.
  */
 import type { Endpoint } from "../registry/schema.js";
 import { startMember, type RunningMember } from "./member.js";
@@ -20,7 +22,7 @@ export async function startDemoPool(attempts = 8): Promise<DemoPool> {
   const pki = await TestPki.create();
   const specs = [
     { subject: "CN=puppetdb-1.pool.test, O=Example Ops", dns: [DEMO_SERVICE_NAME, "puppetdb-1.pool.test"], ems: true },
-    { subject: "CN=puppetdb-2.pool.test, O=Example Ops", dns: [DEMO_SERVICE_NAME, "puppetdb-2.pool.test"], ems: false },
+    { subject: "CN=*.pool.test, O=Example Ops", dns: ["*.pool.test"], ems: false },
     { subject: "CN=puppetdb-3.pool.test, O=Example Ops", dns: ["puppetdb-3.pool.test", DEMO_SERVICE_NAME], ems: true },
   ];
   const members: RunningMember[] = [];

@@ -25,6 +25,8 @@ export interface VipOptions {
   host?: string;
   /** Added before each chunk is forwarded, each way (to model network latency). */
   delayMs?: number;
+  /** Picks the backend for the n-th connection (0-based) instead of round-robin: scripted routing for tests. */
+  route?: (connection: number) => number;
 }
 
 export async function startVip(initial: Backend[], options: VipOptions = {}): Promise<RunningVip> {
@@ -49,7 +51,8 @@ export async function startVip(initial: Backend[], options: VipOptions = {}): Pr
   const server = net.createServer((client) => {
     track(client);
     if (backends.length === 0) return client.destroy();
-    const backend = backends[next++ % backends.length]!;
+    const n = next++;
+    const backend = backends[(options.route ? options.route(n) : n) % backends.length]!;
     routed.push(formatHostPort(backend.host, backend.port));
     const upstream = net.connect({ host: backend.host, port: backend.port });
     track(upstream);

@@ -26,6 +26,7 @@ export function endpointReport(probe: EndpointProbe, analysis: EndpointAnalysis)
     summary: { ...summary, handshakeLatencyMs: latencyStats(handshakeLatencyMs) },
     variants: analysis.variants,
     differences: analysis.differences,
+    javaClients: analysis.javaClients,
     findings: analysis.findings,
     certificates: Object.values(probe.certificates),
     discovery: probe.discovery,

@@ -97,6 +97,16 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
     out.push("");
   }
 
+  out.push("Java clients (no endpoint identification: Apache HttpClient, Puppet's clj-http-client)");
+  out.push(...table([["profile", "verdict", "aborted in this run"], ...analysis.javaClients.map((v) => [v.label, v.verdict, String(v.abortedConnections)])]));
+  for (const v of analysis.javaClients.filter((j) => j.verdict !== "safe")) {
+    out.push(`  ${v.label}: ${wrap(v.reason, 96, "    ", v.label.length + 4)}`);
+    if (v.sequence) out.push(`    reproduce: ${v.sequence.map((s, i) => `${i + 1}. ${s}`).join("  ")} (one client, one SSLContext, through the VIP)`);
+  }
+  const safe = analysis.javaClients.filter((j) => j.verdict === "safe");
+  if (safe.length) out.push(`  safe: ${safe.map((v) => `${v.label} (${v.reason})`).join("; ")}`);
+  out.push("");
+
   out.push(`Findings (${analysis.summary.findings.critical} critical, ${analysis.summary.findings.warning} warning, ${analysis.summary.findings.info} info)`);
   if (analysis.findings.length === 0) out.push("  none: every member presents the same certificate and resumption behaves.");
   for (const f of analysis.findings) out.push(...findingLines(f, options));

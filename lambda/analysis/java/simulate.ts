@@ -1,0 +1,82 @@
+/**
+ * Replays a sequence of connections, each routed to a given member, through one Java client's session cache for
+ * the VIP's host:port, and says what happens to each connection. The JDK behaviour behind each branch is cited.
+ */
+import { identityEquivalent } from "./identity.js";
+import type { ModelMember, PoolModel } from "./pool-model.js";
+import type { JavaClientProfile } from "./profiles.js";
+
+export type JavaConnectionOutcome = "full" | "resumed" | "aborted";
+
+export interface SimulatedConnection {
+  index: number;
+  member: string;
+  outcome: JavaConnectionOutcome;
+  /** The protocol the client would negotiate with this member. */
+  protocol: "TLSv1.2" | "TLSv1.3";
+  /** For an abort: the member whose session was offered. */
+  offeredFrom?: string;
+}
+
+interface CachedSession {
+  origin: ModelMember;
+  protocol: "TLSv1.2" | "TLSv1.3";
+  ems: boolean;
+  /** The JDK's isSessionResumption flag: the session has been resumed at least once. */
+  resumedBefore: boolean;
+}
+
+export function protocolWith(profile: JavaClientProfile, member: ModelMember): "TLSv1.2" | "TLSv1.3" {
+  return profile.tls13 && member.tls13 ? "TLSv1.3" : "TLSv1.2";
+}
+
+/** Would `to` resume a session of `session.origin` for this client? */
+export function resumes(profile: JavaClientProfile, model: PoolModel, session: CachedSession, to: ModelMember): boolean {
+  if (protocolWith(profile, to) !== session.protocol) return false;
+  // TLS 1.3 PSKs are tickets; TLS 1.2 uses session IDs, and tickets too for clients that send them.
+  if (session.protocol === "TLSv1.3") return model.accepts("ticket", session.origin.label, to.label);
+  return model.accepts("session-id", session.origin.label, to.label) || (profile.tickets && model.accepts("ticket", session.origin.label, to.label));
+}
+
+/**
+ * Does a refused offer of `session` followed by a full handshake with `to` abort?
+ * OpenJDK: ClientHello kickstart reserves the cached session's peer chain only when the session had been resumed
+ * (isSessionResumption) and allowUnsafeServerCertChange is false; T12CertificateConsumer then aborts with
+ * "server certificate change is restricted during renegotiation" when the new session has no EMS (8u161+/11+ skip
+ * the check otherwise) and the leaves are not identity-equivalent. TLS 1.3 has no such check.
+ */
+export function abortsOnRefusal(profile: JavaClientProfile, session: CachedSession, to: ModelMember): boolean {
+  if (!session.resumedBefore) return false;
+  if (protocolWith(profile, to) === "TLSv1.3") return false;
+  const newSessionHasEms = profile.ems && to.ems;
+  if (newSessionHasEms) return false;
+  return !identityEquivalent(profile.identity, session.origin.leaf, to.leaf);
+}
+
+function newSession(profile: JavaClientProfile, member: ModelMember): CachedSession {
+  return { origin: member, protocol: protocolWith(profile, member), ems: profile.ems && member.ems, resumedBefore: false };
+}
+
+export function simulate(profile: JavaClientProfile, model: PoolModel, routing: string[]): SimulatedConnection[] {
+  const byLabel = new Map(model.members.map((m) => [m.label, m]));
+  let cached: CachedSession | undefined;
+  return routing.map((label, index): SimulatedConnection => {
+    const member = byLabel.get(label);
+    if (!member) throw new Error(`routing names ${label}, which is not a probed member`);
+    const protocol = protocolWith(profile, member);
+    // 8u161+/11+ with EMS on: a cached TLS 1.2 session without EMS is not offered at all (ClientHello producer).
+    const offered = cached && !(profile.ems && cached.protocol === "TLSv1.2" && !cached.ems) ? cached : undefined;
+    if (offered && resumes(profile, model, offered, member)) {
+      offered.resumedBefore = true;
+      return { index, member: label, outcome: "resumed", protocol };
+    }
+    if (offered && abortsOnRefusal(profile, offered, member)) {
+      // 8u65/8u71+: the refused session is invalidated, so the next connection starts afresh. Before, it stayed
+      // cached with its flag, and every later connection to a member that refuses it aborts too.
+      if (profile.invalidatesRefusedSession) cached = undefined;
+      return { index, member: label, outcome: "aborted", protocol, offeredFrom: offered.origin.label };
+    }
+    cached = newSession(profile, member);
+    return { index, member: label, outcome: "full", protocol };
+  });
+}
