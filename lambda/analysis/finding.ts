@@ -7,6 +7,7 @@ export type FindingKind =
   | "certificate-change-on-resumption"
   | "java-client-abort"
   | "resumption-refused"
+  | "resumption-failure"
   | "resumption-shared"
   | "renegotiation"
   | "handshake-failure"

@@ -7,7 +7,15 @@ import { bySeverity, type Finding, type Severity } from "./finding.js";
 import { failedHandshakes, handshakeFailureFindings, tls13Findings } from "./handshake-failures.js";
 import { memberHandshakes, vipConnections } from "./observations.js";
 import { renegotiationFailures, renegotiationFindings } from "./renegotiation.js";
-import { certificateChangeFinding, matrixChanges, refusedResumptionFinding, resumptionCounts, sharedResumptionFinding } from "./resumption.js";
+import {
+  certificateChangeFinding,
+  failedResumptions,
+  matrixChanges,
+  refusedResumptionFinding,
+  resumptionCounts,
+  resumptionFailureFinding,
+  sharedResumptionFinding,
+} from "./resumption.js";
 import { javaFinding, javaVerdicts, type JavaVerdict } from "./java/verdict.js";
 import { validationFindings } from "./validation.js";
 import { certificateVariants, divergenceFinding, divergingMembers, variantDifferences, type CertificateVariant, type FieldDifference } from "./variants.js";
@@ -22,6 +30,8 @@ export interface EndpointSummary {
   certificateChangesOnResumption: number;
   /** Cross-member offers that would change the certificate (from the matrix). */
   crossMemberCertificateChanges: number;
+  /** Cross-member offers answered with a fatal alert. */
+  crossMemberResumptionFailures: number;
   renegotiationFailures: number;
   handshakeFailures: number;
   handshakes: number;
@@ -54,6 +64,7 @@ export function analyzeEndpoint(probe: EndpointProbe): EndpointAnalysis {
     ...validationFindings(probe),
     ...handshakeFailureFindings(probe),
     ...divergenceFinding(probe, variants, differences),
+    ...resumptionFailureFinding(probe),
     ...certificateChangeFinding(probe),
     ...emsFindings(probe),
     ...renegotiationFindings(probe),
@@ -86,6 +97,7 @@ export function analyzeEndpoint(probe: EndpointProbe): EndpointAnalysis {
       resumptionRefused: counts.refused,
       certificateChangesOnResumption: counts.changes,
       crossMemberCertificateChanges: matrixChanges(probe).length,
+      crossMemberResumptionFailures: failedResumptions(probe).length,
       renegotiationFailures: renegotiationFailures(probe).length,
       handshakeFailures: failedHandshakes(probe).length,
       handshakes: all.length,

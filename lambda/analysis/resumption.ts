@@ -88,3 +88,28 @@ export function sharedResumptionFinding(probe: EndpointProbe): Finding[] {
     },
   ];
 }
+
+/**
+ * Offers answered with a fatal alert instead of a resumption or a full handshake. Seen with members that share
+ * ticket keys but differ in EMS (RFC 7627 5.3 makes the server abort): any client that resumes across them fails.
+ */
+export function failedResumptions(probe: EndpointProbe): MatrixCell[] {
+  const reachable = new Set(probe.members.filter((m) => !m.tls12.error).map((m) => m.label));
+  return probe.matrix.filter((c) => c.outcome === "failed" && c.error?.class === "tls-alert" && reachable.has(c.to));
+}
+
+export function resumptionFailureFinding(probe: EndpointProbe): Finding[] {
+  const failed = failedResumptions(probe);
+  if (failed.length === 0) return [];
+  const example = failed[0]!;
+  return [
+    {
+      kind: "resumption-failure",
+      severity: "critical",
+      message: `${plural(failed.length, "cross-member session offer")} ended in a fatal alert instead of a resumption or a full handshake (e.g. ${example.mechanism} session of ${example.from} offered to ${example.to}: ${example.error?.message}). Any client that resumes a session on one member and is then routed to the other fails the connection.`,
+      remedy:
+        "Members that share ticket keys or a session cache must agree on the extended master secret (RFC 7627) and on protocol settings; enable EMS on all of them, or stop sharing session state between unlike members.",
+      evidence: { offers: failed.map((c) => ({ mechanism: c.mechanism, from: c.from, to: c.to, error: c.error })) },
+    },
+  ];
+}

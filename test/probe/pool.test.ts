@@ -78,6 +78,20 @@ describe("a pool behind a round-robin VIP", () => {
     expect(a.summary.certificateVariants).toBe(3);
   });
 
+  it("shared ticket keys across members that differ in EMS: cross-member resumption fails with a fatal alert", async () => {
+    const certs = await distinctIdentities(pki, 2);
+    const ticketKeys = sharedTicketKeys();
+    const pool = await harness.pool(pki, certs.map((certificate, i) => ({ certificate, ticketKeys, ems: i === 0, maxVersion: "TLSv1.2" as const })));
+    const probe = await probeEndpoint(pool.endpoint({ attempts: 2 }));
+    const a = analyzeEndpoint(probe);
+    const [withEms, withoutEms] = pool.members.map((m) => m.label);
+    const cell = probe.matrix.find((c) => c.mechanism === "ticket" && c.from === withEms && c.to === withoutEms)!;
+    expect(cell.outcome).toBe("failed");
+    expect(cell.error?.class).toBe("tls-alert");
+    expect(a.summary.crossMemberResumptionFailures).toBeGreaterThanOrEqual(1);
+    expect(a.findings[0]).toMatchObject({ kind: "resumption-failure", severity: "critical" });
+  });
+
   it("detects the member that has EMS switched off", async () => {
     const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
     const pool = await harness.pool(pki, [{ certificate: cert }, { certificate: cert, ems: false }, { certificate: cert }]);

@@ -10,10 +10,19 @@ export interface ModelMember {
   tls13: boolean;
 }
 
+export type OfferOutcome = "accepted" | "refused" | "failed";
+
 export interface PoolModel {
   members: ModelMember[];
-  /** Does member `to` resume a session `from` issued, by this mechanism (the cross-member matrix)? */
+  /** What member `to` does with a session `from` issued, offered by this mechanism (the cross-member matrix). */
+  offer(mechanism: "session-id" | "ticket", from: string, to: string): OfferOutcome;
   accepts(mechanism: "session-id" | "ticket", from: string, to: string): boolean;
+}
+
+function fromCells(cells: Array<{ mechanism: "session-id" | "ticket"; from: string; to: string; outcome: OfferOutcome }>): Pick<PoolModel, "offer" | "accepts"> {
+  const outcomes = new Map(cells.map((c) => [`${c.mechanism} ${c.from} ${c.to}`, c.outcome]));
+  const offer = (mechanism: "session-id" | "ticket", from: string, to: string): OfferOutcome => outcomes.get(`${mechanism} ${from} ${to}`) ?? "refused";
+  return { offer, accepts: (mechanism, from, to) => offer(mechanism, from, to) === "accepted" };
 }
 
 export function poolModel(probe: EndpointProbe): PoolModel {
@@ -25,12 +34,17 @@ export function poolModel(probe: EndpointProbe): PoolModel {
     if (!leaf) continue;
     members.push({ label: m.label, leaf, ems: hello?.extendedMasterSecret ?? false, tls13: m.tls13Supported === true });
   }
-  const accepted = new Set(probe.matrix.filter((c) => c.outcome === "accepted").map((c) => `${c.mechanism} ${c.from} ${c.to}`));
-  return { members, accepts: (mechanism, from, to) => accepted.has(`${mechanism} ${from} ${to}`) };
+  // A failed offer (e.g. a handshake_failure alert) is kept apart: the client's handshake fails, it does not fall back.
+  const cells = probe.matrix.flatMap((c) =>
+    c.outcome === "no-session" ? [] : [{ mechanism: c.mechanism, from: c.from, to: c.to, outcome: c.outcome === "failed" && c.error?.class !== "tls-alert" ? "refused" : (c.outcome as OfferOutcome) }],
+  );
+  return { members, ...fromCells(cells) };
 }
 
 /** Builds a model from explicit facts (used for what-if questions and in tests). */
-export function modelOf(members: ModelMember[], accepted: Array<[mechanism: "session-id" | "ticket", from: string, to: string]>): PoolModel {
-  const set = new Set(accepted.map(([m, f, t]) => `${m} ${f} ${t}`));
-  return { members, accepts: (mechanism, from, to) => set.has(`${mechanism} ${from} ${to}`) };
+export function modelOf(
+  members: ModelMember[],
+  offers: Array<[mechanism: "session-id" | "ticket", from: string, to: string, outcome?: OfferOutcome]>,
+): PoolModel {
+  return { members, ...fromCells(offers.map(([mechanism, from, to, outcome]) => ({ mechanism, from, to, outcome: outcome ?? "accepted" }))) };
 }

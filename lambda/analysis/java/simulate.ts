@@ -3,10 +3,11 @@
  * the VIP's host:port, and says what happens to each connection. The JDK behaviour behind each branch is cited.
  */
 import { identityEquivalent } from "./identity.js";
-import type { ModelMember, PoolModel } from "./pool-model.js";
+import type { ModelMember, OfferOutcome, PoolModel } from "./pool-model.js";
 import type { JavaClientProfile } from "./profiles.js";
 
-export type JavaConnectionOutcome = "full" | "resumed" | "aborted";
+/** `failed`: the member answers the offered session with a fatal alert (not the identity check). */
+export type JavaConnectionOutcome = "full" | "resumed" | "aborted" | "failed";
 
 export interface SimulatedConnection {
   index: number;
@@ -30,13 +31,21 @@ export function protocolWith(profile: JavaClientProfile, member: ModelMember): "
   return profile.tls13 && member.tls13 ? "TLSv1.3" : "TLSv1.2";
 }
 
-/** Would `to` resume a session of `session.origin` for this client? */
-export function resumes(profile: JavaClientProfile, model: PoolModel, session: CachedSession, to: ModelMember): boolean {
-  if (protocolWith(profile, to) !== session.protocol) return false;
-  // TLS 1.3 PSKs are tickets; TLS 1.2 uses session IDs, and tickets too for clients that send them.
-  if (session.protocol === "TLSv1.3") return model.accepts("ticket", session.origin.label, to.label);
-  return model.accepts("session-id", session.origin.label, to.label) || (profile.tickets && model.accepts("ticket", session.origin.label, to.label));
+/** What `to` does with a session of `session.origin` offered by this client. */
+export function offerOutcome(profile: JavaClientProfile, model: PoolModel, session: CachedSession, to: ModelMember): OfferOutcome {
+  if (protocolWith(profile, to) !== session.protocol) return "refused";
+  const from = session.origin.label;
+  // TLS 1.3 PSKs are tickets. In TLS 1.2 a server that gets a ticket decides on it and ignores the session ID.
+  if (session.protocol === "TLSv1.3") return model.offer("ticket", from, to.label);
+  if (profile.tickets) {
+    const byTicket = model.offer("ticket", from, to.label);
+    if (byTicket !== "refused") return byTicket;
+  }
+  return model.offer("session-id", from, to.label);
 }
+
+export const resumes = (profile: JavaClientProfile, model: PoolModel, session: CachedSession, to: ModelMember): boolean =>
+  offerOutcome(profile, model, session, to) === "accepted";
 
 /**
  * Does a refused offer of `session` followed by a full handshake with `to` abort?
@@ -66,10 +75,13 @@ export function simulate(profile: JavaClientProfile, model: PoolModel, routing: 
     const protocol = protocolWith(profile, member);
     // 8u161+/11+ with EMS on: a cached TLS 1.2 session without EMS is not offered at all (ClientHello producer).
     const offered = cached && !(profile.ems && cached.protocol === "TLSv1.2" && !cached.ems) ? cached : undefined;
-    if (offered && resumes(profile, model, offered, member)) {
-      offered.resumedBefore = true;
+    const outcome = offered ? offerOutcome(profile, model, offered, member) : "refused";
+    if (outcome === "accepted") {
+      offered!.resumedBefore = true;
       return { index, member: label, outcome: "resumed", protocol };
     }
+    // A fatal alert ends the handshake before any certificate; the JDK keeps the cached session (seen on JDK 17).
+    if (outcome === "failed") return { index, member: label, outcome: "failed", protocol, offeredFrom: offered!.origin.label };
     if (offered && abortsOnRefusal(profile, offered, member)) {
       // 8u65/8u71+: the refused session is invalidated, so the next connection starts afresh. Before, it stayed
       // cached with its flag, and every later connection to a member that refuses it aborts too.

@@ -9,7 +9,7 @@ import { certificateName } from "../observations.js";
 import { explainIdentity, identityEquivalent } from "./identity.js";
 import { poolModel, type ModelMember, type PoolModel } from "./pool-model.js";
 import { CHECK_SWITCHES, JAVA_PROFILES, type JavaClientProfile, type JavaProfileId } from "./profiles.js";
-import { abortsOnRefusal, protocolWith, resumes, simulate, type SimulatedConnection } from "./simulate.js";
+import { abortsOnRefusal, offerOutcome, protocolWith, resumes, simulate, type SimulatedConnection } from "./simulate.js";
 
 export type JavaVerdictKind = "aborts" | "can-abort" | "safe";
 
@@ -66,7 +66,7 @@ function findAbortSequence(profile: JavaClientProfile, model: PoolModel): ModelM
       if (!resumes(profile, model, session, b)) continue;
       for (const c of model.members) {
         const flagged = { ...session, resumedBefore: true };
-        if (resumes(profile, model, flagged, c) || !abortsOnRefusal(profile, flagged, c)) continue;
+        if (offerOutcome(profile, model, flagged, c) !== "refused" || !abortsOnRefusal(profile, flagged, c)) continue;
         if (b === a) return [a, b, c];
         found ??= [a, b, c];
       }
@@ -119,7 +119,9 @@ export function javaVerdicts(probe: EndpointProbe, model: PoolModel = poolModel(
     if (sequence) {
       return { ...base, verdict: "can-abort", reason: `not in this run's routing, but a client will abort if it happens to ${describeSequence(probe, profile, sequence)}`, sequence: sequence.map((s) => s.label) };
     }
-    return { ...base, verdict: "safe", reason: safeReason(profile, model) };
+    const failing = model.members.some((a) => model.members.some((b) => model.offer("ticket", a.label, b.label) === "failed" || model.offer("session-id", a.label, b.label) === "failed"));
+    const caveat = failing ? "; but some cross-member offers fail with a fatal alert (see resumption-failure)" : "";
+    return { ...base, verdict: "safe", reason: safeReason(profile, model) + caveat };
   });
 }
 

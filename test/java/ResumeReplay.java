@@ -1,0 +1,59 @@
+import java.io.FileInputStream;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * Replays N sequential connections to host:port with ONE SSLContext (one client session cache), no endpoint
+ * identification, as Apache HttpClient does. Prints one line per connection:
+ *   <i> full|resumed <protocol> <subject>      or      <i> aborted <message>      or      <i> error <message>
+ * Args: host port servername caPemFile count protocols(comma-separated)
+ */
+public class ResumeReplay {
+    public static void main(String[] args) throws Exception {
+        String host = args[0];
+        int port = Integer.parseInt(args[1]);
+        String servername = args[2];
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (FileInputStream in = new FileInputStream(args[3])) {
+            trust.setCertificateEntry("root", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        int count = Integer.parseInt(args[4]);
+        String[] protocols = args[5].split(",");
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        java.util.Set<String> seenIds = new java.util.HashSet<>();
+        for (int i = 0; i < count; i++) {
+            try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(host, port)) {
+                SSLParameters params = socket.getSSLParameters();
+                params.setProtocols(protocols);
+                params.setServerNames(List.of(new SNIHostName(servername)));
+                // No setEndpointIdentificationAlgorithm: the certificate-change check stays active.
+                socket.setSSLParameters(params);
+                socket.startHandshake();
+                var session = socket.getSession();
+                // A resumed TLS 1.2 session keeps the ID of the session it resumes.
+                String id = java.util.HexFormat.of().formatHex(session.getId());
+                boolean resumed = !id.isEmpty() && !seenIds.add(id);
+                X509Certificate leaf = (X509Certificate) session.getPeerCertificates()[0];
+                System.out.println(i + " " + (resumed ? "resumed" : "full") + " " + session.getProtocol() + " " + leaf.getSubjectX500Principal().getName());
+            } catch (SSLHandshakeException e) {
+                String message = String.valueOf(e.getMessage());
+                System.out.println(i + (message.contains("server certificate change is restricted") ? " aborted " : " error ") + message);
+            } catch (Exception e) {
+                System.out.println(i + " error " + e);
+            }
+            System.out.flush();
+        }
+    }
+}
