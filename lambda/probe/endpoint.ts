@@ -12,6 +12,8 @@ import { runChain } from "./vip-chain.js";
 export interface ProbeOptions {
   limit?: ConnectionLimiter;
   now?: () => Date;
+  /** Aborted at the run's deadline: open connections end, queued ones are skipped, the result says so. */
+  signal?: AbortSignal;
 }
 
 function memberTargets(endpoint: Endpoint, discovery: DiscoveryResult): MemberTarget[] {
@@ -51,13 +53,13 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
       // pinned to one member and never see the others, hiding exactly the divergence we look for.
       const chains = { ...emptyChains };
       const target = { address: endpoint.host, port: endpoint.port, servername: endpoint.servername, ...ca, timeoutMs: endpoint.timeoutMs, attempts: endpoint.attempts };
-      for (const mechanism of RESUMPTION_MECHANISMS) chains[mechanism] = await runChain(target, mechanism, catalog, limit);
+      for (const mechanism of RESUMPTION_MECHANISMS) chains[mechanism] = await runChain(target, mechanism, catalog, limit, options.signal);
       return chains;
     })();
     const membersDone = (async () => {
       result.discovery = endpoint.discover === "dns" ? await discoverAddresses(endpoint.host, endpoint.timeoutMs) : { method: "none", addresses: [] };
       const targets = memberTargets(endpoint, result.discovery);
-      const ctx = { servername: endpoint.servername, ...ca, timeoutMs: endpoint.timeoutMs, catalog, limit };
+      const ctx = { servername: endpoint.servername, ...ca, timeoutMs: endpoint.timeoutMs, catalog, limit, ...(options.signal ? { signal: options.signal } : {}) };
       const sessions = await Promise.all(targets.map((t) => probeMember(t, ctx)));
       const matrix = await resumptionMatrix(sessions, targets, ctx);
       return { members: sessions.map((s) => s.probe), matrix };
@@ -69,6 +71,7 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
   } catch (err) {
     result.error = classifyError(err);
   }
+  if (options.signal?.aborted) result.error = { class: "timeout", code: "DEADLINE", message: "the run's deadline was reached before this endpoint's probe finished" };
   result.durationMs = Math.round(performance.now() - started);
   return result;
 }

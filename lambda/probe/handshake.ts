@@ -25,6 +25,8 @@ export interface HandshakeOptions {
   catalog: CertificateCatalog;
   /** After the handshake, try a client-initiated TLS 1.2 renegotiation on the same connection. */
   renegotiate?: boolean;
+  /** The run's deadline: aborting it ends the connection at once (and skips it if it has not started). */
+  signal?: AbortSignal;
 }
 
 export interface HandshakeOutcome {
@@ -38,9 +40,12 @@ export interface HandshakeOutcome {
 const SESSION_WAIT_MIN_MS = 250;
 const CLOSE_WAIT_MS = 1000;
 
+const DEADLINE: ProbeError = { class: "timeout", code: "DEADLINE", message: "the run's deadline was reached" };
+
 export async function handshake(opts: HandshakeOptions): Promise<HandshakeOutcome> {
   const target = formatHostPort(opts.address, opts.port);
   const record: HandshakeRecord = { target, sessionOffered: opts.session !== undefined, resumed: false, chain: [], sessionIssued: false };
+  if (opts.signal?.aborted) return { record: { ...record, error: DEADLINE } };
   const secureContext = clientContext(opts.profile, opts.ca); // built once per profile and CA, outside the timing
   const started = performance.now();
   const raw = new net.Socket();
@@ -48,6 +53,11 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeOutcom
   const sessions: Buffer[] = [];
   let failure: ProbeError | undefined;
   let socket: tls.TLSSocket | undefined;
+  const onAbort = () => {
+    raw.destroy();
+    socket?.destroy();
+  };
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
 
   try {
     socket = await connectAndHandshake(raw, tap, opts, secureContext, record, started, sessions);
@@ -63,13 +73,14 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeOutcom
     await closeGracefully(socket);
     return { record, ...(sessions[0] ? { session: sessions[0] } : {}), ...(renegotiation ? { renegotiation } : {}) };
   } catch (err) {
-    failure = err as ProbeError;
+    failure = opts.signal?.aborted ? DEADLINE : (err as ProbeError);
     record.error = failure;
     if (tap.serverHello.state === "not-tls") record.error = { ...failure, class: "not-tls", message: `not a TLS server (${failure.message})` };
     record.serverHello = tap.serverHello.state === "parsed" ? tap.serverHello.hello : undefined;
     if (record.serverHello === undefined) delete record.serverHello;
     return { record };
   } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
     socket?.destroy();
     tap.destroy();
     raw.destroy();

@@ -14,6 +14,7 @@ export interface MemberContext {
   timeoutMs: number;
   catalog: CertificateCatalog;
   limit: ConnectionLimiter;
+  signal?: AbortSignal;
 }
 
 /** A member's probe and the sessions it issued, which the cross-member matrix offers to every member. */
@@ -32,6 +33,7 @@ function connect(member: MemberAddress, ctx: MemberContext, extra: Pick<Paramete
       ...(ctx.ca ? { ca: ctx.ca } : {}),
       timeoutMs: ctx.timeoutMs,
       catalog: ctx.catalog,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...extra,
     }),
   );

@@ -36,6 +36,7 @@ export async function runChain(
   mechanism: ResumptionMechanism,
   catalog: CertificateCatalog,
   limit: ConnectionLimiter,
+  signal?: AbortSignal,
 ): Promise<ChainConnection[]> {
   const connections: ChainConnection[] = [];
   let lastFull: FullHandshake | undefined;
@@ -51,6 +52,7 @@ export async function runChain(
         ...(offered ? { session: offered.session } : {}),
         timeoutMs: target.timeoutMs,
         catalog,
+        ...(signal ? { signal } : {}),
       }),
     );
     const connection: ChainConnection = { index, mechanism, ...(offered ? { offeredFrom: offered.index } : {}), ...outcome.record };

@@ -1,0 +1,107 @@
+/**
+ * Divergence alerts: one when an endpoint goes from consistent (or no earlier state) to divergent, one when it
+ * recovers, nothing while its state is unchanged. Pure: the previous state comes from the caller.
+ */
+import type { EndpointAnalysis } from "../analysis/index.js";
+import { SEVERITY_ORDER, type Severity } from "../analysis/finding.js";
+import { JAVA_REMEDIES } from "../analysis/java/verdict.js";
+import type { EndpointProbe } from "../probe/types.js";
+
+export type PoolState = "consistent" | "divergent";
+
+export interface Alert {
+  endpoint: string;
+  kind: "divergence" | "recovery";
+  severity: Severity;
+  subject: string;
+  message: string;
+  attributes: Record<"endpoint" | "severity" | "kind", string>;
+}
+
+/** SNS: subject under 100 ASCII characters, message at most 256 KB with its attributes. */
+export const MAX_SUBJECT = 99;
+export const MAX_MESSAGE_BYTES = 240 * 1024;
+
+export const stateOf = (analysis: EndpointAnalysis): PoolState => (analysis.summary.certificateVariants > 1 ? "divergent" : "consistent");
+
+/** The state a previous CertificateVariants datapoint stands for; undefined when there was none. */
+export const stateFromVariants = (variants: number | undefined): PoolState | undefined =>
+  variants === undefined ? undefined : variants > 1 ? "divergent" : "consistent";
+
+function subjectLine(text: string): string {
+  // SNS subjects: ASCII, no control characters or line breaks.
+  const ascii = text.replace(/[^\x20-\x7e]/g, "?");
+  return ascii.length <= MAX_SUBJECT ? ascii : `${ascii.slice(0, MAX_SUBJECT - 3)}...`;
+}
+
+/** Cuts a message to the byte budget on a character boundary and says so. */
+export function truncateMessage(message: string, maxBytes = MAX_MESSAGE_BYTES): string {
+  if (Buffer.byteLength(message) <= maxBytes) return message;
+  const note = "\n\n[truncated: the full report is in the function's log for this run]";
+  let cut = Buffer.from(message).subarray(0, maxBytes - Buffer.byteLength(note)).toString("utf8");
+  if (cut.endsWith("\uFFFD")) cut = cut.slice(0, -1);
+  return cut + note;
+}
+
+function worst(analysis: EndpointAnalysis): Severity {
+  return analysis.findings.reduce<Severity>((w, f) => (SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[w] ? f.severity : w), "info");
+}
+
+function divergenceMessage(probe: EndpointProbe, analysis: EndpointAnalysis, previous: PoolState | undefined): string {
+  const e = probe.endpoint;
+  const lines = [
+    `Endpoint ${e.name} (${e.host}:${e.port}, servername ${e.servername}) presents ${analysis.summary.certificateVariants} different certificates (${previous === undefined ? "first run" : "was consistent"}).`,
+    "",
+    "Which member presents which certificate:",
+  ];
+  for (const v of analysis.variants) {
+    const c = probe.certificates[v.fingerprint]!;
+    lines.push(
+      `  [${v.id}] ${c.subject} (issuer ${c.issuer}; serial ${c.serialNumber}; expires ${c.validTo.slice(0, 10)}; sha256 ${c.fingerprint256})`,
+      `      members: ${v.members.join(", ") || "none probed directly"}; through the VIP on ${v.vipConnections.length} connection(s)`,
+    );
+  }
+  if (analysis.differences.length) {
+    lines.push("", "How they differ:");
+    for (const d of analysis.differences) lines.push(`  ${d.field}: ${Object.entries(d.values).map(([id, v]) => `${id}=${v}`).join(" | ")}`);
+  }
+  lines.push("", "Java clients (no endpoint identification):");
+  for (const j of analysis.javaClients) {
+    lines.push(`  ${j.label}: ${j.verdict}. ${j.reason}${j.sequence ? ` (reproduce: ${j.sequence.join(" -> ")})` : ""}`);
+  }
+  lines.push("", "Findings:");
+  for (const f of analysis.findings) lines.push(`  [${f.severity}] ${f.kind}: ${f.message}`);
+  lines.push("", "What to do, best first:", ...JAVA_REMEDIES.map((r, i) => `  ${i + 1}. ${r}`));
+  return lines.join("\n");
+}
+
+export function alertFor(probe: EndpointProbe, analysis: EndpointAnalysis, previous: PoolState | undefined): Alert | undefined {
+  const current = stateOf(analysis);
+  const name = probe.endpoint.name;
+  if (current === "divergent" && previous !== "divergent") {
+    const severity = worst(analysis);
+    const java = analysis.summary.javaProfilesAtRisk ? `, Java clients at risk` : "";
+    return {
+      endpoint: name,
+      kind: "divergence",
+      severity,
+      subject: subjectLine(`[tls-pool-monitor] ${name}: ${analysis.summary.certificateVariants} certificate variants${java}`),
+      message: truncateMessage(divergenceMessage(probe, analysis, previous)),
+      attributes: { endpoint: name, severity, kind: "divergence" },
+    };
+  }
+  if (current === "consistent" && previous === "divergent") {
+    return {
+      endpoint: name,
+      kind: "recovery",
+      severity: "info",
+      subject: subjectLine(`[tls-pool-monitor] ${name}: recovered, one certificate again`),
+      message: truncateMessage(
+        `Endpoint ${name} (${probe.endpoint.host}:${probe.endpoint.port}) presents one certificate on every member again ` +
+          `(${analysis.summary.membersProbed} member(s) probed; sha256 ${analysis.variants[0]?.fingerprint ?? "none seen"}).`,
+      ),
+      attributes: { endpoint: name, severity: "info", kind: "recovery" },
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,126 @@
+/**
+ * Findings → CloudWatch datums. Pure. At most 12 metrics per endpoint, dimension `Endpoint`. `ProbeCompleted` is
+ * published for every endpoint on every run, so that missing data means the monitor itself went silent.
+ */
+import type { MetricDatum, StandardUnit } from "@aws-sdk/client-cloudwatch";
+import type { EndpointSummary } from "../analysis/index.js";
+
+export const DEFAULT_NAMESPACE = "TlsPoolMonitor";
+
+export interface MetricDefinition {
+  unit: StandardUnit;
+  meaning: string;
+  alarm: string;
+}
+
+export const METRICS = {
+  ProbeCompleted: {
+    unit: "Count",
+    meaning: "1 when the endpoint's probe finished this run; 0 when its registry entry is invalid or the run's deadline cut it short.",
+    alarm: "Minimum < 1 for 2 periods, and missing data breaching: the monitor is not running or not finishing.",
+  },
+  CertificateVariants: {
+    unit: "Count",
+    meaning: "Distinct leaf certificates seen through the VIP and on the members.",
+    alarm: "Maximum > 1: the members diverge.",
+  },
+  MembersDiverging: {
+    unit: "Count",
+    meaning: "Members whose certificate is not the one most members present.",
+    alarm: "Maximum > 0 (same condition as CertificateVariants, names how many).",
+  },
+  ResumptionAttempts: { unit: "Count", meaning: "VIP connections that offered a session.", alarm: "None (denominator)." },
+  ResumptionRefused: {
+    unit: "Count",
+    meaning: "Offered sessions the VIP's member refused (full handshake instead).",
+    alarm: "None alone; compare with ResumptionAttempts on the dashboard.",
+  },
+  CertificateChangesOnResumption: {
+    unit: "Count",
+    meaning: "Refused resumptions where the new handshake presented a different leaf.",
+    alarm: "Sum > 0.",
+  },
+  ResumptionFailures: {
+    unit: "Count",
+    meaning: "Cross-member session offers answered with a fatal alert (e.g. shared ticket keys, mixed EMS).",
+    alarm: "Maximum > 0: resuming clients fail.",
+  },
+  JavaAbortRisk: {
+    unit: "Count",
+    meaning: "Java client profiles whose verdict is aborts or can-abort (0-4).",
+    alarm: "Maximum > 0: page whoever owns Java clients of this endpoint.",
+  },
+  RenegotiationFailures: {
+    unit: "Count",
+    meaning: "Members where client renegotiation failed or changed the certificate (a clean refusal is not counted).",
+    alarm: "Maximum > 0.",
+  },
+  HandshakeFailures: {
+    unit: "Count",
+    meaning: "Failed handshakes (through the VIP and to members), not counting a member's lack of TLS 1.3.",
+    alarm: "Sum > 0 for 2 of 3 periods.",
+  },
+  HandshakeLatency: {
+    unit: "Milliseconds",
+    meaning: "Time from TCP connect to handshake completion, every successful handshake (Values/Counts).",
+    alarm: "p90 above your baseline.",
+  },
+  MinDaysToExpiry: {
+    unit: "None",
+    meaning: "Days until the earliest-expiring leaf certificate presented expires (negative when expired).",
+    alarm: "Minimum < 21.",
+  },
+} satisfies Record<string, MetricDefinition>;
+
+export type MetricName = keyof typeof METRICS;
+
+/** CloudWatch's limit on distinct values in one datum's Values/Counts. */
+export const MAX_VALUES_PER_DATUM = 150;
+
+function datum(name: MetricName, endpoint: string, timestamp: Date, value: number): MetricDatum {
+  return { MetricName: name, Dimensions: [{ Name: "Endpoint", Value: endpoint }], Timestamp: timestamp, Unit: METRICS[name].unit, Value: value };
+}
+
+/** Latencies as Values/Counts (rounded to 0.1 ms), split so that no datum has more than 150 distinct values. */
+export function latencyDatums(endpoint: string, timestamp: Date, latencies: number[]): MetricDatum[] {
+  const counts = new Map<number, number>();
+  for (const ms of latencies) if (Number.isFinite(ms)) counts.set(Math.round(ms * 10) / 10, (counts.get(Math.round(ms * 10) / 10) ?? 0) + 1);
+  const entries = [...counts.entries()].sort((a, b) => a[0] - b[0]);
+  const datums: MetricDatum[] = [];
+  for (let i = 0; i < entries.length; i += MAX_VALUES_PER_DATUM) {
+    const slice = entries.slice(i, i + MAX_VALUES_PER_DATUM);
+    datums.push({
+      MetricName: "HandshakeLatency",
+      Dimensions: [{ Name: "Endpoint", Value: endpoint }],
+      Timestamp: timestamp,
+      Unit: METRICS.HandshakeLatency.unit,
+      Values: slice.map(([v]) => v),
+      Counts: slice.map(([, c]) => c),
+    });
+  }
+  return datums;
+}
+
+/** The datums of one endpoint whose probe finished. */
+export function endpointDatums(endpoint: string, timestamp: Date, s: EndpointSummary): MetricDatum[] {
+  const d = (name: MetricName, value: number) => datum(name, endpoint, timestamp, value);
+  return [
+    d("ProbeCompleted", 1),
+    d("CertificateVariants", s.certificateVariants),
+    d("MembersDiverging", s.membersDiverging),
+    d("ResumptionAttempts", s.resumptionAttempts),
+    d("ResumptionRefused", s.resumptionRefused),
+    d("CertificateChangesOnResumption", s.certificateChangesOnResumption),
+    d("ResumptionFailures", s.crossMemberResumptionFailures),
+    d("JavaAbortRisk", s.javaProfilesAtRisk),
+    d("RenegotiationFailures", s.renegotiationFailures),
+    d("HandshakeFailures", s.handshakeFailures),
+    ...(s.minDaysToExpiry === null ? [] : [d("MinDaysToExpiry", s.minDaysToExpiry)]),
+    ...latencyDatums(endpoint, timestamp, s.handshakeLatencyMs),
+  ];
+}
+
+/** An endpoint that produced no result this run (bad entry, deadline): only the heartbeat, at 0. */
+export function missedEndpointDatums(endpoint: string, timestamp: Date): MetricDatum[] {
+  return [datum("ProbeCompleted", endpoint, timestamp, 0)];
+}
