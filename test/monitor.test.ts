@@ -1,0 +1,261 @@
+/** One monitoring run end to end: real pools on loopback, CloudWatch and SNS mocked with aws-sdk-client-mock. */
+import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AwsPublisher } from "../lambda/aws/publisher.js";
+import { handler, probeBudgetMs, selectShard } from "../lambda/handler.js";
+import { runMonitor, type MonitorOptions } from "../lambda/monitor.js";
+import type { Endpoint } from "../lambda/registry/schema.js";
+import { parseRegistry } from "../lambda/registry/schema.js";
+import { shardOf } from "../lambda/registry/shard.js";
+import { fakeAws } from "./helpers/fake-cloudwatch.js";
+import { Harness, SERVICE, TestPki, type Pool } from "./helpers/pool.js";
+
+const harness = new Harness();
+let pki: TestPki;
+let aws: ReturnType<typeof fakeAws>;
+let logs: Array<Record<string, unknown>>;
+let emf: string[];
+
+beforeAll(async () => {
+  pki = await TestPki.create();
+});
+beforeEach(() => {
+  aws = fakeAws();
+  logs = [];
+  emf = [];
+});
+afterEach(async () => {
+  aws.restore();
+  await harness.closeAll();
+});
+
+const TOPIC = "arn:aws:sns:us-east-1:123456789012:tls-pool-monitor";
+
+function options(over: Partial<MonitorOptions> = {}): MonitorOptions {
+  return {
+    publisher: new AwsPublisher(new CloudWatchClient({ region: "us-east-1" }), new SNSClient({ region: "us-east-1" })),
+    namespace: "TlsPoolMonitor",
+    topicArn: TOPIC,
+    budgetMs: 20_000,
+    stateLookbackMs: 30 * 60_000,
+    log: (l) => logs.push(l),
+    emf: (l) => emf.push(l),
+    ...over,
+  };
+}
+
+async function consistentPool(): Promise<Pool> {
+  const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+  return harness.pool(pki, [{ certificate: cert }, { certificate: cert }]);
+}
+/** Both certificates are valid for the name, but share no SAN or subject: not identity-equivalent for Java. */
+const NAME = `api.${SERVICE}`;
+async function divergentPool(): Promise<Pool> {
+  const certs = [await pki.issue({ subject: `CN=${NAME}`, dns: [NAME] }), await pki.issue({ subject: `CN=*.${SERVICE}`, dns: [`*.${SERVICE}`] })];
+  return harness.pool(pki, certs.map((certificate) => ({ certificate })));
+}
+const named = (pool: Pool, name = "api"): Endpoint => pool.endpoint({ name, attempts: 3, servername: NAME });
+
+describe("alerts on transitions only", () => {
+  it("consistent → divergent → divergent → consistent: one alert, one recovery", async () => {
+    const consistent = await consistentPool();
+    const divergent = await divergentPool();
+    const runs = [consistent, divergent, divergent, consistent];
+    for (const pool of runs) await runMonitor([named(pool)], [], options());
+    const published = aws.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(published.map((p) => p.MessageAttributes!.kind!.StringValue)).toEqual(["divergence", "recovery"]);
+    expect(aws.values("CertificateVariants", "api")).toEqual([1, 2, 2, 1]);
+    const alert = published[0]!;
+    expect(alert.TopicArn).toBe(TOPIC);
+    expect(alert.Subject!.length).toBeLessThan(100);
+    expect(alert.Subject).toContain("api: 2 certificate variants");
+    expect(alert.MessageAttributes).toMatchObject({ endpoint: { DataType: "String", StringValue: "api" }, severity: { StringValue: "critical" } });
+    // Which member presents which certificate, how they differ, the Java verdict, the remedy.
+    for (const m of divergent.members) expect(alert.Message).toContain(m.label);
+    expect(alert.Message).toContain(`CN=*.${SERVICE}`);
+    expect(alert.Message).toContain("How they differ:");
+    expect(alert.Message).toContain("JDK 8u60–8u152: can-abort");
+    expect(alert.Message).toContain("What to do, best first:");
+    expect(published[1]!.Subject).toContain("recovered");
+  });
+
+  it("a divergent endpoint with no earlier state alerts on its first run", async () => {
+    await runMonitor([named(await divergentPool())], [], options());
+    expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+
+  it("when the previous state cannot be read, nothing is sent rather than a repeat", async () => {
+    aws.cloudwatch.on(GetMetricDataCommand).rejects(new Error("AccessDenied"));
+    const summary = await runMonitor([named(await divergentPool())], [], options());
+    expect(summary.stateUnknown).toBe(true);
+    expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(aws.values("CertificateVariants", "api")).toEqual([2]);
+  });
+});
+
+describe("nothing lost", () => {
+  it("SNS failing: metrics still published, the failure logged and counted", async () => {
+    aws.sns.on(PublishCommand).rejects(Object.assign(new Error("topic gone"), { name: "NotFoundException" }));
+    const summary = await runMonitor([named(await divergentPool())], [], options());
+    expect(summary.alertFailures).toBe(1);
+    expect(summary.metricsPublished).toBeGreaterThanOrEqual(11);
+    expect(aws.values("CertificateVariants", "api")).toEqual([2]);
+    expect(aws.stored.find((s) => s.datum.MetricName === "AlertPublishFailures")!.datum.Value).toBe(1);
+    expect(logs.find((l) => l.msg === "SNS publish failed")).toMatchObject({ endpoint: "api", error: "NotFoundException: topic gone" });
+  });
+
+  it("CloudWatch failing for good: every datum goes out as EMF", async () => {
+    aws.cloudwatch.on(PutMetricDataCommand).rejects(Object.assign(new Error("down"), { name: "InternalServiceError" }));
+    const pool = await divergentPool();
+    const summary = await runMonitor([named(pool, "api"), named(pool, "db")], [], options());
+    expect(summary.metricsPublished).toBe(0);
+    const lines = emf.map((l) => JSON.parse(l));
+    const putAttempts = aws.cloudwatch.commandCalls(PutMetricDataCommand).flatMap((c) => c.args[0].input.MetricData!);
+    // Every datum that was attempted is in the EMF lines, value for value.
+    for (const d of putAttempts) {
+      const line = lines.find((l) => l.Endpoint === d.Dimensions![0]!.Value && l[d.MetricName!] !== undefined)!;
+      expect(line, d.MetricName).toBeDefined();
+      if (d.Value !== undefined) expect(line[d.MetricName!]).toBe(d.Value);
+      else expect([line[d.MetricName!]].flat().length).toBe(d.Counts!.reduce((a, b) => a + b, 0));
+    }
+    expect(summary.metricsViaEmf).toBe(putAttempts.length);
+    expect(logs.some((l) => l.msg === "PutMetricData failed after retries; writing the batch as EMF")).toBe(true);
+  });
+
+  it("CloudWatch throttling then success: the SDK's own retry gets it through", async () => {
+    aws.restore(); // a real client whose HTTP layer answers: throttled once, then OK
+    let calls = 0;
+    const cloudwatch = new CloudWatchClient({
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+      maxAttempts: 3,
+      requestHandler: {
+        handle: async () => {
+          calls++;
+          const throttled = calls === 1;
+          const body = throttled ? JSON.stringify({ __type: "Throttling", message: "Rate exceeded" }) : "{}";
+          return {
+            // The shape of an HttpResponse: the SDK checks fields, not the class.
+            response: {
+              statusCode: throttled ? 400 : 200,
+              headers: { "content-type": "application/x-amz-json-1.0", ...(throttled ? { "x-amzn-query-error": "Throttling;Sender" } : {}) },
+              body: Readable.from([Buffer.from(body)]),
+            },
+          };
+        },
+      },
+    });
+    const publisher = new AwsPublisher(cloudwatch, new SNSClient({ region: "us-east-1" }));
+    const at = new Date();
+    const result = await publisher.putMetrics("N", [[{ MetricName: "CertificateVariants", Timestamp: at, Unit: "Count", Value: 1 }]]);
+    expect(calls).toBe(2);
+    expect(result).toEqual({ published: 1, failed: [] });
+    aws = fakeAws(); // for afterEach
+  });
+
+  it("exact batches and dimensions for 2500 datums", async () => {
+    const publisher = new AwsPublisher(new CloudWatchClient({ region: "us-east-1" }), new SNSClient({ region: "us-east-1" }));
+    const { batchDatums } = await import("../lambda/report/batches.js");
+    const at = new Date();
+    const datums = Array.from({ length: 2500 }, (_, i) => ({ MetricName: "CertificateVariants", Dimensions: [{ Name: "Endpoint", Value: `e${i}` }], Timestamp: at, Unit: "Count" as const, Value: 1 }));
+    const result = await publisher.putMetrics("TlsPoolMonitor", batchDatums(datums));
+    const calls = aws.cloudwatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.MetricData!.length)).toEqual([1000, 1000, 500]);
+    expect(calls.every((c) => c.Namespace === "TlsPoolMonitor")).toBe(true);
+    expect(calls.flatMap((c) => c.MetricData!.map((d) => d.Dimensions![0]!.Value))).toEqual(datums.map((d) => d.Dimensions[0]!.Value));
+    expect(result.published).toBe(2500);
+  });
+});
+
+describe("deadline and bad input", () => {
+  it("an endpoint not finished by the deadline is reported as such; the others are published", async () => {
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((s) => sockets.add(s.on("error", () => undefined)));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+    harness.track({ close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); silent.close(() => r()); }) });
+    const pool = await divergentPool();
+    const stuck: Endpoint = { ...named(pool, "stuck"), host: "127.0.0.1", port: (silent.address() as net.AddressInfo).port, members: [], timeoutMs: 30_000 };
+    const started = Date.now();
+    const summary = await runMonitor([stuck, named(pool, "api")], [], options({ budgetMs: 1500 }));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(summary.notFinished).toEqual(["stuck"]);
+    expect(summary.probed).toBe(1);
+    expect(aws.values("ProbeCompleted", "stuck")).toEqual([0]);
+    expect(aws.values("CertificateVariants", "stuck")).toEqual([]);
+    expect(aws.values("ProbeCompleted", "api")).toEqual([1]);
+    expect(logs.find((l) => l.msg === "endpoint" && l.endpoint === "stuck")).toMatchObject({ finished: false });
+  });
+
+  it("a bad registry entry fails loudly for that entry only", async () => {
+    const pool = await consistentPool();
+    const text = JSON.stringify({ endpoints: [{ name: "broken", host: "x.example", attempts: 0 }, { ...named(pool), members: pool.members.map((m) => m.label) }] });
+    const load = parseRegistry(text, "registry.json");
+    const summary = await runMonitor(load.endpoints, load.errors, options());
+    expect(summary.invalid).toEqual(['registry.json: endpoint endpoints[0] ("broken"): attempts: must be at least 1']);
+    expect(summary.probed).toBe(1);
+    expect(aws.values("ProbeCompleted", "broken")).toEqual([0]);
+    expect(aws.values("ProbeCompleted", "api")).toEqual([1]);
+    expect(logs.find((l) => l.msg === "invalid registry entry")).toMatchObject({ field: "attempts" });
+  });
+
+  it("keeps 15% (10-60 s) of the remaining time for publishing", () => {
+    expect(probeBudgetMs(300_000)).toBe(255_000);
+    expect(probeBudgetMs(30_000)).toBe(20_000);
+    expect(probeBudgetMs(900_000)).toBe(840_000);
+    expect(probeBudgetMs(5_000)).toBe(0);
+  });
+});
+
+describe("the Lambda handler", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "tpm-handler-"));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    delete process.env.REGISTRY_FILE;
+    delete process.env.ALERT_TOPIC_ARN;
+  });
+
+  it("probes the bundled registry's shard against a real divergent pool and publishes through the mocked clients", async () => {
+    const pool = await divergentPool();
+    writeFileSync(join(dir, "ca.pem"), pki.caPem);
+    const names = ["alpha", "bravo", "charlie", "delta", "echo"];
+    const endpoints = names.map((name) => ({
+      name,
+      host: pool.vip.host,
+      port: pool.vip.port,
+      servername: NAME,
+      members: pool.members.map((m) => m.label),
+      discover: "none",
+      attempts: 2,
+      ca: "ca.pem",
+      timeoutMs: 3000,
+    }));
+    writeFileSync(join(dir, "registry.json"), JSON.stringify({ endpoints }));
+    process.env.REGISTRY_FILE = join(dir, "registry.json");
+    process.env.ALERT_TOPIC_ARN = TOPIC;
+    const shard = { shard: 1, shards: 2 };
+    const mine = names.filter((n) => shardOf(n, 2) === 1);
+    expect(mine.length).toBeGreaterThan(0);
+    const summary = await handler(shard, { getRemainingTimeInMillis: () => 60_000 });
+    expect(summary.probed).toBe(mine.length);
+    expect(summary.divergent.sort()).toEqual([...mine].sort());
+    for (const n of names) expect(aws.values("CertificateVariants", n)).toEqual(mine.includes(n) ? [2] : []);
+    const subjects = aws.sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
+    expect(subjects.length).toBe(mine.length);
+  });
+
+  it("selects shards so that every endpoint lands in exactly one", () => {
+    const load = parseRegistry(JSON.stringify({ endpoints: Array.from({ length: 50 }, (_, i) => ({ name: `e${i}`, host: "a.example" })) }), "r");
+    const seen = [0, 1, 2, 3].flatMap((shard) => selectShard(load, { shard, shards: 4 }).endpoints.map((e) => e.name));
+    expect(seen.sort()).toEqual(load.endpoints.map((e) => e.name).sort());
+    expect(() => selectShard(load, { shard: 4, shards: 4 })).toThrow(/event.shard must be an integer from 0 to 3/);
+  });
+});
