@@ -10,12 +10,9 @@ import type { RegistryLoad } from "./registry/schema.js";
 import { parseShard, shardOf } from "./registry/shard.js";
 import { DEFAULT_NAMESPACE } from "./report/metrics.js";
 import { fileURLToPath } from "node:url";
+import { probeBudgetMs } from "./deadline.js";
 
-/** Time kept back from the Lambda timeout for reading state and publishing: 15%, at least 10 s, at most 60 s. */
-export function probeBudgetMs(remainingMs: number): number {
-  const margin = Math.min(60_000, Math.max(10_000, remainingMs * 0.15));
-  return Math.max(0, remainingMs - margin);
-}
+export { probeBudgetMs } from "./deadline.js";
 
 function registryPath(): string {
   return process.env.REGISTRY_FILE ?? fileURLToPath(new URL("./registry.json", import.meta.url));

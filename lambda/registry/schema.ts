@@ -143,7 +143,7 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
     const field = issue.path.length ? issue.path.map(String).join(".") : undefined;
     let reason = issue.message;
     if (issue.code === "unrecognized_keys") reason = `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
-    if (issue.code === "invalid_type" && issue.input === undefined) reason = "is required";
+    if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) reason = "is required";
     throw new RegistryError(opts.source, who, field, reason);
   }
   const e = parsed.data;

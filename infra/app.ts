@@ -1,0 +1,45 @@
+/**
+ * The CDK app: reads the `tlsPoolMonitor` settings and the registry they name from cdk.json (override any key with
+ * `-c key=value`, e.g. `-c registry=prod.json`), validates both, and makes one stack per region (vantage point).
+ */
+import { resolve } from "node:path";
+import * as cdk from "aws-cdk-lib";
+import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
+import { parseConfig, type MonitorConfig } from "./config.js";
+import { loadRegistryForSynth } from "./registry.js";
+import { TlsPoolMonitorStack } from "./stack.js";
+
+const OVERRIDABLE = ["registry", "namespace", "rateMinutes", "memoryMb", "timeoutSeconds", "endpointBudgetSeconds", "concurrency", "logRetentionDays", "regions", "alertTopicArn", "alertEmails", "expiryAlarmDays"];
+
+/** `-c key=value` arrives as a string: numbers and JSON lists are read as such. */
+function contextValue(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+  if (value.startsWith("[") || value.startsWith("{")) return JSON.parse(value);
+  return value;
+}
+
+export function buildApp(app: cdk.App): TlsPoolMonitorStack[] {
+  const raw: Record<string, unknown> = { ...(app.node.tryGetContext("tlsPoolMonitor") ?? {}) };
+  for (const key of OVERRIDABLE) {
+    const v = app.node.tryGetContext(key);
+    if (v !== undefined) raw[key] = contextValue(v);
+  }
+  const config: MonitorConfig = parseConfig(raw);
+  const endpoints = loadRegistryForSynth(resolve(config.registry));
+  cdk.Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  cdk.Aspects.of(app).add(new ServerlessChecks({ verbose: true }));
+  return config.regions.map(
+    (region) =>
+      new TlsPoolMonitorStack(app, `TlsPoolMonitor-${region}`, {
+        env: { account: process.env.CDK_DEFAULT_ACCOUNT, region },
+        endpoints,
+        config,
+        description: `tls-pool-monitor: ${endpoints.length} endpoint(s) probed from ${region}`,
+      }),
+  );
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  buildApp(new cdk.App());
+}

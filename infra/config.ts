@@ -1,0 +1,45 @@
+/** Deployment settings, from cdk.json's `tlsPoolMonitor` context (each key overridable with `-c key=value`). */
+import { z } from "zod";
+
+const regionName = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region name such as eu-west-1");
+
+export const MonitorConfigSchema = z
+  .object({
+    registry: z.string().min(1),
+    namespace: z.string().min(1).max(255).default("TlsPoolMonitor"),
+    rateMinutes: z.number().int().min(1).max(1440).default(5),
+    memoryMb: z.number().int().min(128).max(10240).default(512),
+    timeoutSeconds: z.number().int().min(30).max(900).default(300),
+    /** Connection-seconds one endpoint's probe is budgeted (used to size shards). */
+    endpointBudgetSeconds: z.number().min(0.5).max(600).default(10),
+    concurrency: z.number().int().min(1).max(1000).default(32),
+    logRetentionDays: z.number().int().min(1).default(30),
+    regions: z.array(regionName).min(1).default(["us-east-1"]),
+    alertTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "must be an SNS topic ARN").optional(),
+    alertEmails: z.array(z.string().email()).default([]),
+    alertHttpsUrls: z.array(z.string().url().startsWith("https://")).default([]),
+    expiryAlarmDays: z.number().int().min(1).max(365).default(21),
+    vpc: z
+      .object({
+        vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
+        availabilityZones: z.array(z.string()).min(1),
+        privateSubnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/)).min(1),
+        securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).min(1),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type MonitorConfig = z.output<typeof MonitorConfigSchema>;
+
+/** Validates the config object; the error names every bad key. */
+export function parseConfig(raw: unknown): MonitorConfig {
+  const parsed = MonitorConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(
+      `invalid tlsPoolMonitor configuration (cdk.json context): ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
+    );
+  }
+  return parsed.data;
+}

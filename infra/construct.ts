@@ -1,0 +1,306 @@
+/**
+ * TlsPoolMonitor: the scheduled probe function (one schedule per shard), its failure queue, the alert topic and
+ * key, per-endpoint alarms and a dashboard. Reusable: a stack passes the validated registry and the settings.
+ */
+import { createHash } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import * as cdk from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
+import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { NagSuppressions } from "cdk-nag";
+import { Construct } from "constructs";
+import type { Endpoint } from "../lambda/registry/schema.js";
+import type { MonitorConfig } from "./config.js";
+import { stageRegistry } from "./registry.js";
+import { endpointsPerShard, planShards, type ShardPlan } from "./shards.js";
+
+export interface TlsPoolMonitorProps {
+  endpoints: Endpoint[];
+  config: MonitorConfig;
+}
+
+/** Alarms per endpoint; nested stacks of this many endpoints keep each template under CloudFormation's 500 resources. */
+export const ALARMS_PER_ENDPOINT = 5;
+export const ENDPOINTS_PER_ALARM_STACK = 90;
+
+const HANDLER_ENTRY = fileURLToPath(new URL("../lambda/handler.ts", import.meta.url));
+
+/** Alarm names: endpoint and condition, within CloudWatch's 255 characters. */
+export function alarmName(endpoint: string, condition: string): string {
+  const name = `TlsPoolMonitor/${endpoint}/${condition}`;
+  if (name.length <= 255) return name;
+  const hash = createHash("sha256").update(endpoint).digest("hex").slice(0, 8);
+  return `TlsPoolMonitor/${endpoint.slice(0, 255 - condition.length - 27)}~${hash}/${condition}`;
+}
+
+export class TlsPoolMonitor extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly topic: sns.ITopic;
+  readonly key?: kms.Key;
+  readonly failureQueue: sqs.Queue;
+  readonly undeliveredAlerts: sqs.Queue;
+  readonly shardPlan: ShardPlan;
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: TlsPoolMonitorProps) {
+    super(scope, id);
+    const { config, endpoints } = props;
+    const stack = cdk.Stack.of(this);
+
+    this.shardPlan = planShards(
+      endpoints.map((e) => e.name),
+      endpointsPerShard(config.timeoutSeconds, config.concurrency, config.endpointBudgetSeconds),
+    );
+
+    // Alert topic: our own, encrypted with a key CloudWatch alarms may use, or an existing one.
+    if (config.alertTopicArn) {
+      this.topic = sns.Topic.fromTopicArn(this, "AlertTopic", config.alertTopicArn);
+    } else {
+      this.key = new kms.Key(this, "AlertKey", { enableKeyRotation: true, description: "tls-pool-monitor alert topic" });
+      this.key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: "AllowCloudWatchAlarmsToPublish",
+          principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+          actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          resources: ["*"],
+          conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+        }),
+      );
+      const topic = new sns.Topic(this, "AlertTopic", { masterKey: this.key, enforceSSL: true, displayName: "tls-pool-monitor alerts" });
+      topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: "AllowCloudWatchAlarms",
+          principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+          actions: ["sns:Publish"],
+          resources: [topic.topicArn],
+          conditions: { StringEquals: { "aws:SourceAccount": stack.account } },
+        }),
+      );
+      this.topic = topic;
+    }
+    // Alerts SNS could not deliver to a subscriber are kept, not lost.
+    this.undeliveredAlerts = new sqs.Queue(this, "UndeliveredAlerts", { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED, retentionPeriod: cdk.Duration.days(14) });
+    const deadLetterQueue = this.undeliveredAlerts;
+    for (const email of config.alertEmails) this.topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue }));
+    for (const url of config.alertHttpsUrls) {
+      this.topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS, deadLetterQueue }));
+    }
+
+    this.failureQueue = new sqs.Queue(this, "FailedInvocations", {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      retentionPeriod: cdk.Duration.days(14),
+    });
+
+    const logGroup = new logs.LogGroup(this, "Logs", { retention: config.logRetentionDays as logs.RetentionDays, removalPolicy: cdk.RemovalPolicy.RETAIN });
+    const registryFile = stageRegistry(endpoints);
+    const vpcProps = config.vpc
+      ? {
+          vpc: ec2.Vpc.fromVpcAttributes(this, "Vpc", { vpcId: config.vpc.vpcId, availabilityZones: config.vpc.availabilityZones, privateSubnetIds: config.vpc.privateSubnetIds }),
+          vpcSubnets: { subnets: config.vpc.privateSubnetIds.map((id, i) => ec2.Subnet.fromSubnetId(this, `Subnet${i}`, id)) },
+          securityGroups: config.vpc.securityGroupIds.map((id, i) => ec2.SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id)),
+        }
+      : {};
+
+    this.function = new nodejs.NodejsFunction(this, "Probe", {
+      entry: HANDLER_ENTRY,
+      handler: "handler",
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: config.memoryMb,
+      timeout: cdk.Duration.seconds(config.timeoutSeconds),
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      // One invocation per shard at a time, plus one spare for a run that overlaps the next schedule.
+      reservedConcurrentExecutions: this.shardPlan.shards + 1,
+      onFailure: new destinations.SqsDestination(this.failureQueue),
+      retryAttempts: 1,
+      maxEventAge: cdk.Duration.minutes(Math.max(1, Math.min(360, config.rateMinutes))),
+      environment: {
+        METRIC_NAMESPACE: config.namespace,
+        ALERT_TOPIC_ARN: this.topic.topicArn,
+        CONCURRENCY: String(config.concurrency),
+        STATE_LOOKBACK_MINUTES: String(Math.max(30, config.rateMinutes * 3)),
+        NODE_OPTIONS: "--enable-source-maps",
+      },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: "node22",
+        minify: true,
+        sourceMap: true,
+        mainFields: ["module", "main"],
+        // Some dependencies are CommonJS: give the ESM bundle a require().
+        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_input: string, output: string) => [`cp "${registryFile}" "${output}/registry.json"`],
+        },
+      },
+      ...vpcProps,
+    });
+
+    // Least privilege: metrics only into our namespace; metric reads (no resource-level permissions exist) for the
+    // previous state; publish to the one topic; the topic's key for that publish.
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["cloudwatch:PutMetricData"],
+        resources: ["*"],
+        conditions: { StringEquals: { "cloudwatch:namespace": config.namespace } },
+      }),
+    );
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ["cloudwatch:GetMetricData"], resources: ["*"] }));
+    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [this.topic.topicArn] }));
+    if (this.key) {
+      this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ["kms:GenerateDataKey*", "kms:Decrypt"], resources: [this.key.keyArn] }));
+    }
+
+    for (let shard = 0; shard < this.shardPlan.shards; shard++) {
+      new events.Rule(this, `Schedule${shard}`, {
+        description: `tls-pool-monitor shard ${shard + 1} of ${this.shardPlan.shards} (${this.shardPlan.sizes[shard]} endpoints)`,
+        schedule: events.Schedule.rate(cdk.Duration.minutes(config.rateMinutes)),
+        targets: [
+          new targets.LambdaFunction(this.function, {
+            event: events.RuleTargetInput.fromObject({ shard, shards: this.shardPlan.shards }),
+            deadLetterQueue: this.failureQueue,
+            retryAttempts: 2,
+            maxEventAge: cdk.Duration.hours(1),
+          }),
+        ],
+      });
+    }
+
+    this.addAlarms(endpoints, config);
+    this.dashboard = this.addDashboard(config);
+    this.suppressNagFindings();
+  }
+
+  private addAlarms(endpoints: Endpoint[], config: MonitorConfig): void {
+    const action = new cwActions.SnsAction(this.topic);
+    for (let i = 0; i < endpoints.length; i += ENDPOINTS_PER_ALARM_STACK) {
+      const nested = new cdk.NestedStack(this, `Alarms${i / ENDPOINTS_PER_ALARM_STACK}`);
+      for (const e of endpoints.slice(i, i + ENDPOINTS_PER_ALARM_STACK)) {
+        const metric = (metricName: string, statistic: string) =>
+          new cloudwatch.Metric({
+            namespace: config.namespace,
+            metricName,
+            dimensionsMap: { Endpoint: e.name },
+            statistic,
+            period: cdk.Duration.minutes(config.rateMinutes),
+          });
+        const id = createHash("sha256").update(e.name).digest("hex").slice(0, 12);
+        const alarms = [
+          metric("CertificateVariants", "Maximum").createAlarm(nested, `Divergence${id}`, {
+            alarmName: alarmName(e.name, "certificate-divergence"),
+            alarmDescription: `${e.name}: pool members present more than one certificate. See the alert message or run tls-pool-monitor probe for which member differs.`,
+            threshold: 1,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 1,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+          metric("JavaAbortRisk", "Maximum").createAlarm(nested, `JavaRisk${id}`, {
+            alarmName: alarmName(e.name, "java-abort-risk"),
+            alarmDescription: `${e.name}: Java clients without endpoint identification can abort with "server certificate change is restricted during renegotiation".`,
+            threshold: 0,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 1,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+          metric("HandshakeFailures", "Sum").createAlarm(nested, `Handshakes${id}`, {
+            alarmName: alarmName(e.name, "handshake-failures"),
+            alarmDescription: `${e.name}: TLS handshakes fail through the VIP or to members.`,
+            threshold: 0,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 3,
+            datapointsToAlarm: 2,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+          metric("MinDaysToExpiry", "Minimum").createAlarm(nested, `Expiry${id}`, {
+            alarmName: alarmName(e.name, `expires-within-${config.expiryAlarmDays}-days`),
+            alarmDescription: `${e.name}: a presented certificate expires within ${config.expiryAlarmDays} days.`,
+            threshold: config.expiryAlarmDays,
+            comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluationPeriods: 1,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
+          metric("ProbeCompleted", "Minimum").createAlarm(nested, `Heartbeat${id}`, {
+            alarmName: alarmName(e.name, "heartbeat-missing"),
+            alarmDescription: `${e.name}: the monitor did not finish probing this endpoint (not running, deadline, or invalid entry).`,
+            threshold: 1,
+            comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluationPeriods: 2,
+            treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+          }),
+        ];
+        for (const alarm of alarms) {
+          alarm.addAlarmAction(action);
+          alarm.addOkAction(action);
+        }
+      }
+    }
+  }
+
+  /** One graph per metric with a line per endpoint (SEARCH), so that it scales to any registry. */
+  private addDashboard(config: MonitorConfig): cloudwatch.Dashboard {
+    const search = (metric: string, stat: string, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${config.namespace},Endpoint} MetricName="${metric}"', '${stat}', ${config.rateMinutes * 60})`,
+        label,
+        period: cdk.Duration.minutes(config.rateMinutes),
+        searchAccount: undefined,
+      });
+    const graph = (title: string, metrics: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left: metrics, width: 12, height: 6 });
+    const dashboard = new cloudwatch.Dashboard(this, "Dashboard", { dashboardName: `TlsPoolMonitor-${cdk.Stack.of(this).region}`.replace(/[^A-Za-z0-9_-]/g, "-") });
+    dashboard.addWidgets(
+      graph("Certificate variants per endpoint", [search("CertificateVariants", "Maximum", "variants")]),
+      graph("Resumption refused vs attempted", [search("ResumptionRefused", "Sum", "refused"), search("ResumptionAttempts", "Sum", "attempted")]),
+    );
+    dashboard.addWidgets(
+      graph("Certificate changes on resumption", [search("CertificateChangesOnResumption", "Sum", "changes")]),
+      graph("Days to expiry (minimum)", [search("MinDaysToExpiry", "Minimum", "days")]),
+    );
+    dashboard.addWidgets(
+      graph("Handshake latency p90 (ms)", [search("HandshakeLatency", "p90", "p90")]),
+      graph("Java abort risk, handshake failures", [search("JavaAbortRisk", "Maximum", "java profiles at risk"), search("HandshakeFailures", "Sum", "failures")]),
+    );
+    return dashboard;
+  }
+
+  private suppressNagFindings(): void {
+    NagSuppressions.addResourceSuppressions(
+      this.function,
+      [
+        { id: "AwsSolutions-IAM4", reason: "AWSLambdaBasicExecutionRole (and the VPC variant when in a VPC) is the minimal managed policy for writing the function's logs." },
+        {
+          id: "AwsSolutions-IAM5",
+          reason:
+            "cloudwatch:PutMetricData and cloudwatch:GetMetricData support no resource-level permissions; PutMetricData is bound to our namespace by condition. X-Ray's write actions also need '*'. The KMS action wildcard is GenerateDataKey*, scoped to the alert key.",
+        },
+        { id: "AwsSolutions-L1", reason: "The runtime is pinned to nodejs22.x by design (the code is tested on Node 20 and 22); raise it deliberately." },
+        { id: "Serverless-LambdaLatestVersion", reason: "The runtime is pinned to nodejs22.x by design; see AwsSolutions-L1." },
+        { id: "Serverless-LambdaDLQ", reason: "Failed asynchronous invocations go to an SQS on-failure destination (newer than a DLQ, and carries the error)." },
+      ],
+      true,
+    );
+    NagSuppressions.addResourceSuppressions(this.failureQueue, [
+      { id: "AwsSolutions-SQS3", reason: "This queue is itself the dead-letter destination of the probe function and its schedules." },
+      { id: "Serverless-SQSRedrivePolicy", reason: "This queue is itself the dead-letter destination; it needs no redrive." },
+    ]);
+    NagSuppressions.addResourceSuppressions(this.undeliveredAlerts, [
+      { id: "AwsSolutions-SQS3", reason: "This queue is itself the dead-letter queue of the alert subscriptions." },
+      { id: "Serverless-SQSRedrivePolicy", reason: "This queue is itself the dead-letter queue of the alert subscriptions; it needs no redrive." },
+    ]);
+  }
+}

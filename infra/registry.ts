@@ -1,0 +1,49 @@
+/**
+ * The registry at synth time: validated with the probe core's own schema (every error names the file, the endpoint
+ * and the field), normalised (CA files inlined) and written out for bundling with the function.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadRegistryFile } from "../lambda/registry/load.js";
+import type { Endpoint } from "../lambda/registry/schema.js";
+
+export class RegistryInvalidError extends Error {
+  constructor(readonly messages: string[]) {
+    super(`the registry is invalid:\n  ${messages.join("\n  ")}`);
+    this.name = "RegistryInvalidError";
+  }
+}
+
+/** Loads and validates; any error fails the synth (unlike at run time, where a bad entry only skips itself). */
+export function loadRegistryForSynth(path: string): Endpoint[] {
+  const { endpoints, errors } = loadRegistryFile(path);
+  if (errors.length) throw new RegistryInvalidError(errors.map((e) => e.message));
+  return endpoints;
+}
+
+/** The registry as the function reads it, with CA bundles inline so that no other file needs shipping. */
+export function serializeRegistry(endpoints: Endpoint[]): string {
+  return JSON.stringify({
+    endpoints: endpoints.map((e) => ({
+      name: e.name,
+      host: e.host,
+      port: e.port,
+      servername: e.servername,
+      members: e.members.map((m) => m.label),
+      discover: e.discover,
+      attempts: e.attempts,
+      ...(e.ca ? { ca: e.ca } : {}),
+      timeoutMs: e.timeoutMs,
+    })),
+  });
+}
+
+/** Writes the normalised registry to a fresh folder and returns the file's path. */
+export function stageRegistry(endpoints: Endpoint[]): string {
+  const dir = mkdtempSync(join(tmpdir(), "tpm-registry-"));
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "registry.json");
+  writeFileSync(file, serializeRegistry(endpoints));
+  return file;
+}

@@ -1,0 +1,271 @@
+/** The synthesized template: assertions on what it must contain, cdk-nag, malformed registries, 10,000 endpoints. */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as cdk from "aws-cdk-lib";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../infra/app.js";
+import { ALARMS_PER_ENDPOINT, ENDPOINTS_PER_ALARM_STACK } from "../../infra/construct.js";
+import { endpointsPerShard } from "../../infra/shards.js";
+import type { TlsPoolMonitorStack } from "../../infra/stack.js";
+import { shardOf } from "../../lambda/registry/shard.js";
+import { TestPki } from "../helpers/pool.js";
+
+let dir: string;
+let caPem: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "tpm-infra-"));
+  caPem = (await TestPki.create()).caPem;
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let files = 0;
+function registryFile(content: unknown): string {
+  const file = join(dir, `registry-${files++}.json`);
+  writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
+  return file;
+}
+
+function synth(registry: string, config: Record<string, unknown> = {}, bundle = false): TlsPoolMonitorStack[] {
+  const app = new cdk.App({
+    context: {
+      // Bundling (esbuild) is exercised once below; elsewhere it only costs time.
+      ...(bundle ? { "aws:cdk:enable-asset-metadata": true } : { "aws:cdk:bundling-stacks": [] }),
+      tlsPoolMonitor: { registry, regions: ["eu-west-1"], ...config },
+    },
+  });
+  return buildApp(app);
+}
+
+const SMALL = () =>
+  registryFile({
+    endpoints: [
+      { name: "puppetdb", host: "puppetdb.example.com", port: 8081, members: ["10.0.1.11", "10.0.1.12"], discover: "none", ca: caPem },
+      { name: "api", host: "api.example.com" },
+    ],
+  });
+
+describe("the stack", () => {
+  let template: Template;
+  let stack: TlsPoolMonitorStack;
+  beforeAll(() => {
+    [stack] = synth(SMALL(), { alertEmails: ["ops@example.com"] }, true) as [TlsPoolMonitorStack];
+    template = Template.fromStack(stack);
+  }, 120_000);
+
+  it("bundles the handler with esbuild for nodejs22.x on arm64, with the registry", () => {
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Runtime: "nodejs22.x",
+      Architectures: ["arm64"],
+      Handler: "index.handler",
+      MemorySize: 512,
+      Timeout: 300,
+      TracingConfig: { Mode: "Active" },
+      ReservedConcurrentExecutions: 2,
+      Environment: { Variables: Match.objectLike({ METRIC_NAMESPACE: "TlsPoolMonitor", CONCURRENCY: "32", ALERT_TOPIC_ARN: Match.anyValue() }) },
+    });
+    const fn = stack.monitor.function;
+    const asset = (fn.node.defaultChild as cdk.CfnResource).getMetadata("aws:asset:path") as string;
+    const assetDir = join(cdk.Stage.of(stack)!.outdir, asset);
+    const registry = JSON.parse(readFileSync(join(assetDir, "registry.json"), "utf8"));
+    expect(registry.endpoints.map((e: { name: string }) => e.name)).toEqual(["puppetdb", "api"]);
+    expect(registry.endpoints[0].ca).toContain("BEGIN CERTIFICATE");
+    expect(existsSync(join(assetDir, "index.mjs"))).toBe(true);
+    expect(existsSync(join(assetDir, "index.mjs.map"))).toBe(true);
+  });
+
+  it("log group with retention, async invocation with a failure queue and bounded retries", () => {
+    template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
+    template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      MaximumRetryAttempts: 1,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    template.hasResourceProperties("AWS::SQS::Queue", { SqsManagedSseEnabled: true });
+  });
+
+  it("one schedule per shard, passing { shard, shards }", () => {
+    const rules = template.findResources("AWS::Events::Rule");
+    expect(Object.keys(rules)).toHaveLength(1);
+    template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(5 minutes)",
+      Targets: [Match.objectLike({ Input: JSON.stringify({ shard: 0, shards: 1 }), RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 } })],
+    });
+  });
+
+  it("an encrypted topic with enforced TLS, a key CloudWatch may use, and the email subscription", () => {
+    template.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties("AWS::SNS::TopicPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+          Match.objectLike({ Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: "sns:Publish" }),
+        ]),
+      },
+    });
+    template.hasResourceProperties("AWS::KMS::Key", {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: "cloudwatch.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"] }),
+        ]),
+      },
+    });
+    template.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "email", Endpoint: "ops@example.com", RedrivePolicy: Match.anyValue() });
+  });
+
+  it("least-privilege IAM: metrics into our namespace only, publish to the one topic, the one key", () => {
+    const policies = template.findResources("AWS::IAM::Policy");
+    const statements = Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement) as Array<{
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: unknown;
+    }>;
+    const find = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
+    expect(find("cloudwatch:PutMetricData")).toEqual([{ Action: "cloudwatch:PutMetricData", Effect: "Allow", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "TlsPoolMonitor" } } }]);
+    expect(find("cloudwatch:GetMetricData")).toHaveLength(1);
+    expect(find("sns:Publish")).toHaveLength(1);
+    expect(JSON.stringify(find("sns:Publish")[0]!.Resource)).toMatch(/^\{"Ref":"MonitorAlertTopic[0-9A-F]+"\}$/);
+    expect(JSON.stringify(find("kms:Decrypt")[0]!.Resource)).toContain("AlertKey");
+    // No other write access anywhere.
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    expect(actions.filter((a) => !/^(cloudwatch:(Put|Get)MetricData|sns:Publish|kms:(GenerateDataKey\*|Decrypt)|xray:|sqs:SendMessage|sqs:GetQueueAttributes|sqs:GetQueueUrl)/.test(a))).toEqual([]);
+  });
+
+  it("five alarms per endpoint, each named for endpoint and condition, acting on the topic", () => {
+    const nested = stack.monitor.node.findAll().filter((c): c is cdk.NestedStack => c instanceof cdk.NestedStack);
+    expect(nested).toHaveLength(1);
+    const alarms = Template.fromStack(nested[0]!);
+    alarms.resourceCountIs("AWS::CloudWatch::Alarm", 2 * ALARMS_PER_ENDPOINT);
+    for (const condition of ["certificate-divergence", "java-abort-risk", "handshake-failures", "expires-within-21-days", "heartbeat-missing"]) {
+      alarms.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        AlarmName: `TlsPoolMonitor/puppetdb/${condition}`,
+        AlarmActions: [Match.anyValue()],
+        OKActions: [Match.anyValue()],
+        Dimensions: [{ Name: "Endpoint", Value: "puppetdb" }],
+        Namespace: "TlsPoolMonitor",
+      });
+    }
+    alarms.hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmName: "TlsPoolMonitor/api/heartbeat-missing", TreatMissingData: "breaching", MetricName: "ProbeCompleted" });
+    alarms.hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmName: "TlsPoolMonitor/api/certificate-divergence", Threshold: 1, ComparisonOperator: "GreaterThanThreshold" });
+  });
+
+  it("a dashboard with the per-endpoint graphs", () => {
+    const dashboards = template.findResources("AWS::CloudWatch::Dashboard");
+    expect(Object.keys(dashboards)).toHaveLength(1);
+    const body = JSON.stringify(Object.values(dashboards)[0]);
+    for (const metric of ["CertificateVariants", "ResumptionRefused", "ResumptionAttempts", "CertificateChangesOnResumption", "MinDaysToExpiry", "HandshakeLatency"]) {
+      expect(body).toContain(`MetricName=\\\\\\"${metric}\\\\\\"`);
+    }
+  });
+
+  it("cdk-nag AwsSolutions and Serverless: no unsuppressed error or warning (nested stacks report here too)", () => {
+    const annotations = Annotations.fromStack(stack);
+    expect(annotations.findError("*", Match.stringLikeRegexp("(AwsSolutions|Serverless)-.*"))).toEqual([]);
+    expect(annotations.findWarning("*", Match.stringLikeRegexp("(AwsSolutions|Serverless)-.*"))).toEqual([]);
+  });
+
+  it("the same nag check does catch a violation (canary)", async () => {
+    const { AwsSolutionsChecks } = await import("cdk-nag");
+    const sqs = await import("aws-cdk-lib/aws-sqs");
+    const app = new cdk.App();
+    const canary = new cdk.Stack(app, "Canary");
+    new sqs.Queue(canary, "Plain", { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    cdk.Aspects.of(app).add(new AwsSolutionsChecks());
+    expect(Annotations.fromStack(canary).findError("*", Match.stringLikeRegexp("AwsSolutions-SQS.*")).length).toBeGreaterThan(0);
+  });
+});
+
+describe("configuration", () => {
+  it("an existing topic by ARN: no key or topic created, publish granted on that ARN", () => {
+    const arn = "arn:aws:sns:eu-west-1:123456789012:ops-alerts";
+    const [stack] = synth(SMALL(), { alertTopicArn: arn });
+    const t = Template.fromStack(stack!);
+    t.resourceCountIs("AWS::SNS::Topic", 0);
+    t.resourceCountIs("AWS::KMS::Key", 0);
+    expect(JSON.stringify(t.findResources("AWS::IAM::Policy"))).toContain(arn);
+  });
+
+  it("a VPC for private members, and one stack per region", () => {
+    const stacks = synth(SMALL(), {
+      regions: ["eu-west-1", "us-east-1"],
+      vpc: { vpcId: "vpc-0abc", availabilityZones: ["eu-west-1a"], privateSubnetIds: ["subnet-0abc"], securityGroupIds: ["sg-0abc"] },
+    });
+    expect(stacks.map((s) => s.region)).toEqual(["eu-west-1", "us-east-1"]);
+    Template.fromStack(stacks[0]!).hasResourceProperties("AWS::Lambda::Function", {
+      VpcConfig: { SubnetIds: ["subnet-0abc"], SecurityGroupIds: ["sg-0abc"] },
+    });
+  });
+
+  it("a bad setting names the key", () => {
+    expect(() => synth(SMALL(), { rateMinutes: 0 })).toThrow(/rateMinutes: /);
+    expect(() => synth(SMALL(), { regions: ["mars-1"] })).toThrow(/regions.0: must be an AWS region name/);
+    expect(() => synth(SMALL(), { colour: "red" })).toThrow(/Unrecognized key.*colour/);
+  });
+});
+
+describe("malformed registries are rejected at synth, naming file, endpoint and field", () => {
+  const ok = { name: "e", host: "e.example" };
+  const cases: Array<[string, unknown, RegExp]> = [
+    ["empty file", "", /file is empty/],
+    ["not JSON", "{ endpoints: ", /not valid JSON/],
+    ["an array", "[]", /must be an object/],
+    ["no endpoints", {}, /endpoints: is required/],
+    ["endpoints not a list", { endpoints: {} }, /endpoints: is required and must be an array/],
+    ["empty list", { endpoints: [] }, /endpoints: is empty/],
+    ["unknown top-level field", { endpoints: [ok], extra: 1 }, /extra: unknown field/],
+    ["missing host", { endpoints: [{ name: "a" }] }, /endpoints\[0\] \("a"\): host: is required/],
+    ["missing name", { endpoints: [{ host: "a.example" }] }, /endpoints\[0\]: name: is required/],
+    ["empty name", { endpoints: [{ name: "", host: "a.example" }] }, /name: must not be empty/],
+    ["host not a name", { endpoints: [{ name: "a", host: "not a host" }] }, /host: must be a DNS name or an IP address/],
+    ["bad port", { endpoints: [{ ...ok, port: 70000 }] }, /port: must be 1-65535/],
+    ["port as string", { endpoints: [{ ...ok, port: "443" }] }, /port: /],
+    ["fractional port", { endpoints: [{ ...ok, port: 443.5 }] }, /port: must be an integer/],
+    ["duplicate names", { endpoints: [ok, { ...ok, host: "f.example" }] }, /endpoints\[1\] \("e"\): name: duplicate of endpoints\[0\]/],
+    ["bad member address", { endpoints: [{ ...ok, members: ["10.0.0.1", "db1"] }] }, /members\[1\]: "db1" is not an IP address/],
+    ["bad member port", { endpoints: [{ ...ok, members: ["10.0.0.1:99999"] }] }, /members\[0\]: "10.0.0.1:99999" has an invalid port/],
+    ["duplicate member", { endpoints: [{ ...ok, members: ["10.0.0.1", "10.0.0.1:443"] }] }, /members\[1\]: duplicate member 10.0.0.1:443/],
+    ["negative attempts", { endpoints: [{ ...ok, attempts: -1 }] }, /attempts: must be at least 1/],
+    ["too many attempts", { endpoints: [{ ...ok, attempts: 1000 }] }, /attempts: must be at most 100/],
+    ["bad discover", { endpoints: [{ ...ok, discover: "mdns" }] }, /discover: /],
+    ["timeout too small", { endpoints: [{ ...ok, timeoutMs: 5 }] }, /timeoutMs: must be at least 100/],
+    ["bad CA PEM", { endpoints: [{ ...ok, ca: "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----" }] }, /ca: certificate 1 of the bundle does not parse/],
+    ["CA file missing", { endpoints: [{ ...ok, ca: "missing.pem" }] }, /ca: cannot read CA file .*missing\.pem: ENOENT/],
+    ["CA without a certificate", { endpoints: [{ ...ok, ca: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----" }] }, /ca: holds no PEM certificate/],
+    ["unknown field", { endpoints: [{ ...ok, colour: "red" }] }, /unknown field\(s\) "colour"/],
+    ["entry not an object", { endpoints: ["e.example"] }, /endpoints\[0\]: /],
+  ];
+  it.each(cases)("%s", (_name, content, message) => {
+    const file = registryFile(content);
+    let error: Error | undefined;
+    try {
+      synth(file);
+    } catch (err) {
+      error = err as Error;
+    }
+    expect(error?.message).toMatch(message);
+    expect(error?.message).toContain(file);
+  });
+});
+
+describe("scale", () => {
+  it("a 10,000-endpoint registry synthesizes into shards that each fit their budget", () => {
+    const endpoints = Array.from({ length: 10_000 }, (_, i) => ({ name: `svc-${i}`, host: `svc-${i}.example.com` }));
+    const [stack] = synth(registryFile({ endpoints }));
+    const plan = stack!.monitor.shardPlan;
+    const capacity = endpointsPerShard(300, 32, 10);
+    expect(plan.capacity).toBe(capacity);
+    expect(plan.shards).toBeGreaterThanOrEqual(Math.ceil(10_000 / capacity));
+    const sizes = Array<number>(plan.shards).fill(0);
+    for (const e of endpoints) sizes[shardOf(e.name, plan.shards)]!++;
+    expect(sizes).toEqual(plan.sizes);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(capacity);
+    const t = Template.fromStack(stack!);
+    t.resourceCountIs("AWS::Events::Rule", plan.shards);
+    const nested = stack!.monitor.node.findAll().filter((c): c is cdk.NestedStack => c instanceof cdk.NestedStack);
+    expect(nested).toHaveLength(Math.ceil(10_000 / ENDPOINTS_PER_ALARM_STACK));
+    // Every template stays within CloudFormation's 500 resources.
+    expect(Object.keys(t.toJSON().Resources).length).toBeLessThan(500);
+    expect(Object.keys(Template.fromStack(nested[0]!).toJSON().Resources).length).toBeLessThanOrEqual(ENDPOINTS_PER_ALARM_STACK * ALARMS_PER_ENDPOINT);
+  }, 300_000);
+});
