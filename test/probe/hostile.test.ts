@@ -1,0 +1,195 @@
+/**
+ * The hostile-server zoo: each misbehaving server is probed in the same run as a healthy pool. The probe must
+ * classify it, finish within its deadline, and leave the healthy endpoint's result intact.
+ */
+import http from "node:http";
+import net from "node:net";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { analyzeEndpoint } from "../../lambda/analysis/index.js";
+import { vipConnections } from "../../lambda/analysis/observations.js";
+import { probeEndpoints } from "../../lambda/probe/endpoint.js";
+import type { EndpointProbe } from "../../lambda/probe/types.js";
+import type { Endpoint } from "../../lambda/registry/schema.js";
+import { Harness, SERVICE, selfSigned, TestPki, type Pool } from "../helpers/pool.js";
+
+const harness = new Harness();
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await TestPki.create();
+});
+afterEach(() => harness.closeAll());
+
+const TIMEOUT_MS = 600;
+
+/** A raw TCP server whose connections get `behave`; stopped with the harness. */
+async function rawServer(behave: (s: net.Socket) => void, host = "127.0.0.1"): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => undefined);
+    behave(Object.assign(s, { timers }));
+  });
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
+  harness.track({
+    close: () =>
+      new Promise<void>((r) => {
+        for (const t of timers) clearInterval(t);
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  });
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function healthyPool(): Promise<Pool> {
+  const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+  return harness.pool(pki, [{ certificate: cert }, { certificate: cert }]);
+}
+
+function hostileEndpoint(port: number, over: Partial<Endpoint> = {}): Endpoint {
+  return { name: "hostile", host: "127.0.0.1", port, servername: SERVICE, members: [], discover: "none", attempts: 2, ca: pki.caPem, timeoutMs: TIMEOUT_MS, ...over };
+}
+
+/** Probes the hostile endpoint beside a healthy pool; returns both, and checks the healthy one is untouched. */
+async function probeBeside(hostile: Endpoint, limitMs: number): Promise<EndpointProbe> {
+  const healthy = await healthyPool();
+  const started = Date.now();
+  const [bad, good] = await probeEndpoints([hostile, healthy.endpoint({ name: "healthy", attempts: 2 })], { concurrency: 8 });
+  expect(Date.now() - started, "finished within its deadline").toBeLessThan(limitMs);
+  const g = analyzeEndpoint(good!);
+  expect(g.summary.handshakeFailures).toBe(0);
+  expect(g.summary.certificateVariants).toBe(1);
+  expect(g.summary.reachable).toBe(true);
+  return bad!;
+}
+
+const errorClasses = (p: EndpointProbe) => new Set(vipConnections(p).map((c) => c.error?.class ?? "ok"));
+
+// A chain of 2 connections × 3 mechanisms, each bounded by TIMEOUT_MS, plus slack.
+const CHAIN_LIMIT = 6 * TIMEOUT_MS + 3000;
+
+describe("hostile servers", () => {
+  it("accepts TCP and never answers: timeout", async () => {
+    const port = await rawServer(() => undefined);
+    const bad = await probeBeside(hostileEndpoint(port), CHAIN_LIMIT);
+    expect(errorClasses(bad)).toEqual(new Set(["timeout"]));
+  });
+
+  it("resets in the middle of the handshake: reset", async () => {
+    const port = await rawServer((s) => s.once("data", () => s.resetAndDestroy()));
+    const bad = await probeBeside(hostileEndpoint(port), CHAIN_LIMIT);
+    expect(errorClasses(bad)).toEqual(new Set(["reset"]));
+  });
+
+  it("answers with non-TLS bytes (an HTTP server): not-tls", async () => {
+    const server = http.createServer((_q, r) => r.end("hi"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    harness.track({ close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) });
+    const bad = await probeBeside(hostileEndpoint((server.address() as net.AddressInfo).port), CHAIN_LIMIT);
+    expect(errorClasses(bad)).toEqual(new Set(["not-tls"]));
+  });
+
+  it("drips one byte a second: timeout, not a hang", async () => {
+    const port = await rawServer((s) => {
+      const record = Buffer.from([22, 3, 3, 0x40, 0]);
+      let i = 0;
+      const timer = setInterval(() => (s.destroyed ? clearInterval(timer) : s.write(record.subarray(i % record.length, (i++ % record.length) + 1))), 1000);
+      (s as net.Socket & { timers: Set<NodeJS.Timeout> }).timers.add(timer);
+      s.on("close", () => clearInterval(timer));
+    });
+    const bad = await probeBeside(hostileEndpoint(port), CHAIN_LIMIT);
+    expect(errorClasses(bad)).toEqual(new Set(["timeout"]));
+  });
+
+  it("sends a fatal alert: tls-alert", async () => {
+    const port = await rawServer((s) => s.once("data", () => s.end(Buffer.from([21, 3, 3, 0, 2, 2, 40]))));
+    const bad = await probeBeside(hostileEndpoint(port), CHAIN_LIMIT);
+    expect(errorClasses(bad)).toEqual(new Set(["tls-alert"]));
+  });
+
+  it.each([
+    ["expired certificate", () => pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE], notBeforeDays: -60, notAfterDays: -1 }), "certificate-expired"],
+    ["self-signed", () => selfSigned({ subject: `CN=${SERVICE}`, dns: [SERVICE] }), "certificate-untrusted"],
+    ["wrong hostname", () => pki.issue({ subject: "CN=other.test", dns: ["other.test"] }), "hostname-mismatch"],
+  ])("%s: handshakes complete, a critical finding names it", async (_name, make, kind) => {
+    const member = await harness.member({ certificate: await make() });
+    const bad = await probeBeside(hostileEndpoint(member.port), CHAIN_LIMIT);
+    expect(errorClasses(bad)).toEqual(new Set(["ok"]));
+    const finding = analyzeEndpoint(bad).findings.find((f) => f.kind === kind);
+    expect(finding?.severity).toBe("critical");
+    expect(analyzeEndpoint(bad).summary.certificateVariants).toBe(1);
+  });
+
+  it("a 100-certificate chain: finishes, and reports what the verifier says", async () => {
+    const member = await harness.member({ certificate: await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] }, 99) });
+    const bad = await probeBeside(hostileEndpoint(member.port, { timeoutMs: 5000 }), 30_000);
+    const first = vipConnections(bad)[0]!;
+    expect(first.error).toBeUndefined();
+    expect(first.chain.length).toBeGreaterThanOrEqual(100);
+    // Node's client verifies a chain this deep: every certificate is recorded, the leaf is the one compared.
+    expect(first.verification).toEqual({ chainTrusted: true, hostnameMatches: true });
+    expect(bad.certificates[first.leaf!]!.subject).toBe(`CN=${SERVICE}`);
+    expect(analyzeEndpoint(bad).summary.certificateVariants).toBe(1);
+  });
+
+  it("a member that dies between two connections of a chain", async () => {
+    const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+    const pool = await harness.pool(pki, [{ certificate: cert }, { certificate: cert }]);
+    const victim = pool.members[1]!;
+    // Kill the second member as soon as the VIP has routed the first connection.
+    const watcher = setInterval(() => {
+      if (pool.vip.routed.length >= 1) {
+        clearInterval(watcher);
+        void victim.close();
+      }
+    }, 1);
+    const [p] = await probeEndpoints([pool.endpoint({ name: "dying", attempts: 4, timeoutMs: TIMEOUT_MS })]);
+    clearInterval(watcher);
+    const chain = p!.vip.chains["session-id"];
+    expect(chain[0]!.error).toBeUndefined();
+    expect(chain.some((c) => c.error?.class === "reset")).toBe(true);
+    expect(chain.filter((c) => !c.error).length).toBeGreaterThanOrEqual(2);
+    expect(analyzeEndpoint(p!).findings.some((f) => f.kind === "handshake-failure")).toBe(true);
+  });
+
+  it("IPv6-only: reached on ::1", async () => {
+    const member = await harness.member({ certificate: await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] }), host: "::1" });
+    const bad = await probeBeside(hostileEndpoint(member.port, { host: "::1" }), CHAIN_LIMIT);
+    expect(errorClasses(bad)).toEqual(new Set(["ok"]));
+    expect(bad.vip.target).toBe(`[::1]:${member.port}`);
+  });
+
+  it("a name that does not resolve: dns, for the VIP and for discovery", async () => {
+    const bad = await probeBeside(hostileEndpoint(443, { host: "no-such-name.invalid", discover: "dns" }), CHAIN_LIMIT);
+    expect(errorClasses(bad)).toEqual(new Set(["dns"]));
+    expect(bad.discovery.error?.class).toBe("dns");
+  });
+
+  it("a port with nothing listening: refused", async () => {
+    const port = await rawServer(() => undefined);
+    await harness.closeAll();
+    const bad = await probeBeside(hostileEndpoint(port), CHAIN_LIMIT);
+    expect(errorClasses(bad)).toEqual(new Set(["refused"]));
+  });
+
+  it("a VIP whose members change mid-run: the new member's certificate shows up as a change", async () => {
+    const old = await pki.issue({ subject: `CN=old.${SERVICE}`, dns: [SERVICE] });
+    const renewed = await pki.issue({ subject: `CN=new.${SERVICE}`, dns: [SERVICE] });
+    const pool = await harness.pool(pki, [{ certificate: old }]);
+    const replacement = await harness.member({ certificate: renewed });
+    const swap = setInterval(() => {
+      if (pool.vip.routed.length >= 2) {
+        clearInterval(swap);
+        pool.vip.setBackends([replacement]);
+      }
+    }, 1);
+    const [p] = await probeEndpoints([pool.endpoint({ name: "swapped", members: [], attempts: 4 })]);
+    clearInterval(swap);
+    const a = analyzeEndpoint(p!);
+    expect(a.summary.certificateVariants).toBe(2);
+    expect(a.summary.certificateChangesOnResumption).toBeGreaterThanOrEqual(1);
+    expect(a.summary.handshakeFailures).toBe(0);
+  });
+});
