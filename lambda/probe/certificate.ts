@@ -2,7 +2,7 @@
  * Certificate field extraction: one small pure function per field, all from node:crypto's X509Certificate
  * (the pattern of blackbox_exporter's prober/tls.go).
  */
-import { X509Certificate } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import type { CertificateInfo } from "./types.js";
 
 const DAY_MS = 86_400_000;
@@ -98,12 +98,18 @@ export function describeCertificate(cert: X509Certificate, now: Date): Certifica
 /** Collects every certificate seen during one endpoint's probe, keyed by fingerprint. */
 export class CertificateCatalog {
   readonly byFingerprint: Record<string, CertificateInfo> = {};
+  /** DER digest → fingerprint: a certificate seen again is not parsed again (most connections repeat one). */
+  private readonly seen = new Map<string, string>();
   constructor(private readonly now: Date) {}
 
   add(der: Buffer): string {
+    const digest = createHash("sha256").update(der).digest("base64");
+    const known = this.seen.get(digest);
+    if (known) return known;
     const cert = new X509Certificate(der);
     const fp = cert.fingerprint256;
     this.byFingerprint[fp] ??= describeCertificate(cert, this.now);
+    this.seen.set(digest, fp);
     return fp;
   }
 }
