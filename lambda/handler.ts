@@ -26,13 +26,9 @@ let publisher: AwsPublisher | undefined;
 export function selectShard(load: RegistryLoad, event: unknown): RegistryLoad {
   const shard = parseShard(event);
   if (!shard) return load;
-  const nameOf = (endpoint: string | undefined) => /\("(.+)"\)$/.exec(endpoint ?? "")?.[1];
   return {
     endpoints: load.endpoints.filter((e) => shardOf(e.name, shard.shards) === shard.shard),
-    errors: load.errors.filter((e) => {
-      const name = nameOf(e.endpoint);
-      return name === undefined ? shard.shard === 0 : shardOf(name, shard.shards) === shard.shard;
-    }),
+    errors: load.errors.filter((e) => (e.endpointName === undefined ? shard.shard === 0 : shardOf(e.endpointName, shard.shards) === shard.shard)),
   };
 }
 

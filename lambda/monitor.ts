@@ -101,8 +101,10 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
 
   const datums: MetricDatum[] = [];
   for (const r of results) datums.push(...(r.analysis ? endpointDatums(r.endpoint.name, timestamp, r.analysis.summary) : missedEndpointDatums(r.endpoint.name, timestamp)));
-  // An invalid entry still gets its heartbeat at 0 when its name is known, so that its alarm sees it.
-  const invalidNames = registryErrors.map((e) => /\("(.+)"\)$/.exec(e.endpoint ?? "")?.[1]).filter((n): n is string => n !== undefined);
+  // An invalid entry still gets its heartbeat at 0 when its name is known (and not also a valid entry's, as for a
+  // duplicate), so that its alarm sees it.
+  const valid = new Set(endpoints.map((e) => e.name));
+  const invalidNames = new Set(registryErrors.map((e) => e.endpointName).filter((n): n is string => n !== undefined && !valid.has(n)));
   for (const name of invalidNames) datums.push(...missedEndpointDatums(name, timestamp));
 
   const put = await options.publisher.putMetrics(options.namespace, batchDatums(datums));

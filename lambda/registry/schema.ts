@@ -103,6 +103,8 @@ export class RegistryError extends Error {
     readonly endpoint: string | undefined,
     readonly field: string | undefined,
     readonly reason: string,
+    /** The entry's `name` when it had a usable one (for its heartbeat metric and shard). */
+    readonly endpointName?: string,
   ) {
     super(`${source}: ${endpoint === undefined ? "" : `endpoint ${endpoint}: `}${field === undefined ? "" : `${field}: `}${reason}`);
     this.name = "RegistryError";
@@ -144,19 +146,19 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
     let reason = issue.message;
     if (issue.code === "unrecognized_keys") reason = `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
     if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) reason = "is required";
-    throw new RegistryError(opts.source, who, field, reason);
+    throw new RegistryError(opts.source, who, field, reason, rawName);
   }
   const e = parsed.data;
   const members = (e.members ?? []).map((m, i) => {
     try {
       return parseMemberAddress(m, e.port);
     } catch (err) {
-      throw new RegistryError(opts.source, who, `members[${i}]`, (err as Error).message);
+      throw new RegistryError(opts.source, who, `members[${i}]`, (err as Error).message, e.name);
     }
   });
   const seen = new Set<string>();
   for (const [i, m] of members.entries()) {
-    if (seen.has(m.label)) throw new RegistryError(opts.source, who, `members[${i}]`, `duplicate member ${m.label}`);
+    if (seen.has(m.label)) throw new RegistryError(opts.source, who, `members[${i}]`, `duplicate member ${m.label}`, e.name);
     seen.add(m.label);
   }
   let ca: string | undefined;
@@ -165,7 +167,7 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
       const text = e.ca.includes("-----BEGIN") ? e.ca : readCaReference(e.ca, opts.readCa);
       ca = checkCaPem(text);
     } catch (err) {
-      throw new RegistryError(opts.source, who, "ca", (err as Error).message);
+      throw new RegistryError(opts.source, who, "ca", (err as Error).message, e.name);
     }
   }
   return {
@@ -223,7 +225,7 @@ export function parseRegistry(text: string, source: string, readCa?: (ref: strin
       const endpoint = validateEndpoint(raw, { source, label: `endpoints[${i}]`, ...(readCa ? { readCa } : {}) });
       const first = names.get(endpoint.name);
       if (first !== undefined) {
-        throw new RegistryError(source, `endpoints[${i}] (${JSON.stringify(endpoint.name)})`, "name", `duplicate of endpoints[${first}]`);
+        throw new RegistryError(source, `endpoints[${i}] (${JSON.stringify(endpoint.name)})`, "name", `duplicate of endpoints[${first}]`, endpoint.name);
       }
       names.set(endpoint.name, i);
       endpoints.push(endpoint);

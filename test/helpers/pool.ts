@@ -3,6 +3,7 @@
  * stopped by `closeAll()` (call it in afterEach/afterAll).
  */
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import { startMember, type MemberSpec, type RunningMember } from "../../lambda/lab/member.js";
 import { TestPki, type IssuedCertificate } from "../../lambda/lab/pki.js";
 import { startVip, type RunningVip } from "../../lambda/lab/vip.js";
@@ -54,6 +55,26 @@ export class Harness {
         ...overrides,
       }),
     };
+  }
+
+  /** A raw TCP server (for servers that misbehave below TLS); each connection gets `behave`. Returns its port. */
+  async rawServer(behave: (socket: net.Socket) => void, host = "127.0.0.1"): Promise<number> {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((s) => {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => undefined);
+      behave(s);
+    });
+    await new Promise<void>((r) => server.listen(0, host, () => r()));
+    this.track({
+      close: () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => r());
+        }),
+    });
+    return (server.address() as net.AddressInfo).port;
   }
 
   async closeAll(): Promise<void> {

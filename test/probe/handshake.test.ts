@@ -26,24 +26,7 @@ function connect(port: number, extra: Partial<HandshakeOptions> = {}) {
   });
 }
 
-async function rawServer(onConnection: (s: net.Socket) => void) {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-    s.on("error", () => undefined);
-    onConnection(s);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  harness.track({
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  });
-  return (server.address() as net.AddressInfo).port;
-}
+const rawServer = (onConnection: (s: net.Socket) => void) => harness.rawServer(onConnection);
 
 describe("error classes", () => {
   it("refused: nothing listening", async () => {

@@ -21,27 +21,7 @@ afterEach(() => harness.closeAll());
 
 const TIMEOUT_MS = 600;
 
-/** A raw TCP server whose connections get `behave`; stopped with the harness. */
-async function rawServer(behave: (s: net.Socket) => void, host = "127.0.0.1"): Promise<number> {
-  const sockets = new Set<net.Socket>();
-  const timers = new Set<NodeJS.Timeout>();
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-    s.on("error", () => undefined);
-    behave(Object.assign(s, { timers }));
-  });
-  await new Promise<void>((r) => server.listen(0, host, () => r()));
-  harness.track({
-    close: () =>
-      new Promise<void>((r) => {
-        for (const t of timers) clearInterval(t);
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  });
-  return (server.address() as net.AddressInfo).port;
-}
+const rawServer = (behave: (s: net.Socket) => void) => harness.rawServer(behave);
 
 async function healthyPool(): Promise<Pool> {
   const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
@@ -96,7 +76,6 @@ describe("hostile servers", () => {
       const record = Buffer.from([22, 3, 3, 0x40, 0]);
       let i = 0;
       const timer = setInterval(() => (s.destroyed ? clearInterval(timer) : s.write(record.subarray(i % record.length, (i++ % record.length) + 1))), 1000);
-      (s as net.Socket & { timers: Set<NodeJS.Timeout> }).timers.add(timer);
       s.on("close", () => clearInterval(timer));
     });
     const bad = await probeBeside(hostileEndpoint(port), CHAIN_LIMIT);
