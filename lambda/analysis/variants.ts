@@ -4,7 +4,7 @@ import type { Finding } from "./finding.js";
 import { certificateName, connectionName, memberHandshakes, memberLeaf, plural, vipConnections } from "./observations.js";
 
 export interface CertificateVariant {
-  /** "A", "B", … in order of first sighting (members first, by label; then the VIP chains). */
+  /** "A", "B", … in order of first sighting (members first, in the order they are listed; then the VIP chains). */
   id: string;
   fingerprint: string;
   members: string[];
@@ -39,8 +39,7 @@ export function certificateVariants(probe: EndpointProbe): CertificateVariant[] 
     }
     return v;
   };
-  const members = [...probe.members].sort((a, b) => a.label.localeCompare(b.label));
-  for (const { member, record } of memberHandshakes({ ...probe, members })) {
+  for (const { member, record } of memberHandshakes(probe)) {
     if (record.leaf && !variant(record.leaf).members.includes(member.label)) variant(record.leaf).members.push(member.label);
   }
   for (const c of vipConnections(probe)) {
