@@ -5,11 +5,12 @@
 import { resolve } from "node:path";
 import * as cdk from "aws-cdk-lib";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
-import { parseConfig, type MonitorConfig } from "./config.js";
+import { MonitorConfigSchema, parseConfig, type MonitorConfig } from "./config.js";
 import { loadRegistryForSynth } from "./registry.js";
 import { TlsPoolMonitorStack } from "./stack.js";
 
-const OVERRIDABLE = ["registry", "namespace", "rateMinutes", "memoryMb", "timeoutSeconds", "endpointBudgetSeconds", "concurrency", "logRetentionDays", "regions", "alertTopicArn", "alertEmails", "expiryAlarmDays"];
+/** Every setting can be given with `-c key=value`: the keys are the schema's own. */
+const OVERRIDABLE = Object.keys(MonitorConfigSchema.shape);
 
 /** `-c key=value` arrives as a string: numbers and JSON lists are read as such. */
 function contextValue(value: unknown): unknown {

@@ -2,7 +2,7 @@
  * The registry at synth time: validated with the probe core's own schema (every error names the file, the endpoint
  * and the field), normalised (CA files inlined) and written out for bundling with the function.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadRegistryFile } from "../lambda/registry/load.js";
@@ -42,7 +42,6 @@ export function serializeRegistry(endpoints: Endpoint[]): string {
 /** Writes the normalised registry to a fresh folder and returns the file's path. */
 export function stageRegistry(endpoints: Endpoint[]): string {
   const dir = mkdtempSync(join(tmpdir(), "tpm-registry-"));
-  mkdirSync(dir, { recursive: true });
   const file = join(dir, "registry.json");
   writeFileSync(file, serializeRegistry(endpoints));
   return file;

@@ -7,8 +7,8 @@ import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { analyzeEndpoint, type EndpointAnalysis } from "./analysis/index.js";
 import { startDemoPool } from "./lab/demo-pool.js";
-import { connectionLimiter, DEFAULT_CONCURRENCY } from "./probe/limiter.js";
-import { probeEndpoint } from "./probe/endpoint.js";
+import { DEFAULT_CONCURRENCY } from "./probe/limiter.js";
+import { probeEndpoints } from "./probe/endpoint.js";
 import type { EndpointProbe } from "./probe/types.js";
 import { loadRegistryFile } from "./registry/load.js";
 import { RegistryError, validateEndpoint, type Endpoint } from "./registry/schema.js";
@@ -121,13 +121,8 @@ function print(results: Result[], json: boolean, io: CliIo, extra: Record<string
 }
 
 async function probeAll(endpoints: Endpoint[], concurrency: number | undefined): Promise<Result[]> {
-  const limit = connectionLimiter(concurrency);
-  return Promise.all(
-    endpoints.map(async (endpoint) => {
-      const probe = await probeEndpoint(endpoint, { limit });
-      return { probe, analysis: analyzeEndpoint(probe) };
-    }),
-  );
+  const probes = await probeEndpoints(endpoints, concurrency === undefined ? {} : { concurrency });
+  return probes.map((probe) => ({ probe, analysis: analyzeEndpoint(probe) }));
 }
 
 function unreachableMessage(results: Result[]): string {

@@ -6,8 +6,7 @@
 import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { analyzeEndpoint, type EndpointAnalysis } from "./analysis/index.js";
 import type { AwsPublisher } from "./aws/publisher.js";
-import { connectionLimiter } from "./probe/limiter.js";
-import { probeEndpoint } from "./probe/endpoint.js";
+import { probeEndpoints } from "./probe/endpoint.js";
 import type { EndpointProbe } from "./probe/types.js";
 import type { Endpoint, RegistryError } from "./registry/schema.js";
 import { alertFor, stateFromVariants, stateOf } from "./report/alerts.js";
@@ -59,14 +58,16 @@ async function probeUnderDeadline(endpoints: Endpoint[], options: MonitorOptions
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), Math.max(0, options.budgetMs));
   try {
-    const limit = connectionLimiter(options.concurrency);
-    return await Promise.all(
-      endpoints.map(async (endpoint) => {
-        const probe = await probeEndpoint(endpoint, { limit, signal: controller.signal, ...(options.now ? { now: options.now } : {}) });
-        // A probe the deadline cut short is not analysed: partial records would read as false divergence or recovery.
-        return probe.error?.code === "DEADLINE" ? { endpoint, probe } : { endpoint, probe, analysis: analyzeEndpoint(probe) };
-      }),
-    );
+    const probes = await probeEndpoints(endpoints, {
+      signal: controller.signal,
+      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+      ...(options.now ? { now: options.now } : {}),
+    });
+    // A probe the deadline cut short is not analysed: partial records would read as false divergence or recovery.
+    return probes.map((probe, i) => {
+      const endpoint = endpoints[i]!;
+      return probe.error?.code === "DEADLINE" ? { endpoint, probe } : { endpoint, probe, analysis: analyzeEndpoint(probe) };
+    });
   } finally {
     clearTimeout(timer);
   }

@@ -21,7 +21,7 @@ export function memberLeaf(member: MemberProbe): string | undefined {
 }
 
 /** A TLS 1.3 chain that failed only because TLS 1.3 is not offered is a capability, not a failure. */
-export function isVersionRefusal(record: HandshakeRecord & { mechanism?: string }): boolean {
+export function isVersionRefusal(record: HandshakeRecord): boolean {
   return record.error?.class === "protocol-version";
 }
 

@@ -51,7 +51,6 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeOutcom
   const raw = new net.Socket();
   const tap = new ServerHelloTap(raw);
   const sessions: Buffer[] = [];
-  let failure: ProbeError | undefined;
   let socket: tls.TLSSocket | undefined;
   const onAbort = () => {
     raw.destroy();
@@ -73,7 +72,7 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeOutcom
     await closeGracefully(socket);
     return { record, ...(sessions[0] ? { session: sessions[0] } : {}), ...(renegotiation ? { renegotiation } : {}) };
   } catch (err) {
-    failure = opts.signal?.aborted ? DEADLINE : (err as ProbeError);
+    const failure = opts.signal?.aborted ? DEADLINE : (err as ProbeError);
     record.error = failure;
     if (tap.serverHello.state === "not-tls") record.error = { ...failure, class: "not-tls", message: `not a TLS server (${failure.message})` };
     record.serverHello = tap.serverHello.state === "parsed" ? tap.serverHello.hello : undefined;

@@ -1,4 +1,4 @@
-import { constants, createHash } from "node:crypto";
+import { constants } from "node:crypto";
 import tls from "node:tls";
 
 /** Client configurations the probe connects with. */
@@ -30,7 +30,8 @@ function systemRoots(): string[] {
 const cache = new Map<string, tls.SecureContext>();
 
 export function clientContext(profile: ClientProfile, extraCa?: string): tls.SecureContext {
-  const key = `${profile}:${extraCa ? createHash("sha256").update(extraCa).digest("hex") : "-"}`;
+  // Keyed by the PEM text itself: this runs on every handshake, and V8 caches a string's hash.
+  const key = `${profile}\n${extraCa ?? ""}`;
   let context = cache.get(key);
   if (!context) {
     context = tls.createSecureContext({
