@@ -1,17 +1,16 @@
-/** RFC 7627 extended master secret and RFC 5746 secure renegotiation, per member, from the TLS 1.2 ServerHello. */
+/** RFC 7627 extended master secret and RFC 5746 secure renegotiation, per member, from its TLS 1.2 handshake. */
 import type { EndpointProbe, MemberProbe } from "../probe/types.js";
 import type { Finding } from "./finding.js";
 import { plural } from "./observations.js";
 
-/** Members whose TLS 1.2 handshake completed, so that the ServerHello was read. */
-const tls12Members = (probe: EndpointProbe): MemberProbe[] => probe.members.filter((m) => !m.tls12.error && m.tls12.serverHello);
+/** A member's EMS over TLS 1.2: true, false, or undefined when its TLS 1.2 handshake failed or its session was unreadable. */
+export const memberEms = (m: MemberProbe): boolean | undefined => (m.tls12.error ? undefined : m.tls12.session?.extendedMasterSecret);
 
-export const membersWithoutEms = (probe: EndpointProbe): MemberProbe[] =>
-  tls12Members(probe).filter((m) => !m.tls12.serverHello!.extendedMasterSecret);
+export const membersWithoutEms = (probe: EndpointProbe): MemberProbe[] => probe.members.filter((m) => memberEms(m) === false);
 
 export function emsFindings(probe: EndpointProbe): Finding[] {
   const findings: Finding[] = [];
-  const known = tls12Members(probe);
+  const known = probe.members.filter((m) => memberEms(m) !== undefined);
   const without = membersWithoutEms(probe);
   if (without.length) {
     const mixed = without.length < known.length;
@@ -25,7 +24,7 @@ export function emsFindings(probe: EndpointProbe): Finding[] {
       evidence: { withoutEms: without.map((m) => m.label), withEms: known.filter((m) => !without.includes(m)).map((m) => m.label) },
     });
   }
-  const insecure = known.filter((m) => !m.tls12.serverHello!.secureRenegotiation);
+  const insecure = probe.members.filter((m) => !m.tls12.error && m.tls12.secureRenegotiation === false);
   if (insecure.length) {
     findings.push({
       kind: "secure-renegotiation-missing",

@@ -27,6 +27,8 @@ export interface MemberSpec {
   /** A session-ID cache; pass the same Map to several members to share it. */
   sessionCache?: SessionStore;
   maxVersion?: tls.SecureVersion;
+  /** Called on every completed handshake (a misbehaving member writes application data here, say). */
+  onSecure?: (socket: tls.TLSSocket) => void;
 }
 
 export interface RunningMember {
@@ -62,6 +64,7 @@ export async function startMember(spec: MemberSpec): Promise<RunningMember> {
     else handshakes.full++;
     socket.on("error", () => undefined);
     socket.resume();
+    spec.onSecure?.(socket);
   });
   server.on("tlsClientError", () => undefined);
   server.on("newSession", (id: Buffer, data: Buffer, cb: () => void) => {

@@ -26,7 +26,18 @@ const BY_CODE: Record<string, ErrorClass> = {
   ERR_TLS_CERT_ALTNAME_INVALID: "hostname-mismatch",
 };
 
-/** Maps a Node/OpenSSL error to one of our classes. */
+/** OpenSSL's refusal of a server without RFC 5746 renegotiation_info (no SSL_OP_LEGACY_SERVER_CONNECT). */
+export const LEGACY_RENEGOTIATION_REFUSED = "ERR_SSL_UNSAFE_LEGACY_RENEGOTIATION_DISABLED";
+
+const ERROR_CLASSES = new Set<string>(Object.values(BY_CODE).concat(["tls-alert", "other"]));
+
+/** A value already classified by this module (errors raised by our own code paths). */
+export function isProbeError(value: unknown): value is ProbeError {
+  const v = value as Partial<ProbeError> | undefined;
+  return typeof v === "object" && v !== null && !(v instanceof Error) && typeof v.message === "string" && typeof v.class === "string" && ERROR_CLASSES.has(v.class);
+}
+
+/** Maps a Node/OpenSSL error (or anything thrown) to one of our classes; never throws. */
 export function classifyError(err: unknown): ProbeError {
   const e = err as NodeJS.ErrnoException & { reason?: string };
   const code = typeof e?.code === "string" ? e.code : undefined;

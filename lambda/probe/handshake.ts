@@ -1,13 +1,15 @@
 /**
  * One TLS connection: TCP connect, handshake (optionally offering a session), and optionally a client-initiated
  * renegotiation. This is the only place that opens sockets; everything it learns goes into a plain record.
+ * Every connection runs on Node's native TLS socket: no JavaScript stream sits between OpenSSL and the kernel
+ * (a JS Duplex under tls.connect crashed the process on servers that push 64 KB+ after the handshake).
  */
 import net from "node:net";
 import tls from "node:tls";
 import { performance } from "node:perf_hooks";
 import type { CertificateCatalog } from "./certificate.js";
-import { classifyError, classifyVerificationError, timeoutError } from "./errors.js";
-import { ServerHelloTap } from "./tap.js";
+import { classifyError, classifyVerificationError, isProbeError, LEGACY_RENEGOTIATION_REFUSED, timeoutError } from "./errors.js";
+import { sessionFacts } from "./session.js";
 import { clientContext, type ClientProfile } from "./tls-context.js";
 import type { HandshakeRecord, ProbeError, RenegotiationResult, Verification } from "./types.js";
 import { formatHostPort } from "../registry/schema.js";
@@ -39,61 +41,68 @@ export interface HandshakeOutcome {
 /** How long to wait, after a full handshake, for a TLS 1.3 NewSessionTicket that may never come. */
 const SESSION_WAIT_MIN_MS = 250;
 const CLOSE_WAIT_MS = 1000;
+/**
+ * Application data a server may send after the handshake before the probe stops reading and closes: more than a
+ * banner, far less than a flood. The probe never needs application data; it reads on only for TLS 1.3 tickets and
+ * the renegotiation's messages, which arrive within the first records.
+ */
+export const MAX_APPLICATION_BYTES = 64 * 1024;
 
 const DEADLINE: ProbeError = { class: "timeout", code: "DEADLINE", message: "the run's deadline was reached" };
 
 export async function handshake(opts: HandshakeOptions): Promise<HandshakeOutcome> {
+  const first = await attempt(opts, false);
+  // A default OpenSSL client refuses a server without RFC 5746 at its ServerHello; that refusal is the evidence.
+  // Connect once more allowing it, so that the member's certificate and session are still seen.
+  if (first.record.error?.code !== LEGACY_RENEGOTIATION_REFUSED) return first;
+  const legacy = await attempt(opts, true);
+  legacy.record.secureRenegotiation = false;
+  return legacy;
+}
+
+async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<HandshakeOutcome> {
   const target = formatHostPort(opts.address, opts.port);
   const record: HandshakeRecord = { target, sessionOffered: opts.session !== undefined, resumed: false, chain: [], sessionIssued: false };
   if (opts.signal?.aborted) return { record: { ...record, error: DEADLINE } };
-  const secureContext = clientContext(opts.profile, opts.ca); // built once per profile and CA, outside the timing
+  const secureContext = clientContext(opts.profile, opts.ca, allowLegacy); // built once per profile and CA, outside the timing
   const started = performance.now();
-  const raw = new net.Socket();
-  const tap = new ServerHelloTap(raw);
   const sessions: Buffer[] = [];
+  const flow = { applicationBytes: 0 };
   let socket: tls.TLSSocket | undefined;
-  const onAbort = () => {
-    raw.destroy();
-    socket?.destroy();
-  };
+  const onAbort = () => socket?.destroy();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
 
   try {
-    socket = await connectAndHandshake(raw, tap, opts, secureContext, record, started, sessions);
-    collectPeer(socket, opts, record);
-    record.serverHello = tap.serverHello.state === "parsed" ? tap.serverHello.hello : undefined;
-    if (!record.resumed && sessions.length === 0 && sessionExpected(record)) {
+    socket = await connectAndHandshake(opts, secureContext, record, started, sessions, flow, (s) => (socket = s));
+    collectPeer(socket, opts, record, allowLegacy);
+    if (!record.resumed && sessions.length === 0 && record.protocol === "TLSv1.3") {
+      // TLS 1.3 tickets come after the handshake (a TLS 1.2 session is there at secureConnect).
       const waitMs = Math.min(opts.timeoutMs, Math.max(SESSION_WAIT_MIN_MS, 3 * (record.handshakeMs ?? 0)));
       await waitFor(socket, "session", waitMs);
     }
     record.sessionIssued = sessions.length > 0;
     let renegotiation: RenegotiationResult | undefined;
-    if (opts.renegotiate) renegotiation = await renegotiate(socket, record, opts);
+    if (opts.renegotiate) renegotiation = await renegotiate(socket, record, opts, flow);
+    if (flow.applicationBytes > MAX_APPLICATION_BYTES) record.excessApplicationData = flow.applicationBytes;
     await closeGracefully(socket);
     return { record, ...(sessions[0] ? { session: sessions[0] } : {}), ...(renegotiation ? { renegotiation } : {}) };
   } catch (err) {
-    const failure = opts.signal?.aborted ? DEADLINE : (err as ProbeError);
-    record.error = failure;
-    if (tap.serverHello.state === "not-tls") record.error = { ...failure, class: "not-tls", message: `not a TLS server (${failure.message})` };
-    record.serverHello = tap.serverHello.state === "parsed" ? tap.serverHello.hello : undefined;
-    if (record.serverHello === undefined) delete record.serverHello;
+    record.error = opts.signal?.aborted ? DEADLINE : isProbeError(err) ? err : classifyError(err);
     return { record };
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
     socket?.destroy();
-    tap.destroy();
-    raw.destroy();
   }
 }
 
 function connectAndHandshake(
-  raw: net.Socket,
-  tap: ServerHelloTap,
   opts: HandshakeOptions,
   secureContext: tls.SecureContext,
   record: HandshakeRecord,
   started: number,
   sessions: Buffer[],
+  flow: { applicationBytes: number },
+  created: (socket: tls.TLSSocket) => void,
 ): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -108,14 +117,9 @@ function connectAndHandshake(
       settle(timeoutError(record.connectMs === undefined ? "TCP connect" : "TLS handshake", opts.timeoutMs));
     }, opts.timeoutMs);
 
-    raw.once("connect", () => {
-      record.connectMs = round(performance.now() - started);
-    });
-    raw.on("error", (err) => settle(classifyError(err)));
-    raw.connect({ host: opts.address, port: opts.port });
-
     const socket = tls.connect({
-      socket: tap,
+      host: opts.address,
+      port: opts.port,
       // RFC 6066 forbids IP addresses in SNI; the certificate is still checked against the IP.
       ...(net.isIP(opts.servername) ? {} : { servername: opts.servername }),
       secureContext,
@@ -126,22 +130,39 @@ function connectAndHandshake(
       // chain and the name apart, and to check IP servernames, which are not sent as SNI.
       checkServerIdentity: () => undefined,
     });
+    created(socket);
+    socket.once("connect", () => {
+      record.connectMs = round(performance.now() - started);
+    });
     socket.on("session", (session: Buffer) => sessions.push(session));
+    // Errors after the handshake (during the ticket wait, the renegotiation or the close) are handled where they
+    // matter; this listener stays so that no error of this socket is ever unhandled.
     socket.on("error", (err) => settle(classifyError(err)));
     socket.once("close", () => settle({ class: "reset", message: "connection closed during the handshake" }));
     socket.once("secureConnect", () => {
       record.handshakeMs = round(performance.now() - started - (record.connectMs ?? 0));
-      // Keep reading so that post-handshake messages (TLS 1.3 tickets, renegotiation) are processed.
-      socket.resume();
+      // Keep reading so that post-handshake messages (TLS 1.3 tickets, renegotiation) are processed, but never
+      // more application data than MAX_APPLICATION_BYTES: a server that floods is cut off, not buffered.
+      socket.on("data", (chunk: Buffer) => {
+        flow.applicationBytes += chunk.length;
+        if (flow.applicationBytes > MAX_APPLICATION_BYTES) socket.destroy();
+      });
       settle(undefined, socket);
     });
   });
 }
 
-function collectPeer(socket: tls.TLSSocket, opts: HandshakeOptions, record: HandshakeRecord): void {
+function collectPeer(socket: tls.TLSSocket, opts: HandshakeOptions, record: HandshakeRecord, allowedLegacy: boolean): void {
   record.protocol = socket.getProtocol() ?? undefined;
   record.cipher = socket.getCipher()?.name;
   record.resumed = socket.isSessionReused();
+  if (record.protocol === "TLSv1.2") {
+    // Completed without SSL_OP_LEGACY_SERVER_CONNECT: the server sent RFC 5746 renegotiation_info.
+    if (!allowedLegacy) record.secureRenegotiation = true;
+    const session = socket.getSession();
+    const facts = session ? sessionFacts(session) : undefined;
+    if (facts) record.session = facts;
+  }
   if (record.resumed) return; // a resumed connection presents no certificate: the caller knows the session's leaf
   // getPeerCertificate(true), not getPeerX509Certificate(): the latter breaks later peer-cert calls on Node 20-24.
   const peer = socket.getPeerCertificate(true);
@@ -174,15 +195,14 @@ function verify(socket: tls.TLSSocket, servername: string, peer: tls.DetailedPee
   };
 }
 
-/** TLS 1.2 servers announce a session by a session ID or the ticket extension; TLS 1.3 ones send tickets later. */
-function sessionExpected(record: HandshakeRecord): boolean {
-  if (record.protocol === "TLSv1.3") return true;
-  const hello = record.serverHello;
-  return hello === undefined || hello.sessionIdLength > 0 || hello.ticketPromised;
-}
-
-async function renegotiate(socket: tls.TLSSocket, record: HandshakeRecord, opts: HandshakeOptions): Promise<RenegotiationResult> {
+async function renegotiate(socket: tls.TLSSocket, record: HandshakeRecord, opts: HandshakeOptions, flow: { applicationBytes: number }): Promise<RenegotiationResult> {
   if (record.protocol !== "TLSv1.2") return { outcome: "not-attempted", detail: `renegotiation does not exist in ${record.protocol}` };
+  const flooded = (): RenegotiationResult | undefined =>
+    flow.applicationBytes > MAX_APPLICATION_BYTES
+      ? { outcome: "not-attempted", detail: `the server kept sending application data (over ${MAX_APPLICATION_BYTES / 1024} KiB), so the probe stopped reading` }
+      : undefined;
+  const before = flooded();
+  if (before || socket.destroyed) return before ?? { outcome: "failed", detail: "the server closed the connection after the handshake" };
   return new Promise((resolve) => {
     let settled = false;
     const finish = (result: RenegotiationResult) => {
@@ -207,11 +227,13 @@ async function renegotiate(socket: tls.TLSSocket, record: HandshakeRecord, opts:
     // OpenSSL servers decline with a no_renegotiation alert, which the client surfaces as this error (the
     // renegotiate() callback is never called in that case).
     const onError = (err: Error) => {
+      const cut = flooded();
+      if (cut) return finish(cut);
       const e = classifyError(err);
       if (e.code === "ERR_SSL_NO_RENEGOTIATION") finish({ outcome: "refused", detail: "the server declined (no_renegotiation alert)" });
       else finish({ outcome: "failed", detail: e.message });
     };
-    const onClose = () => finish({ outcome: "failed", detail: "the server closed the connection" });
+    const onClose = () => finish(flooded() ?? { outcome: "failed", detail: "the server closed the connection" });
     const timer = setTimeout(() => finish({ outcome: "failed", detail: `no answer within ${opts.timeoutMs} ms` }), opts.timeoutMs);
     socket.once("secureConnect", onSecure);
     socket.on("error", onError);

@@ -41,7 +41,7 @@ function connect(member: MemberAddress, ctx: MemberContext, extra: Pick<Paramete
 
 /**
  * Four connections to one member: the client's best version (TLS 1.3 support shows here), a TLS 1.2
- * session-ID handshake (EMS and renegotiation_info are read from its ServerHello), a TLS 1.2 handshake that
+ * session-ID handshake (EMS and RFC 5746 are read from it), a TLS 1.2 handshake that
  * accepts a ticket, and one for the renegotiation. The renegotiation gets its own connection because a refused
  * one ends in an alert, and OpenSSL servers drop the session of a connection that ended that way: its session
  * would be useless in the matrix.
@@ -70,7 +70,7 @@ export async function probeMember(member: MemberTarget, ctx: MemberContext): Pro
   return {
     probe,
     ...(tls12!.session ? { sessionId: tls12!.session } : {}),
-    ...(ticket!.session && ticket!.record.serverHello?.ticketPromised ? { ticket: ticket!.session } : {}),
+    ...(ticket!.session && ticket!.record.session?.ticketIssued ? { ticket: ticket!.session } : {}),
   };
 }
 

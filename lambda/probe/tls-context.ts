@@ -5,15 +5,16 @@ import tls from "node:tls";
 export type ClientProfile = "best" | "tls12-session-id" | "tls12-ticket" | "tls13";
 
 /**
- * SSL_OP_LEGACY_SERVER_CONNECT lets us finish a handshake with a server lacking RFC 5746 so that we can report it,
- * rather than fail at its ServerHello as a default Node client does.
+ * Every profile first connects as a default OpenSSL client, which refuses a server lacking RFC 5746 at its
+ * ServerHello: that refusal is how the probe knows. The second try sets SSL_OP_LEGACY_SERVER_CONNECT so that the
+ * handshake with such a server still completes and its certificate is seen.
  */
 const LEGACY = constants.SSL_OP_LEGACY_SERVER_CONNECT;
 
 const PROFILE_OPTIONS: Record<ClientProfile, tls.SecureContextOptions> = {
-  best: { minVersion: "TLSv1.2", maxVersion: "TLSv1.3", secureOptions: LEGACY },
-  "tls12-session-id": { minVersion: "TLSv1.2", maxVersion: "TLSv1.2", secureOptions: LEGACY | constants.SSL_OP_NO_TICKET },
-  "tls12-ticket": { minVersion: "TLSv1.2", maxVersion: "TLSv1.2", secureOptions: LEGACY },
+  best: { minVersion: "TLSv1.2", maxVersion: "TLSv1.3" },
+  "tls12-session-id": { minVersion: "TLSv1.2", maxVersion: "TLSv1.2", secureOptions: constants.SSL_OP_NO_TICKET },
+  "tls12-ticket": { minVersion: "TLSv1.2", maxVersion: "TLSv1.2" },
   tls13: { minVersion: "TLSv1.3", maxVersion: "TLSv1.3" },
 };
 
@@ -29,13 +30,15 @@ function systemRoots(): string[] {
  */
 const cache = new Map<string, tls.SecureContext>();
 
-export function clientContext(profile: ClientProfile, extraCa?: string): tls.SecureContext {
+export function clientContext(profile: ClientProfile, extraCa?: string, allowLegacy = false): tls.SecureContext {
   // Keyed by the PEM text itself: this runs on every handshake, and V8 caches a string's hash.
-  const key = `${profile}\n${extraCa ?? ""}`;
+  const key = `${profile}${allowLegacy ? "+legacy" : ""}\n${extraCa ?? ""}`;
   let context = cache.get(key);
   if (!context) {
+    const options = PROFILE_OPTIONS[profile];
     context = tls.createSecureContext({
-      ...PROFILE_OPTIONS[profile],
+      ...options,
+      ...(allowLegacy ? { secureOptions: (options.secureOptions ?? 0) | LEGACY } : {}),
       ...(extraCa ? { ca: [...systemRoots(), extraCa] } : {}),
     });
     cache.set(key, context);

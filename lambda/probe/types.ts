@@ -1,4 +1,7 @@
 /** Plain records produced by the probe. Everything here is JSON-serialisable except the session buffers. */
+import type { SessionFacts } from "./session.js";
+
+export type { SessionFacts } from "./session.js";
 
 /** How a chain of connections tries to resume: TLS 1.2 session ID only, TLS 1.2 ticket, TLS 1.3 PSK. */
 export type ResumptionMechanism = "session-id" | "ticket" | "tls13-psk";
@@ -25,19 +28,6 @@ export interface ProbeError {
   message: string;
 }
 
-/** What the server said in its TLS ServerHello, read passively from the real handshake's bytes. */
-export interface ServerHelloFacts {
-  /** Negotiated version as the ServerHello states it (supported_versions wins over legacy_version). */
-  version: string;
-  /** RFC 7627 extended_master_secret extension (0x0017) present. Only meaningful below TLS 1.3. */
-  extendedMasterSecret: boolean;
-  /** RFC 5746 renegotiation_info extension (0xff01) present. */
-  secureRenegotiation: boolean;
-  /** session_ticket extension (0x0023) present: the server will issue a TLS 1.2 ticket. */
-  ticketPromised: boolean;
-  sessionIdLength: number;
-}
-
 export type VerificationClass = "untrusted" | "expired" | "hostname-mismatch";
 
 /** Chain and hostname validation of the certificate a handshake presented (system roots plus the endpoint's `ca`). */
@@ -62,7 +52,15 @@ export interface HandshakeRecord {
   leaf?: string;
   /** Fingerprints of the presented chain, leaf first (empty on resumption: nothing is presented). */
   chain: string[];
-  serverHello?: ServerHelloFacts;
+  /** TLS 1.2 only: what the session the server issued says (EMS, ticket), read from the client's session. */
+  session?: SessionFacts;
+  /**
+   * TLS 1.2 only: RFC 5746 renegotiation_info. true when a default client (which insists on it) completed the
+   * handshake; false when it refused the server for lacking it and a legacy-enabled retry got through.
+   */
+  secureRenegotiation?: boolean;
+  /** The server sent more application data than the probe reads (bytes seen before the connection was cut). */
+  excessApplicationData?: number;
   verification?: Verification;
   /** TCP connect time, then connect to handshake completion. */
   connectMs?: number;

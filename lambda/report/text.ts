@@ -124,7 +124,7 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
 }
 
 function memberRow(m: MemberProbe, vid: (fp: string | undefined) => string): string[] {
-  const hello = m.tls12.serverHello;
+  const ems = m.tls12.error ? undefined : m.tls12.session?.extendedMasterSecret;
   const v = m.handshake.verification ?? m.tls12.verification;
   const trust = v ? (v.failure ?? "ok") : "-";
   const failure = m.handshake.error ?? m.tls12.error;
@@ -133,8 +133,8 @@ function memberRow(m: MemberProbe, vid: (fp: string | undefined) => string): str
     vid(memberLeaf(m)),
     m.handshake.protocol ?? "-",
     yesNo(m.tls13Supported),
-    hello && !m.tls12.error ? yesNo(hello.extendedMasterSecret) : "?",
-    hello && !m.tls12.error ? yesNo(hello.secureRenegotiation) : "?",
+    ems === undefined ? "?" : yesNo(ems),
+    m.tls12.error ? "?" : yesNo(m.tls12.secureRenegotiation),
     m.renegotiation.outcome,
     trust,
     failure ? `${failure.class}: ${failure.message.slice(0, 60)}` : `${m.handshake.handshakeMs ?? "-"} ms`,

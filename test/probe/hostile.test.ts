@@ -4,10 +4,12 @@
  */
 import http from "node:http";
 import net from "node:net";
+import type tls from "node:tls";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { analyzeEndpoint } from "../../lambda/analysis/index.js";
 import { vipConnections } from "../../lambda/analysis/observations.js";
 import { probeEndpoints } from "../../lambda/probe/endpoint.js";
+import { MAX_APPLICATION_BYTES } from "../../lambda/probe/handshake.js";
 import type { EndpointProbe } from "../../lambda/probe/types.js";
 import type { Endpoint } from "../../lambda/registry/schema.js";
 import { Harness, SERVICE, selfSigned, TestPki, type Pool } from "../helpers/pool.js";
@@ -151,6 +153,75 @@ describe("hostile servers", () => {
     await harness.closeAll();
     const bad = await probeBeside(hostileEndpoint(port), CHAIN_LIMIT);
     expect(errorClasses(bad)).toEqual(new Set(["refused"]));
+  });
+
+  describe("members that push application data (no connection's data may cost the run)", () => {
+    /** Writes `chunk` until the peer closes, as fast as the socket drains. */
+    const flood = (chunk: Buffer) => (s: tls.TLSSocket): void => {
+      const pump = () => {
+        while (!s.destroyed && s.write(chunk));
+      };
+      s.on("drain", pump);
+      pump();
+    };
+    const chatty = (s: tls.TLSSocket): void => {
+      const timer: NodeJS.Timeout = setInterval(() => {
+        if (s.destroyed) clearInterval(timer);
+        else s.write(Buffer.alloc(1024, 0x61));
+      }, 2);
+      s.on("close", () => clearInterval(timer));
+    };
+
+    it.each([
+      ["64 KB once, right after the handshake", (s: tls.TLSSocket): void => void s.write(Buffer.alloc(64 * 1024, 0x61)), false],
+      ["1 MB once, right after the handshake", (s: tls.TLSSocket): void => void s.write(Buffer.alloc(1024 * 1024, 0x61)), true],
+      ["endlessly, as fast as the socket takes it", flood(Buffer.alloc(16 * 1024, 0x61)), true],
+      ["1 KB every 2 ms, during the renegotiation too", chatty, false],
+    ] as const)("%s: every handshake recorded, renegotiation never a false failure", async (_name, onSecure, cut) => {
+      const member = await harness.member({ certificate: await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] }), onSecure });
+      const bad = await probeBeside(hostileEndpoint(member.port, { members: [{ address: member.host, port: member.port, label: member.label }] }), CHAIN_LIMIT);
+      expect(errorClasses(bad)).toEqual(new Set(["ok"]));
+      const [m] = bad.members;
+      for (const record of [m!.handshake, m!.tls12, m!.tls12Ticket]) expect(record.error).toBeUndefined();
+      expect(m!.tls12.session?.extendedMasterSecret).toBe(true);
+      expect(["ok", "not-attempted"]).toContain(m!.renegotiation.outcome);
+      if (cut) expect(m!.renegotiation.detail).toContain("kept sending application data");
+      // Reading stops soon after the cap: what was read is bounded, whatever the server sends.
+      for (const c of [...vipConnections(bad), m!.handshake, m!.tls12, m!.tls12Ticket]) expect(c.excessApplicationData ?? 0).toBeLessThan(4 * MAX_APPLICATION_BYTES);
+      expect(analyzeEndpoint(bad).summary.renegotiationFailures).toBe(0);
+    });
+  });
+
+  describe("what OpenSSL accepts before the ServerHello is read past, not guessed", () => {
+    /** A TCP proxy to `port` that puts `prefix` in front of the server's first bytes. */
+    async function injecting(port: number, prefix: Buffer): Promise<number> {
+      return harness.rawServer((client) => {
+        const upstream = net.connect({ host: "127.0.0.1", port });
+        upstream.on("error", () => client.destroy());
+        client.on("close", () => upstream.destroy());
+        upstream.on("close", () => client.destroy());
+        client.pipe(upstream);
+        upstream.once("data", (first: Buffer) => {
+          client.write(Buffer.concat([prefix, first]));
+          upstream.pipe(client);
+        });
+      });
+    }
+
+    it.each([
+      ["a warning-level unrecognized_name alert", Buffer.from([21, 3, 3, 0, 2, 1, 112])],
+      ["a HelloRequest", Buffer.from([22, 3, 3, 0, 4, 0, 0, 0, 0])],
+    ])("%s: the handshake completes and EMS is known", async (_name, prefix) => {
+      const member = await harness.member({ certificate: await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] }), maxVersion: "TLSv1.2" });
+      const port = await injecting(member.port, prefix);
+      const bad = await probeBeside(hostileEndpoint(port, { members: [{ address: "127.0.0.1", port, label: `127.0.0.1:${port}` }] }), CHAIN_LIMIT);
+      // The TLS 1.3 chain meets a TLS 1.2-only member: a capability, not a failure.
+      expect(errorClasses(bad)).toEqual(new Set(["ok", "protocol-version"]));
+      expect(bad.members[0]!.tls12.session?.extendedMasterSecret).toBe(true);
+      expect(bad.members[0]!.tls12.secureRenegotiation).toBe(true);
+      const a = analyzeEndpoint(bad);
+      expect(a.findings.filter((f) => f.severity !== "info")).toEqual([]);
+    });
   });
 
   it("a VIP whose members change mid-run: the new member's certificate shows up as a change", async () => {

@@ -97,9 +97,9 @@ describe("a pool behind a round-robin VIP", () => {
     const pool = await harness.pool(pki, [{ certificate: cert }, { certificate: cert, ems: false }, { certificate: cert }]);
     const probe = await probeEndpoint(pool.endpoint({ attempts: 3 }));
     const a = analyzeEndpoint(probe);
-    const ems = probe.members.map((m) => m.tls12.serverHello?.extendedMasterSecret);
+    const ems = probe.members.map((m) => m.tls12.session?.extendedMasterSecret);
     expect(ems).toEqual([true, false, true]);
-    expect(probe.members.every((m) => m.tls12.serverHello?.secureRenegotiation)).toBe(true);
+    expect(probe.members.every((m) => m.tls12.secureRenegotiation)).toBe(true);
     const finding = a.findings.find((f) => f.kind === "ems-missing")!;
     expect(finding.severity).toBe("warning");
     expect(finding.evidence.withoutEms).toEqual([pool.members[1]!.label]);

@@ -1,5 +1,6 @@
 /** The facts of a pool that the Java rule depends on, read from one endpoint's probe. */
 import type { CertificateInfo, EndpointProbe } from "../../probe/types.js";
+import { memberEms } from "../ems.js";
 import { memberLeaf } from "../observations.js";
 
 export interface ModelMember {
@@ -30,9 +31,8 @@ export function poolModel(probe: EndpointProbe): PoolModel {
   for (const m of probe.members) {
     const fp = memberLeaf(m);
     const leaf = fp ? probe.certificates[fp] : undefined;
-    const hello = m.tls12.error ? undefined : m.tls12.serverHello;
     if (!leaf) continue;
-    members.push({ label: m.label, leaf, ems: hello?.extendedMasterSecret ?? false, tls13: m.tls13Supported === true });
+    members.push({ label: m.label, leaf, ems: memberEms(m) ?? false, tls13: m.tls13Supported === true });
   }
   // A failed offer (e.g. a handshake_failure alert) is kept apart: the client's handshake fails, it does not fall back.
   const cells = probe.matrix.flatMap((c) =>
