@@ -41,7 +41,8 @@ Probe options:
   --concurrency N     connections open at once, over all endpoints (default ${DEFAULT_CONCURRENCY})
   --json              print one JSON document instead of the report
 
-Exit status: 0 no warning or critical finding; 1 at least one; 2 usage error or nothing could be probed.`;
+Exit status: 0 no finding that breaks or can break clients (hygiene warnings such as a member's EMS, TLS 1.3 or
+client renegotiation are shown but do not count); 1 at least one; 2 usage error or nothing could be probed.`;
 
 class UsageError extends Error {}
 
@@ -107,7 +108,8 @@ interface Result {
 
 function exitCodeFor(results: Result[]): number {
   if (results.length === 0 || results.every((r) => !r.analysis.summary.reachable)) return EXIT_USAGE;
-  return results.some((r) => r.analysis.summary.findings.critical + r.analysis.summary.findings.warning > 0) ? EXIT_FINDINGS : EXIT_OK;
+  // Hygiene warnings (a member's EMS, TLS 1.3, client renegotiation) are reported but do not fail the run.
+  return results.some((r) => r.analysis.summary.clientAffectingFindings > 0) ? EXIT_FINDINGS : EXIT_OK;
 }
 
 function print(results: Result[], json: boolean, io: CliIo, extra: Record<string, unknown> = {}): void {

@@ -75,7 +75,7 @@ describe("alerts on transitions only", () => {
     expect(alert.TopicArn).toBe(TOPIC);
     expect(alert.Subject!.length).toBeLessThan(100);
     expect(alert.Subject).toContain("api: 2 certificate variants");
-    expect(alert.MessageAttributes).toMatchObject({ endpoint: { DataType: "String", StringValue: "api" }, severity: { StringValue: "critical" } });
+    expect(alert.MessageAttributes).toMatchObject({ endpoint: { DataType: "String", StringValue: "api" }, severity: { StringValue: "warning" } });
     // Which member presents which certificate, how they differ, the Java verdict, the remedy.
     for (const m of divergent.members) expect(alert.Message).toContain(m.label);
     expect(alert.Message).toContain(`CN=*.${SERVICE}`);

@@ -1,9 +1,10 @@
 import type { EndpointProbe, ErrorClass, HandshakeRecord } from "../probe/types.js";
 import type { Finding } from "./finding.js";
-import { connectionName, isVersionRefusal, memberHandshakes, plural, vipConnections } from "./observations.js";
+import { connectionName, memberHandshakes, plural, versionRefusal, vipConnections } from "./observations.js";
 
 /** Handshakes that failed for a reason other than the server not offering the version we asked for. */
 export function failedHandshakes(probe: EndpointProbe): HandshakeRecord[] {
+  const isVersionRefusal = versionRefusal(probe);
   const records: HandshakeRecord[] = [...vipConnections(probe), ...memberHandshakes(probe).map((h) => h.record)];
   return records.filter((r) => r.error && !isVersionRefusal(r));
 }
@@ -21,6 +22,7 @@ const describe = (counts: Partial<Record<ErrorClass, number>>) =>
 
 export function handshakeFailureFindings(probe: EndpointProbe): Finding[] {
   const findings: Finding[] = [];
+  const isVersionRefusal = versionRefusal(probe);
   const vip = vipConnections(probe).filter((c) => c.error && !isVersionRefusal(c));
   const vipAll = vipConnections(probe).filter((c) => !isVersionRefusal(c));
   if (vip.length) {
@@ -52,7 +54,7 @@ export function tls13Findings(probe: EndpointProbe): Finding[] {
   const known = probe.members.filter((m) => m.tls13Supported !== undefined);
   const without = known.filter((m) => m.tls13Supported === false);
   if (without.length === 0) {
-    const vipRefused = probe.vip.chains["tls13-psk"].filter(isVersionRefusal);
+    const vipRefused = probe.vip.chains["tls13-psk"].filter(versionRefusal(probe));
     if (vipRefused.length === 0 || known.length > 0) return [];
     return [
       {

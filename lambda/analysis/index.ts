@@ -3,7 +3,7 @@ import type { EndpointProbe } from "../probe/types.js";
 import { discoveryFindings } from "./discovery.js";
 import { emsFindings } from "./ems.js";
 import { expiryFindings, minDaysToExpiry } from "./expiry.js";
-import { bySeverity, type Finding, type Severity } from "./finding.js";
+import { affectsClients, bySeverity, type Finding, type Severity } from "./finding.js";
 import { failedHandshakes, handshakeFailureFindings, tls13Findings } from "./handshake-failures.js";
 import { memberHandshakes, vipConnections } from "./observations.js";
 import { renegotiationFailures, renegotiationFindings } from "./renegotiation.js";
@@ -16,12 +16,24 @@ import {
   resumptionFailureFinding,
   sharedResumptionFinding,
 } from "./resumption.js";
-import { javaFinding, javaVerdicts, type JavaVerdict } from "./java/verdict.js";
+import { atRisk, javaFinding, javaVerdicts, type JavaVerdict } from "./java/verdict.js";
 import { validationFindings } from "./validation.js";
-import { certificateVariants, divergenceFinding, divergingMembers, variantDifferences, type CertificateVariant, type FieldDifference } from "./variants.js";
+import {
+  alternatesFinding,
+  certificateVariants,
+  divergenceFinding,
+  divergingMembers,
+  identitiesPerOffer,
+  variantDifferences,
+  type CertificateVariant,
+  type FieldDifference,
+} from "./variants.js";
 
 export interface EndpointSummary {
+  /** The most distinct leaves presented to one client offer (alternates per offer are one identity): 1 when consistent. */
   certificateVariants: number;
+  /** Distinct leaves seen at all, alternates included. */
+  certificatesSeen: number;
   membersProbed: number;
   membersDiverging: number;
   resumptionAttempts: number;
@@ -40,9 +52,13 @@ export interface EndpointSummary {
   minDaysToExpiry: number | null;
   /** Java client profiles whose verdict is `aborts` or `can-abort`. */
   javaProfilesAtRisk: number;
+  /** Java client profiles whose verdict could not be reached (a fact it depends on is missing). */
+  javaProfilesUnknown: number;
   /** The most connections of the observed VIP chain any Java profile would have failed. */
   javaAbortedConnections: number;
   findings: Record<Severity, number>;
+  /** Critical findings, and warnings about what breaks or can break clients (hygiene warnings not counted). */
+  clientAffectingFindings: number;
   /** At least one TLS handshake completed (through the VIP or to a member). */
   reachable: boolean;
 }
@@ -64,6 +80,7 @@ export function analyzeEndpoint(probe: EndpointProbe): EndpointAnalysis {
     ...validationFindings(probe),
     ...handshakeFailureFindings(probe),
     ...divergenceFinding(probe, variants, differences),
+    ...alternatesFinding(probe, variants),
     ...resumptionFailureFinding(probe),
     ...certificateChangeFinding(probe),
     ...emsFindings(probe),
@@ -89,9 +106,10 @@ export function analyzeEndpoint(probe: EndpointProbe): EndpointAnalysis {
     javaClients,
     findings,
     summary: {
-      certificateVariants: variants.length,
+      certificateVariants: identitiesPerOffer(probe),
+      certificatesSeen: variants.length,
       membersProbed: probe.members.length,
-      membersDiverging: divergingMembers(probe, variants).length,
+      membersDiverging: divergingMembers(probe).length,
       resumptionAttempts: counts.attempts,
       resumptionResumed: counts.resumed,
       resumptionRefused: counts.refused,
@@ -103,9 +121,11 @@ export function analyzeEndpoint(probe: EndpointProbe): EndpointAnalysis {
       handshakes: all.length,
       handshakeLatencyMs: succeeded.map((r) => r.handshakeMs).filter((ms): ms is number => ms !== undefined),
       minDaysToExpiry: days ?? null,
-      javaProfilesAtRisk: javaClients.filter((v) => v.verdict !== "safe").length,
+      javaProfilesAtRisk: javaClients.filter(atRisk).length,
+      javaProfilesUnknown: javaClients.filter((v) => v.verdict === "unknown").length,
       javaAbortedConnections: Math.max(0, ...javaClients.map((v) => v.abortedConnections)),
       findings: { critical: severityCount("critical"), warning: severityCount("warning"), info: severityCount("info") },
+      clientAffectingFindings: findings.filter(affectsClients).length,
       reachable: succeeded.length > 0,
     },
   };

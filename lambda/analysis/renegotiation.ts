@@ -30,6 +30,16 @@ export function renegotiationFindings(probe: EndpointProbe): Finding[] {
       evidence: { members: failed.map((m) => ({ member: m.label, detail: m.renegotiation.detail })) },
     });
   }
+  const accepted = probe.members.filter((m) => m.renegotiation.outcome === "ok");
+  if (accepted.length) {
+    findings.push({
+      kind: "client-renegotiation-accepted",
+      severity: "warning",
+      message: `${plural(accepted.length, "member")} accept${accepted.length === 1 ? "s" : ""} client-initiated renegotiation: ${accepted.map((m) => m.label).join(", ")}. Each renegotiation costs the server a full handshake's work at the client's bidding, a denial-of-service lever (CVE-2011-1473; testssl.sh flags it).`,
+      remedy: "Refuse client-initiated renegotiation on these members (OpenSSL-based servers such as nginx and Apache refuse it by default; with other TLS stacks the server's configuration or application decides).",
+      evidence: { members: accepted.map((m) => m.label) },
+    });
+  }
   if (refused.length) {
     findings.push({
       kind: "renegotiation",

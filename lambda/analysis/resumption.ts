@@ -1,7 +1,8 @@
 /** What happened to offered sessions: through the VIP (observed) and across members (the matrix). */
 import type { ChainConnection, EndpointProbe, MatrixCell } from "../probe/types.js";
 import type { Finding } from "./finding.js";
-import { certificateName, connectionName, memberLeaf, plural, vipConnections } from "./observations.js";
+import { identityEquivalent } from "./java/identity.js";
+import { certificateChange, connectionName, memberLeaf, plural, vipConnections } from "./observations.js";
 
 export interface ResumptionCounts {
   attempts: number;
@@ -28,31 +29,55 @@ export function refusedWithoutChange(probe: EndpointProbe): ChainConnection[] {
   return vipConnections(probe).filter((c) => c.sessionOffered && !c.error && !c.resumed && !c.certificateChanged);
 }
 
-/** Matrix cells where a member refused another member's session and presented a different leaf. */
+/** The leaf of the session a member issued for a matrix mechanism (the matrix offers TLS 1.2 sessions only). */
+function sessionLeaf(probe: EndpointProbe, label: string, mechanism: MatrixCell["mechanism"]): string | undefined {
+  const m = probe.members.find((x) => x.label === label);
+  if (!m) return undefined;
+  return mechanism === "ticket" ? (m.tls12Ticket.leaf ?? memberLeaf(m, "tls12")) : (m.tls12.leaf ?? memberLeaf(m, "tls12"));
+}
+
+/** Matrix cells where a member refused another member's session and presented a different leaf (same offer). */
 export function matrixChanges(probe: EndpointProbe): MatrixCell[] {
-  const leafOf = new Map(probe.members.map((m) => [m.label, memberLeaf(m)]));
-  return probe.matrix.filter((c) => c.outcome === "refused" && c.leaf !== undefined && leafOf.get(c.from) !== undefined && c.leaf !== leafOf.get(c.from));
+  return probe.matrix.filter((c) => {
+    const from = sessionLeaf(probe, c.from, c.mechanism);
+    return c.outcome === "refused" && c.leaf !== undefined && from !== undefined && c.leaf !== from;
+  });
+}
+
+/** Both JDK identity rules (8u25–8u51 and 8u60+/11+) treat the two leaves as one identity: no Java client aborts. */
+function oneIdentity(probe: EndpointProbe, a: string | undefined, b: string | undefined): boolean {
+  const x = a ? probe.certificates[a] : undefined;
+  const y = b ? probe.certificates[b] : undefined;
+  return x !== undefined && y !== undefined && identityEquivalent("first-san", x, y) && identityEquivalent("any-san", x, y);
 }
 
 export function certificateChangeFinding(probe: EndpointProbe): Finding[] {
   const changes = refusedWithChange(probe);
   const crossMember = matrixChanges(probe);
   if (changes.length === 0 && crossMember.length === 0) return [];
-  const examples = changes.slice(0, 3).map((c) => {
-    const from = probe.vip.chains[c.mechanism].find((x) => x.index === c.offeredFrom);
-    return `${connectionName(c)} offered the session of #${c.offeredFrom} (${certificateName(probe, from?.leaf)}) and got ${certificateName(probe, c.leaf)}`;
-  });
+  const offeredLeaf = (c: ChainConnection) => probe.vip.chains[c.mechanism].find((x) => x.index === c.offeredFrom)?.leaf;
+  const pairs = [
+    ...changes.map((c) => [offeredLeaf(c), c.leaf] as const),
+    ...crossMember.map((c) => [sessionLeaf(probe, c.from, c.mechanism), c.leaf] as const),
+  ];
+  // A renewal with the same subject and SANs, or another key for the same names: the JDK sees one identity.
+  const sameIdentity = pairs.every(([a, b]) => oneIdentity(probe, a, b));
+  const examples = changes.slice(0, 3).map((c) => `${connectionName(c)} offered the session of #${c.offeredFrom} and got another certificate (${certificateChange(probe, offeredLeaf(c), c.leaf)})`);
   const message = changes.length
     ? `${plural(changes.length, "connection")} through the VIP had the offered session refused and received a different certificate: ${examples.join("; ")}${changes.length > 3 ? "; …" : ""}.`
-    : `No change was seen through the VIP in this run, but ${plural(crossMember.length, "cross-member offer")} would change the certificate (e.g. ${crossMember[0]!.from}'s session offered to ${crossMember[0]!.to}).`;
+    : `No change was seen through the VIP in this run, but ${plural(crossMember.length, "cross-member offer")} would change the certificate (e.g. ${crossMember[0]!.from}'s session offered to ${crossMember[0]!.to}: ${certificateChange(probe, sessionLeaf(probe, crossMember[0]!.from, crossMember[0]!.mechanism), crossMember[0]!.leaf)}).`;
   return [
     {
       kind: "certificate-change-on-resumption",
-      severity: "warning",
-      message,
-      remedy:
-        "A client that resumes sessions sees the server identity change between connections; Java clients without endpoint identification abort with 'server certificate change is restricted during renegotiation'. Present one certificate on every member, or share session-ticket keys / the session cache across members, or enable EMS everywhere.",
+      severity: sameIdentity ? "info" : "warning",
+      message: sameIdentity
+        ? `${message} Every JDK identity rule treats the two certificates as one identity, so Java clients do not abort on it.`
+        : message,
+      remedy: sameIdentity
+        ? "Harmless for Java clients; clients that pin the certificate or its key still see it change. Finish the rollout so that every member presents the same certificate."
+        : "A client that resumes sessions sees the server identity change between connections; Java clients without endpoint identification abort with 'server certificate change is restricted during renegotiation'. Present one certificate on every member, or share session-ticket keys / the session cache across members, or enable EMS everywhere.",
       evidence: {
+        sameIdentity,
         vipConnections: changes.map((c) => ({ mechanism: c.mechanism, index: c.index, offeredFrom: c.offeredFrom, leaf: c.leaf })),
         matrix: crossMember.map((c) => ({ mechanism: c.mechanism, from: c.from, to: c.to, leaf: c.leaf })),
       },

@@ -25,7 +25,11 @@ export interface LeafSpec {
   /** Days from now; negative for the past. Defaults: -1 and 90. */
   notBeforeDays?: number;
   notAfterDays?: number;
+  /** The leaf's key: ECDSA P-256 (default) or RSA 2048 (for members that serve both, as nginx can). */
+  key?: "ec" | "rsa";
 }
+
+const RSA_KEY = { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" };
 
 interface Authority {
   name: string;
@@ -91,7 +95,7 @@ export class TestPki {
   async issue(spec: LeafSpec, intermediates = 0): Promise<IssuedCertificate> {
     let issuer = this.root;
     for (let i = 0; i < intermediates; i++) issuer = await this.subordinate(issuer, `CN=Test Intermediate ${i + 1} ${serial().slice(0, 8)}`);
-    const keys = await newKeys();
+    const keys = spec.key === "rsa" ? ((await webcrypto.subtle.generateKey(RSA_KEY, true, ["sign", "verify"])) as CryptoKeyPair) : await newKeys();
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial(),
       subject: spec.subject,

@@ -21,12 +21,13 @@ export const METRICS = {
   },
   CertificateVariants: {
     unit: "Count",
-    meaning: "Distinct leaf certificates seen through the VIP and on the members.",
+    meaning:
+      "The most distinct leaf certificates the pool presents to one client offer (through the VIP and on the members); a member's RSA and ECDSA alternates for different offers count once.",
     alarm: "Maximum > 1: the members diverge.",
   },
   MembersDiverging: {
     unit: "Count",
-    meaning: "Members whose certificate is not the one most members present.",
+    meaning: "Members whose certificate, for some client offer, is not the one most members present to that offer.",
     alarm: "Maximum > 0 (same condition as CertificateVariants, names how many).",
   },
   ResumptionAttempts: { unit: "Count", meaning: "VIP connections that offered a session.", alarm: "None (denominator)." },
@@ -47,7 +48,7 @@ export const METRICS = {
   },
   JavaAbortRisk: {
     unit: "Count",
-    meaning: "Java client profiles whose verdict is aborts or can-abort (0-4).",
+    meaning: "Java client profiles whose verdict is aborts or can-abort (0-6; unknown verdicts are not counted).",
     alarm: "Maximum > 0: page whoever owns Java clients of this endpoint.",
   },
   RenegotiationFailures: {

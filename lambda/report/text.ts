@@ -1,7 +1,7 @@
 /** The human report: variants and who presents them, the members, the resumption chains, the matrix, findings. */
 import type { EndpointAnalysis } from "../analysis/index.js";
 import type { Finding } from "../analysis/finding.js";
-import { memberLeaf } from "../analysis/observations.js";
+import { memberLeaf, OFFER_LABEL } from "../analysis/observations.js";
 import type { ChainConnection, EndpointProbe, MatrixCell, MemberProbe } from "../probe/types.js";
 import { RESUMPTION_MECHANISMS } from "../probe/types.js";
 import { latencyStats } from "./json.js";
@@ -46,14 +46,19 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
   out.push(`  probed ${probe.startedAt} in ${probe.durationMs} ms; ${probe.members.length} member(s); ${e.attempts} connection(s) per resumption chain`);
   out.push("");
 
-  out.push(`Certificate variants: ${analysis.variants.length}`);
+  const seen = analysis.variants.length;
+  out.push(
+    seen === analysis.summary.certificateVariants
+      ? `Certificate variants: ${seen}`
+      : `Certificate variants: ${analysis.summary.certificateVariants} per client offer (${seen} certificates seen: members present alternates to different offers)`,
+  );
   for (const v of analysis.variants) {
     const c = probe.certificates[v.fingerprint]!;
     out.push(`  [${v.id}] ${c.subject || "(empty subject)"}`);
     out.push(`      issuer ${c.issuer}; serial ${c.serialNumber}; ${c.keyType}${c.keySize ? ` ${c.keySize}` : ""}`);
     out.push(`      SAN ${[...c.sanDns.map((d) => `DNS:${d}`), ...c.sanIp.map((i) => `IP:${i}`)].join(", ") || "(none)"}`);
     out.push(`      valid ${c.validFrom.slice(0, 10)} → ${c.validTo.slice(0, 10)} (${c.daysToExpiry} days left); sha256 ${c.fingerprint256.slice(0, 23)}…`);
-    out.push(`      presented by: ${v.members.length ? v.members.join(", ") : "no member probed directly"}`);
+    out.push(`      presented by: ${v.members.length ? v.members.join(", ") : "no member probed directly"}; to ${v.offers.map((o) => OFFER_LABEL[o]).join(", ")}`);
     if (v.vipConnections.length) out.push(`      seen through the VIP on ${v.vipConnections.length} connection(s)`);
   }
   if (analysis.differences.length) {
@@ -130,7 +135,7 @@ function memberRow(m: MemberProbe, vid: (fp: string | undefined) => string): str
   const failure = m.handshake.error ?? m.tls12.error;
   return [
     m.label,
-    vid(memberLeaf(m)),
+    [...new Set([memberLeaf(m, "tls12"), memberLeaf(m, "best")].filter((fp) => fp !== undefined).map(vid))].join("/") || "-",
     m.handshake.protocol ?? "-",
     yesNo(m.tls13Supported),
     ems === undefined ? "?" : yesNo(ems),

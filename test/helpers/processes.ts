@@ -16,7 +16,7 @@ export interface RunningProcess {
   close(): Promise<void>;
 }
 
-function findBinary(name: string, candidates: string[]): string {
+export function findBinary(name: string, candidates: string[] = ["/usr/sbin", "/usr/bin"]): string {
   for (const dir of (process.env.PATH ?? "").split(":").concat(candidates)) {
     const path = join(dir, name);
     if (existsSync(path)) return path;
@@ -69,7 +69,39 @@ export async function startOpensslServer(certificate: IssuedCertificate, flags: 
   return { host: "127.0.0.1", port, label: `127.0.0.1:${port}`, close: () => stop(child, dir) };
 }
 
-async function freePort(): Promise<number> {
+/**
+ * The independent oracle for a matrix cell: `openssl s_client` saves a TLS 1.2 session (ticket included) from
+ * `from` and offers it to `to`. True when `to` resumed it ("Reused").
+ */
+export async function opensslResumes(from: { host: string; port: number }, to: { host: string; port: number }, servername: string, caPem: string): Promise<boolean> {
+  const openssl = findBinary("openssl", ["/usr/bin"]);
+  const dir = mkdtempSync(join(tmpdir(), "tpm-sclient-"));
+  try {
+    writeFileSync(join(dir, "ca.pem"), caPem);
+    const run = (target: { host: string; port: number }, sessionFlag: string[]) =>
+      new Promise<string>((resolve, reject) => {
+        const child = spawn(openssl, ["s_client", "-connect", `${target.host}:${target.port}`, "-servername", servername, "-tls1_2", "-CAfile", join(dir, "ca.pem"), ...sessionFlag], {
+          stdio: ["pipe", "pipe", "pipe"],
+        });
+        let out = "";
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+        child.stderr!.resume();
+        child.once("error", reject);
+        child.once("exit", () => {
+          clearTimeout(timer);
+          resolve(out);
+        });
+        child.stdin!.end();
+      });
+    await run(from, ["-sess_out", join(dir, "session.pem")]);
+    return /^Reused,/m.test(await run(to, ["-sess_in", join(dir, "session.pem")]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   const port = (server.address() as net.AddressInfo).port;
@@ -77,12 +109,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitForListener(port: number, child: ChildProcess, deadlineMs: number): Promise<void> {
+async function waitForListener(port: number, child: ChildProcess, deadlineMs: number, name = "haproxy", host = "127.0.0.1"): Promise<void> {
   const until = Date.now() + deadlineMs;
   while (Date.now() < until) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: "127.0.0.1", port }, () => {
+      const s = net.connect({ host, port }, () => {
         s.destroy();
         resolve(true);
       });
@@ -91,7 +123,24 @@ async function waitForListener(port: number, child: ChildProcess, deadlineMs: nu
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`haproxy did not listen on ${port} within ${deadlineMs} ms`);
+  throw new Error(`${name} did not listen on ${port} within ${deadlineMs} ms`);
+}
+
+/**
+ * Starts a server binary that listens on `host`:`port` (its config in `dir`, removed when it stops) and waits
+ * until the port accepts connections. Whatever it wrote to stderr is in the error when it does not come up.
+ */
+export async function startDaemon(name: string, binary: string, args: string[], dir: string, port: number, host = "127.0.0.1"): Promise<RunningProcess> {
+  const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  try {
+    await waitForListener(port, child, 10_000, name, host);
+  } catch (err) {
+    await stop(child, dir);
+    throw new Error(`${(err as Error).message}: ${stderr}`);
+  }
+  return { host, port, label: `${host}:${port}`, close: () => stop(child, dir) };
 }
 
 /** HAProxy in `mode tcp`, round-robin over the backends, as the VIP. */
@@ -116,14 +165,5 @@ export async function startHaproxy(backends: Array<{ host: string; port: number 
     "",
   ].join("\n");
   writeFileSync(join(dir, "haproxy.cfg"), config);
-  const child = spawn(haproxy, ["-f", join(dir, "haproxy.cfg"), "-db"], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  try {
-    await waitForListener(port, child, 10_000);
-  } catch (err) {
-    await stop(child, dir);
-    throw new Error(`${(err as Error).message}: ${stderr}`);
-  }
-  return { host: "127.0.0.1", port, label: `127.0.0.1:${port}`, close: () => stop(child, dir) };
+  return startDaemon("haproxy", haproxy, ["-f", join(dir, "haproxy.cfg"), "-db"], dir, port);
 }

@@ -1,6 +1,7 @@
 /** HAProxy (mode tcp, round-robin) in front of real `openssl s_server` members. */
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { analyzeEndpoint } from "../../lambda/analysis/index.js";
+import { affectsClients } from "../../lambda/analysis/finding.js";
 import { vipConnections } from "../../lambda/analysis/observations.js";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
 import type { Endpoint } from "../../lambda/registry/schema.js";
@@ -76,6 +77,8 @@ describe("HAProxy in front of openssl s_server", () => {
     const ticketRow = probe.matrix.filter((c) => c.mechanism === "ticket" && c.from === members[1]!.label);
     expect(ticketRow.map((c) => c.outcome)).toEqual(["no-session", "no-session"]);
     expect(vipConnections(probe).every((c) => !c.error)).toBe(true);
-    expect(a.findings.filter((f) => f.severity !== "info")).toEqual([]);
+    expect(a.findings.filter(affectsClients)).toEqual([]);
+    // -client_renegotiation: accepted, a DoS lever (CVE-2011-1473), named per member.
+    expect(a.findings.find((f) => f.kind === "client-renegotiation-accepted")).toMatchObject({ severity: "warning", evidence: { members: members.map((m) => m.label) } });
   });
 });

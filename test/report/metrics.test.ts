@@ -8,6 +8,7 @@ import { endpointDatums, latencyDatums, METRICS, missedEndpointDatums } from "..
 
 const summary: EndpointSummary = {
   certificateVariants: 3,
+  certificatesSeen: 3,
   membersProbed: 3,
   membersDiverging: 2,
   resumptionAttempts: 21,
@@ -22,8 +23,10 @@ const summary: EndpointSummary = {
   handshakeLatencyMs: [1.2, 1.2, 3.4, 250],
   minDaysToExpiry: 12,
   javaProfilesAtRisk: 3,
+  javaProfilesUnknown: 0,
   javaAbortedConnections: 0,
   findings: { critical: 1, warning: 3, info: 0 },
+  clientAffectingFindings: 4,
   reachable: true,
 };
 const at = new Date("2026-11-22T10:00:00Z");

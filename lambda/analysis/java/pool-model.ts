@@ -6,8 +6,8 @@ import { memberLeaf } from "../observations.js";
 export interface ModelMember {
   label: string;
   leaf: CertificateInfo;
-  /** Negotiates EMS with a client that asks for it (TLS 1.2 ServerHello). */
-  ems: boolean;
+  /** Negotiates EMS with a client that asks for it (TLS 1.2); undefined when it could not be read. */
+  ems: boolean | undefined;
   tls13: boolean;
 }
 
@@ -32,13 +32,18 @@ export function poolModel(probe: EndpointProbe): PoolModel {
     const fp = memberLeaf(m);
     const leaf = fp ? probe.certificates[fp] : undefined;
     if (!leaf) continue;
-    members.push({ label: m.label, leaf, ems: memberEms(m) ?? false, tls13: m.tls13Supported === true });
+    members.push({ label: m.label, leaf, ems: memberEms(m), tls13: m.tls13Supported === true });
   }
   // A failed offer (e.g. a handshake_failure alert) is kept apart: the client's handshake fails, it does not fall back.
   const cells = probe.matrix.flatMap((c) =>
     c.outcome === "no-session" ? [] : [{ mechanism: c.mechanism, from: c.from, to: c.to, outcome: c.outcome === "failed" && c.error?.class !== "tls-alert" ? "refused" : (c.outcome as OfferOutcome) }],
   );
   return { members, ...fromCells(cells) };
+}
+
+/** The model with every unknown EMS fact set to `ems`: a verdict that holds both ways does not depend on it. */
+export function assumingEms(model: PoolModel, ems: boolean): PoolModel {
+  return { ...model, members: model.members.map((m) => (m.ems === undefined ? { ...m, ems } : m)) };
 }
 
 /** Builds a model from explicit facts (used for what-if questions and in tests). */

@@ -1,17 +1,18 @@
 /**
  * Would a Java client abort against this pool? One verdict per client profile: `aborts` (the observed VIP chain,
  * replayed through the profile's session cache, aborts), `can-abort` (another routing does: the smallest sequence is
- * given), or `safe`, each with the reason.
+ * given), `safe` (no routing does, with the facts that prevent it), or `unknown` (a fact the verdict depends on
+ * could not be probed; what is missing is said).
  */
 import type { EndpointProbe } from "../../probe/types.js";
 import type { Finding } from "../finding.js";
-import { certificateName } from "../observations.js";
+import { certificateName, plural } from "../observations.js";
 import { explainIdentity, identityEquivalent } from "./identity.js";
-import { poolModel, type ModelMember, type PoolModel } from "./pool-model.js";
+import { assumingEms, poolModel, type ModelMember, type PoolModel } from "./pool-model.js";
 import { CHECK_SWITCHES, JAVA_PROFILES, type JavaClientProfile, type JavaProfileId } from "./profiles.js";
-import { abortsOnRefusal, offerOutcome, protocolWith, resumes, simulate, type SimulatedConnection } from "./simulate.js";
+import { abortsOnRefusal, newSession, offerOutcome, protocolWith, resumes, simulate, type SimulatedConnection } from "./simulate.js";
 
-export type JavaVerdictKind = "aborts" | "can-abort" | "safe";
+export type JavaVerdictKind = "aborts" | "can-abort" | "safe" | "unknown";
 
 export interface JavaVerdict {
   profile: JavaProfileId;
@@ -34,25 +35,31 @@ export const JAVA_REMEDIES = [
   "Last resort, on the clients: -Djdk.tls.allowUnsafeServerCertChange=true. It removes the protection against the triple handshake attack; prefer any of the above.",
 ];
 
-/** The member each observed session-id chain connection went to: by leaf for full handshakes, by session for resumed ones. */
-export function observedRouting(probe: EndpointProbe, model: PoolModel): Array<{ index: number; member: string }> {
-  const chain = probe.vip.chains["session-id"];
-  const routing: Array<{ index: number; member: string }> = [];
-  const memberOf = new Map<number, string>();
-  for (const c of chain) {
+/** A connection of the observed session-id chain and the member it went to, when the evidence says which. */
+export interface RoutedConnection {
+  index: number;
+  member?: string;
+}
+
+/**
+ * The member each observed session-id chain connection went to, by evidence that tells members apart: a full
+ * handshake's leaf when exactly one member presents it; a resumption when exactly one member accepts the session
+ * offered. Members sharing a certificate (or a session cache) cannot be told apart: their connections stay unknown.
+ */
+export function observedRouting(probe: EndpointProbe, model: PoolModel): RoutedConnection[] {
+  const memberOf = new Map<number, string | undefined>();
+  const routing: RoutedConnection[] = [];
+  for (const c of probe.vip.chains["session-id"]) {
     if (c.error) continue;
-    let label: string | undefined;
-    if (!c.resumed) label = model.members.find((m) => m.leaf.fingerprint256 === c.leaf)?.label;
-    else if (c.offeredFrom !== undefined) {
-      const origin = memberOf.get(c.offeredFrom);
-      // The member that resumed is not visible; the session's own member is the one that surely can.
-      const acceptors = model.members.filter((m) => origin && model.accepts("session-id", origin, m.label));
-      label = acceptors.find((m) => m.label === origin)?.label ?? acceptors[0]?.label;
+    let candidates: ModelMember[];
+    if (!c.resumed) candidates = model.members.filter((m) => m.leaf.fingerprint256 === c.leaf);
+    else {
+      const origin = c.offeredFrom === undefined ? undefined : memberOf.get(c.offeredFrom);
+      candidates = origin ? model.members.filter((m) => model.accepts("session-id", origin, m.label)) : [];
     }
-    if (label) {
-      memberOf.set(c.index, label);
-      routing.push({ index: c.index, member: label });
-    }
+    const member = candidates.length === 1 ? candidates[0]!.label : undefined;
+    memberOf.set(c.index, member);
+    routing.push({ index: c.index, ...(member ? { member } : {}) });
   }
   return routing;
 }
@@ -60,8 +67,10 @@ export function observedRouting(probe: EndpointProbe, model: PoolModel): Array<{
 function findAbortSequence(profile: JavaClientProfile, model: PoolModel): ModelMember[] | undefined {
   let found: ModelMember[] | undefined;
   for (const a of model.members) {
-    const session = { origin: a, protocol: protocolWith(profile, a), ems: profile.ems && a.ems, resumedBefore: false };
-    if (profile.ems && session.protocol === "TLSv1.2" && !session.ems) continue; // never offered (see simulate)
+    const session = newSession(profile, a);
+    // A TLS 1.3 resumption never sets the "resumed before" mark; a non-EMS session is never offered by an EMS client.
+    if (session.protocol === "TLSv1.3") continue;
+    if (profile.ems && !session.ems) continue;
     for (const b of model.members) {
       if (!resumes(profile, model, session, b)) continue;
       for (const c of model.members) {
@@ -75,19 +84,29 @@ function findAbortSequence(profile: JavaClientProfile, model: PoolModel): ModelM
   return found;
 }
 
+/** Why no routing aborts, from the facts that block each pair of non-equivalent members. Only true statements. */
 function safeReason(profile: JavaClientProfile, model: PoolModel): string {
   const m = model.members;
-  if (m.length === 0) return "no member could be probed, so there is nothing to compare";
-  const pairs = m.flatMap((a) => m.filter((c) => c !== a).map((c) => [a, c] as const));
-  if (pairs.every(([a, c]) => identityEquivalent(profile.identity, a.leaf, c.leaf))) {
-    return m.length === 1 || pairs.every(([a, c]) => a.leaf.fingerprint256 === c.leaf.fingerprint256)
-      ? "every member presents the same certificate"
-      : `every member's certificate is identity-equivalent for this JDK (${explainIdentity(profile.identity, pairs[0]![0].leaf, pairs[0]![1].leaf)})`;
+  const differing = m.flatMap((a) => m.filter((c) => c !== a && a.leaf.fingerprint256 !== c.leaf.fingerprint256).map((c) => [a, c] as const));
+  if (differing.length === 0) return m.length === 1 ? "one member was probed" : "every member presents the same certificate";
+  const inequivalent = differing.filter(([a, c]) => !identityEquivalent(profile.identity, a.leaf, c.leaf));
+  if (inequivalent.length === 0) {
+    const [a, c] = differing[0]!;
+    return `every member's certificate is identity-equivalent for this JDK (${a.label} and ${c.label}: ${explainIdentity(profile.identity, a.leaf, c.leaf)})`;
   }
   if (profile.tls13 && m.every((x) => x.tls13)) return "every member negotiates TLS 1.3, which has no such check";
-  if (profile.ems && m.every((x) => x.ems)) return "every member negotiates the extended master secret, which switches the check off";
-  if (profile.ems) return "a session is refused only by members that negotiate EMS, or it was never offered: the check stays off";
-  return "members that present different identities resume each other's sessions, so no session is refused where the identity changes";
+  if (profile.ems && m.every((x) => x.ems === true)) return "every member negotiates the extended master secret, which switches the check off";
+  const causes = new Set<string>();
+  for (const [a, c] of inequivalent) {
+    const session = newSession(profile, a);
+    if (session.protocol === "TLSv1.3") causes.add(`sessions with ${a.label} are TLS 1.3, whose resumption never arms the check`);
+    else if (profile.ems && !session.ems) causes.add(`a session with ${a.label} has no EMS, and this client never offers such a session`);
+    else if (!m.some((b) => resumes(profile, model, session, b))) causes.add(`no member resumes ${a.label}'s sessions, so none is ever "resumed before"`);
+    else if (offerOutcome(profile, model, { ...session, resumedBefore: true }, c) !== "refused") causes.add(`${c.label} resumes ${a.label}'s sessions`);
+    else if (protocolWith(profile, c) === "TLSv1.3") causes.add(`${c.label} negotiates TLS 1.3`);
+    else if (profile.ems && c.ems) causes.add(`${c.label} negotiates EMS, which switches the check off`);
+  }
+  return [...causes].slice(0, 4).join("; ") + (causes.size > 4 ? "; …" : "");
 }
 
 function describeSequence(probe: EndpointProbe, profile: JavaClientProfile, seq: ModelMember[]): string {
@@ -100,45 +119,80 @@ function describeSequence(probe: EndpointProbe, profile: JavaClientProfile, seq:
   );
 }
 
-export function javaVerdicts(probe: EndpointProbe, model: PoolModel = poolModel(probe)): JavaVerdict[] {
-  const routing = observedRouting(probe, model);
-  return JAVA_PROFILES.map((profile): JavaVerdict => {
-    const replay: SimulatedConnection[] = model.members.length ? simulate(profile, model, routing.map((r) => r.member)) : [];
-    const abortedIndices = replay.filter((r) => r.outcome === "aborted").map((r) => routing[r.index]!.index);
-    const base = { profile: profile.id, label: profile.label, abortedConnections: abortedIndices.length, abortedIndices };
-    const sequence = findAbortSequence(profile, model);
-    if (abortedIndices.length) {
-      const first = replay.find((r) => r.outcome === "aborted")!;
-      return {
-        ...base,
-        verdict: "aborts",
-        reason: `the observed VIP routing aborts ${abortedIndices.length} of ${routing.length} connections: session-id #${abortedIndices.join(", #")} (first: a session of ${first.offeredFrom} offered to ${first.member})`,
-        ...(sequence ? { sequence: sequence.map((s) => s.label) } : {}),
-      };
-    }
-    if (sequence) {
-      return { ...base, verdict: "can-abort", reason: `not in this run's routing, but a client will abort if it happens to ${describeSequence(probe, profile, sequence)}`, sequence: sequence.map((s) => s.label) };
-    }
-    const failing = model.members.some((a) => model.members.some((b) => model.offer("ticket", a.label, b.label) === "failed" || model.offer("session-id", a.label, b.label) === "failed"));
-    const caveat = failing ? "; but some cross-member offers fail with a fatal alert (see resumption-failure)" : "";
-    return { ...base, verdict: "safe", reason: safeReason(profile, model) + caveat };
-  });
+/** The verdict on a model whose facts are all known. */
+function decide(probe: EndpointProbe, profile: JavaClientProfile, model: PoolModel, routing: RoutedConnection[]): JavaVerdict {
+  const unattributed = routing.filter((r) => r.member === undefined).length;
+  // A replay needs every connection's member: guessing a member would invent resumptions that did not happen.
+  const replay: SimulatedConnection[] = unattributed === 0 && routing.length ? simulate(profile, model, routing.map((r) => r.member!)) : [];
+  const abortedIndices = replay.filter((r) => r.outcome === "aborted").map((r) => routing[r.index]!.index);
+  const base = { profile: profile.id, label: profile.label, abortedConnections: abortedIndices.length, abortedIndices };
+  const sequence = findAbortSequence(profile, model);
+  if (abortedIndices.length) {
+    const first = replay.find((r) => r.outcome === "aborted")!;
+    return {
+      ...base,
+      verdict: "aborts",
+      reason: `the observed VIP routing aborts ${abortedIndices.length} of ${routing.length} connections: session-id #${abortedIndices.join(", #")} (first: a session of ${first.offeredFrom} offered to ${first.member})`,
+      ...(sequence ? { sequence: sequence.map((s) => s.label) } : {}),
+    };
+  }
+  if (sequence) {
+    const note = unattributed ? ` (the member behind ${plural(unattributed, "observed connection")} cannot be told apart: members share a certificate, so this run's routing is not replayed)` : "";
+    return { ...base, verdict: "can-abort", reason: `a client will abort if it happens to ${describeSequence(probe, profile, sequence)}${note}`, sequence: sequence.map((s) => s.label) };
+  }
+  const failing = model.members.some((a) => model.members.some((b) => model.offer("ticket", a.label, b.label) === "failed" || model.offer("session-id", a.label, b.label) === "failed"));
+  const caveat = failing ? "; but some cross-member offers fail with a fatal alert (see resumption-failure)" : "";
+  return { ...base, verdict: "safe", reason: safeReason(profile, model) + caveat };
 }
 
+function verdictFor(probe: EndpointProbe, profile: JavaClientProfile, model: PoolModel, routing: RoutedConnection[]): JavaVerdict {
+  const unknown = (reason: string): JavaVerdict => ({ profile: profile.id, label: profile.label, verdict: "unknown", reason, abortedConnections: 0, abortedIndices: [] });
+  if (model.members.length === 0) return unknown("no member could be probed one by one, so there is nothing to compare (list the members)");
+  const emsUnknown = profile.ems ? model.members.filter((m) => m.ems === undefined) : [];
+  if (emsUnknown.length === 0) return decide(probe, profile, model, routing);
+  const withEms = decide(probe, profile, assumingEms(model, true), routing);
+  const withoutEms = decide(probe, profile, assumingEms(model, false), routing);
+  if (withEms.verdict === withoutEms.verdict) return withoutEms;
+  return unknown(
+    `whether ${emsUnknown.map((m) => m.label).join(", ")} negotiate${emsUnknown.length === 1 ? "s" : ""} EMS could not be read (no TLS 1.2 session), ` +
+      `and the verdict depends on it: ${withEms.verdict} with EMS, ${withoutEms.verdict} without`,
+  );
+}
+
+export function javaVerdicts(probe: EndpointProbe, model: PoolModel = poolModel(probe)): JavaVerdict[] {
+  const routing = observedRouting(probe, model);
+  return JAVA_PROFILES.map((profile) => verdictFor(probe, profile, model, routing));
+}
+
+export const atRisk = (v: JavaVerdict) => v.verdict === "aborts" || v.verdict === "can-abort";
+
 export function javaFinding(verdicts: JavaVerdict[]): Finding[] {
-  const atRisk = verdicts.filter((v) => v.verdict !== "safe");
-  if (atRisk.length === 0) return [];
-  const observed = atRisk.filter((v) => v.verdict === "aborts");
-  return [
-    {
+  const risky = verdicts.filter(atRisk);
+  const findings: Finding[] = [];
+  if (risky.length) {
+    const observed = risky.filter((v) => v.verdict === "aborts");
+    // A risk that needs an old JDK or a non-default setting is a warning; a current JDK with defaults pages.
+    const current = new Set(JAVA_PROFILES.filter((p) => p.current).map((p) => p.id));
+    findings.push({
       kind: "java-client-abort",
-      severity: "critical",
+      severity: risky.some((v) => current.has(v.profile)) ? "critical" : "warning",
       message:
         `Java clients without endpoint identification ${observed.length ? "abort" : "can abort"} with "server certificate change is restricted during renegotiation": ` +
-        atRisk.map((v) => `${v.label} ${v.verdict === "aborts" ? `aborts (${v.abortedConnections} connection(s) of this run)` : "can abort"}`).join("; ") +
-        `. ${atRisk[0]!.reason[0]!.toUpperCase()}${atRisk[0]!.reason.slice(1)}. ${CHECK_SWITCHES}`,
+        risky.map((v) => `${v.label} ${v.verdict === "aborts" ? `aborts (${v.abortedConnections} connection(s) of this run)` : "can abort"}`).join("; ") +
+        `. ${risky[0]!.reason[0]!.toUpperCase()}${risky[0]!.reason.slice(1)}. ${CHECK_SWITCHES}`,
       remedy: JAVA_REMEDIES.map((r, i) => `${i + 1}. ${r}`).join(" "),
-      evidence: { profiles: atRisk },
-    },
-  ];
+      evidence: { profiles: risky },
+    });
+  }
+  const unknown = verdicts.filter((v) => v.verdict === "unknown");
+  if (unknown.length) {
+    findings.push({
+      kind: "java-verdict-unknown",
+      severity: "info",
+      message: `No Java verdict for ${unknown.map((v) => v.label).join(", ")}: ${unknown[0]!.reason}.`,
+      remedy: "Make every member reachable over TLS 1.2 from the monitor (and list the members) so that the facts the verdict needs can be probed.",
+      evidence: { profiles: unknown },
+    });
+  }
+  return findings;
 }

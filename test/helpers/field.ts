@@ -1,0 +1,49 @@
+/** Probing a pool of real servers behind HAProxy (`mode tcp`) and reading what an operator would read. */
+import { analyzeEndpoint, type EndpointAnalysis } from "../../lambda/analysis/index.js";
+import { affectsClients, type Finding } from "../../lambda/analysis/finding.js";
+import { probeEndpoint } from "../../lambda/probe/endpoint.js";
+import type { EndpointProbe } from "../../lambda/probe/types.js";
+import type { Endpoint } from "../../lambda/registry/schema.js";
+import type { RunningProcess } from "./processes.js";
+
+export interface FieldResult {
+  probe: EndpointProbe;
+  analysis: EndpointAnalysis;
+  /** The CLI's exit code for this result: 1 when a finding breaks or can break clients. */
+  exitCode: 0 | 1;
+  finding(kind: Finding["kind"]): Finding | undefined;
+  verdict(profile: string): string | undefined;
+}
+
+export function endpointFor(vip: { host: string; port: number }, members: RunningProcess[], servername: string, caPem: string, attempts = 4): Endpoint {
+  return {
+    name: "field",
+    host: vip.host,
+    port: vip.port,
+    servername,
+    members: members.map((m) => ({ address: m.host, port: m.port, label: m.label })),
+    discover: "none",
+    attempts,
+    ca: caPem,
+    timeoutMs: 3000,
+  };
+}
+
+export async function probeField(endpoint: Endpoint): Promise<FieldResult> {
+  const probe = await probeEndpoint(endpoint);
+  return resultOf(probe);
+}
+
+export function resultOf(probe: EndpointProbe): FieldResult {
+  const analysis = analyzeEndpoint(probe);
+  return {
+    probe,
+    analysis,
+    exitCode: analysis.findings.some(affectsClients) ? 1 : 0,
+    finding: (kind) => analysis.findings.find((f) => f.kind === kind),
+    verdict: (profile) => analysis.javaClients.find((v) => v.profile === profile)?.verdict,
+  };
+}
+
+/** Findings as `severity:kind`, for messages when an assertion fails. */
+export const findingKinds = (r: FieldResult): string[] => r.analysis.findings.map((f) => `${f.severity}:${f.kind}`);

@@ -1,0 +1,60 @@
+import java.io.FileInputStream;
+import java.net.InetAddress;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.TrustManagerFactory;
+import org.apache.http.client.methods.CloseableHttpResponse;
+import org.apache.http.client.methods.HttpGet;
+import org.apache.http.conn.ssl.SSLConnectionSocketFactory;
+import org.apache.http.impl.NoConnectionReuseStrategy;
+import org.apache.http.impl.client.CloseableHttpClient;
+import org.apache.http.impl.client.HttpClients;
+import org.apache.http.util.EntityUtils;
+
+/**
+ * Apache HttpClient 4.5 (Debian libhttpclient-java), as Puppet's clj-http-client and most Java services use it: one
+ * client, one SSLContext, its own hostname verifier (which does NOT set an endpoint identification algorithm), a
+ * new connection per request. N requests to https://servername:port/ with servername resolved to host. Prints:
+ *   <i> ok <status>      or      <i> aborted <message>      or      <i> error <message>
+ * Args: host port servername caPemFile count protocols(comma-separated)
+ */
+public class HttpClientReplay {
+    public static void main(String[] args) throws Exception {
+        String host = args[0];
+        int port = Integer.parseInt(args[1]);
+        String servername = args[2];
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (FileInputStream in = new FileInputStream(args[3])) {
+            trust.setCertificateEntry("root", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        int count = Integer.parseInt(args[4]);
+        String[] protocols = args[5].split(",");
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        SSLConnectionSocketFactory sockets = new SSLConnectionSocketFactory(context, protocols, null, SSLConnectionSocketFactory.getDefaultHostnameVerifier());
+        InetAddress address = InetAddress.getByName(host);
+        try (CloseableHttpClient client = HttpClients.custom()
+                .setSSLSocketFactory(sockets)
+                .setConnectionReuseStrategy(NoConnectionReuseStrategy.INSTANCE)
+                .setDnsResolver(name -> new InetAddress[] {address})
+                .build()) {
+            for (int i = 0; i < count; i++) {
+                try (CloseableHttpResponse response = client.execute(new HttpGet("https://" + servername + ":" + port + "/"))) {
+                    EntityUtils.consume(response.getEntity());
+                    System.out.println(i + " ok " + response.getStatusLine().getStatusCode());
+                } catch (SSLHandshakeException e) {
+                    String message = String.valueOf(e.getMessage());
+                    System.out.println(i + (message.contains("server certificate change is restricted") ? " aborted " : " error ") + message);
+                } catch (Exception e) {
+                    System.out.println(i + " error " + e);
+                }
+                System.out.flush();
+            }
+        }
+    }
+}
