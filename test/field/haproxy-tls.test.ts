@@ -1,0 +1,38 @@
+/** HAProxy terminating TLS for the pool: one certificate for every client, whatever the plain backends are. */
+import http from "node:http";
+import net from "node:net";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startHaproxyTls } from "../helpers/field-servers.js";
+import { findingKinds, probeField } from "../helpers/field.js";
+import { Harness, SERVICE, TestPki } from "../helpers/pool.js";
+
+const harness = new Harness();
+let pki: TestPki;
+beforeAll(async () => {
+  pki = await TestPki.create();
+});
+afterEach(() => harness.closeAll());
+
+async function plainBackend(): Promise<{ host: string; port: number }> {
+  const server = http.createServer((_req, res) => res.end("ok"));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  harness.track({ close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) });
+  return { host: "127.0.0.1", port: (server.address() as net.AddressInfo).port };
+}
+
+describe("HAProxy terminating TLS", () => {
+  it("one certificate in front of plain backends: clean, exit 0", async () => {
+    const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+    const backends = [await plainBackend(), await plainBackend(), await plainBackend()];
+    const vip = harness.track(await startHaproxyTls(cert, backends));
+    const r = await probeField({ name: "haproxy-tls", host: vip.host, port: vip.port, servername: SERVICE, members: [], discover: "none", attempts: 6, ca: pki.caPem, timeoutMs: 3000 });
+    expect(r.analysis.summary.certificateVariants).toBe(1);
+    expect(r.analysis.summary.handshakeFailures).toBe(0);
+    expect(r.analysis.summary.certificateChangesOnResumption).toBe(0);
+    // HAProxy keeps one session cache and one ticket key for the whole frontend: every offer resumes.
+    expect(r.analysis.summary.resumptionResumed).toBe(r.analysis.summary.resumptionAttempts);
+    // With no members listed, nothing can be compared member by member: said, never guessed as safe.
+    expect(r.analysis.javaClients.every((v) => v.verdict === "unknown")).toBe(true);
+    expect(r.exitCode, findingKinds(r).join()).toBe(0);
+  });
+});
