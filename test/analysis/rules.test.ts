@@ -1,0 +1,140 @@
+/** The analysis rules on small records: the edge cases the real-server suites found, without a pool. */
+import { describe, expect, it } from "vitest";
+import { analyzeEndpoint } from "../../lambda/analysis/index.js";
+import { certificate, chain, matrix, member, probeOf } from "../helpers/records.js";
+
+const M1 = "10.0.0.1:443";
+const M2 = "10.0.0.2:443";
+const M3 = "10.0.0.3:443";
+const kinds = (p: ReturnType<typeof analyzeEndpoint>) => p.findings.map((f) => `${f.severity}:${f.kind}`);
+const verdicts = (a: ReturnType<typeof analyzeEndpoint>) => Object.fromEntries(a.javaClients.map((v) => [v.profile, v.verdict]));
+
+describe("alternates and divergence are judged per client offer", () => {
+  const rsa = certificate({ fingerprint: "RSA", subject: "CN=pool.test", dns: ["pool.test"], keyType: "RSA", serial: "01" });
+  const ec = certificate({ fingerprint: "EC", subject: "CN=pool.test", dns: ["pool.test"], keyType: "EC prime256v1", serial: "02" });
+
+  it("every member gives RSA to TLS 1.2 and ECDSA to TLS 1.3 offers: 1 variant per offer, alternates listed, nothing above info", () => {
+    const members = [M1, M2, M3].map((label) => member({ label, leaf: "RSA", best: "EC" }));
+    const a = analyzeEndpoint(probeOf({ members, certificates: [rsa, ec] }));
+    expect(a.summary.certificateVariants).toBe(1);
+    expect(a.summary.certificatesSeen).toBe(2);
+    expect(a.summary.membersDiverging).toBe(0);
+    expect(a.summary.crossMemberCertificateChanges).toBe(0);
+    expect(kinds(a)).toContain("info:certificate-alternates");
+    expect(a.findings.filter((f) => f.severity !== "info")).toEqual([]);
+  });
+
+  it("one member RSA-only among ECDSA-only members: a divergence warning naming it, Java safe (same names)", () => {
+    const members = [member({ label: M1, leaf: "EC" }), member({ label: M2, leaf: "EC" }), member({ label: M3, leaf: "RSA" })];
+    const a = analyzeEndpoint(probeOf({ members, certificates: [rsa, ec] }));
+    expect(a.summary.certificateVariants).toBe(2);
+    const divergence = a.findings.find((f) => f.kind === "certificate-divergence")!;
+    expect(divergence.severity).toBe("warning");
+    expect(divergence.message).toContain(`B CN=pool.test on ${M3}`);
+    expect(new Set(Object.values(verdicts(a)))).toEqual(new Set(["safe"]));
+  });
+});
+
+describe("the Java verdict", () => {
+  const shared = certificate({ fingerprint: "S", subject: "CN=pool.test", dns: ["pool.test"] });
+  const wildcard = certificate({ fingerprint: "W", subject: "CN=*.pool.test", dns: ["*.pool.test"] });
+
+  it("members sharing a certificate cannot be told apart: a chain that never resumed is not replayed as 'resumed, then switched'", () => {
+    const members = [member({ label: M1, leaf: "S" }), member({ label: M2, leaf: "S" }), member({ label: M3, leaf: "W", ems: false, tls13: false })];
+    // Round-robin: M1, M2, M3, M1 — no connection resumed (separate caches).
+    const probe = probeOf({ members, certificates: [shared, wildcard], chains: { "session-id": chain([{ leaf: "S" }, { leaf: "S" }, { leaf: "W" }, { leaf: "S" }]) } });
+    const a = analyzeEndpoint(probe);
+    for (const v of a.javaClients) expect(v.verdict, v.profile).not.toBe("aborts");
+    expect(verdicts(a)).toMatchObject({ "jdk8u60-8u152": "can-abort", "jdk8u161+": "can-abort", "jdk11+": "safe", "jdk11+-tls12": "can-abort" });
+    expect(a.javaClients.find((v) => v.profile === "jdk8u161+")!.reason).toContain("cannot be told apart");
+  });
+
+  it("a member whose EMS could not be read: the verdict says unknown where it depends on it", () => {
+    const members = [member({ label: M1, leaf: "S" }), member({ label: M2, leaf: "W", ems: undefined, tls13: false })];
+    const a = analyzeEndpoint(probeOf({ members, certificates: [shared, wildcard] }));
+    const v = Object.fromEntries(a.javaClients.map((x) => [x.profile, x]));
+    // 8u161+: with EMS on M2 nothing aborts, without it M1's resumed session refused by M2 aborts.
+    expect(v["jdk8u161+"]!.verdict).toBe("unknown");
+    expect(v["jdk8u161+"]!.reason).toContain(`whether ${M2} negotiates EMS could not be read`);
+    // JDK 8u60–8u152 has no EMS: the fact does not matter to it.
+    expect(v["jdk8u60-8u152"]!.verdict).toBe("can-abort");
+    expect(kinds(analyzeEndpoint(probeOf({ members, certificates: [shared, wildcard] })))).toContain("info:java-verdict-unknown");
+    expect(a.summary.javaProfilesUnknown).toBeGreaterThan(0);
+  });
+
+  it("nothing probed member by member: no profile is safe", () => {
+    const a = analyzeEndpoint(probeOf({ members: [], certificates: [shared], chains: { "session-id": chain([{ leaf: "S" }, { leaf: "S", resumed: true }]) } }));
+    expect(new Set(Object.values(verdicts(a)))).toEqual(new Set(["unknown"]));
+  });
+
+  it("every safe reason is true: no 'resume each other' where the matrix shows none, no 'same certificate' for different ones", () => {
+    const a1 = certificate({ fingerprint: "A1", subject: "CN=db-1", dns: ["pool.test", "db-1"] });
+    const a2 = certificate({ fingerprint: "A2", subject: "CN=db-2", dns: ["db-2", "pool.test"] });
+    const a = analyzeEndpoint(probeOf({ members: [member({ label: M1, leaf: "A1", ems: false }), member({ label: M2, leaf: "A2", ems: false })], certificates: [a1, a2] }));
+    const reason = a.javaClients.find((v) => v.profile === "jdk8u60-8u152")!.reason;
+    expect(reason).toContain("identity-equivalent");
+    expect(reason).toContain("a DNS SAN in common (pool.test)");
+    expect(reason).not.toContain("the same certificate");
+    const distinct = analyzeEndpoint(
+      probeOf({ members: [member({ label: M1, leaf: "A1", tls13: false }), member({ label: M2, leaf: "W", tls13: false })], certificates: [a1, wildcard] }),
+    );
+    const jdk11 = distinct.javaClients.find((v) => v.profile === "jdk8u161+")!;
+    expect(jdk11.verdict).toBe("safe");
+    expect(jdk11.reason).toContain("negotiates the extended master secret");
+    expect(distinct.javaClients.every((v) => !v.reason.includes("resume each other"))).toBe(true);
+  });
+});
+
+describe("findings follow identity and impact", () => {
+  it("a renewal (same subject and SANs) seen on resumption: info, and the example shows what differs", () => {
+    const old = certificate({ fingerprint: "OLD", subject: "CN=app.pool.test", dns: ["app.pool.test"], serial: "0A" });
+    const renewed = certificate({ fingerprint: "NEW", subject: "CN=app.pool.test", dns: ["app.pool.test"], serial: "0B" });
+    const probe = probeOf({
+      members: [member({ label: M1, leaf: "OLD" }), member({ label: M2, leaf: "NEW" })],
+      certificates: [old, renewed],
+      chains: { "session-id": chain([{ leaf: "OLD" }, { leaf: "NEW" }]) },
+    });
+    const a = analyzeEndpoint(probe);
+    const change = a.findings.find((f) => f.kind === "certificate-change-on-resumption")!;
+    expect(change.severity).toBe("info");
+    expect(change.message).toContain("serial 0A → 0B");
+    expect(change.message).not.toContain("CN=app.pool.test → CN=app.pool.test");
+    expect(a.findings.find((f) => f.kind === "certificate-divergence")?.severity).toBe("warning");
+    expect(a.findings.some((f) => f.severity === "critical")).toBe(false);
+  });
+
+  it("a TLS 1.3-only offer answered with handshake_failure by a pool without TLS 1.3: a version refusal, not a failure", () => {
+    const cert = certificate({ fingerprint: "S", dns: ["pool.test"] });
+    const alert = { class: "tls-alert" as const, code: "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE", message: "sslv3 alert handshake failure" };
+    const tls13 = chain([{ leaf: "S" }, { leaf: "S" }], "tls13-psk", "TLSv1.3").map((c) => {
+      const { leaf: _leaf, verification: _v, protocol: _p, ...rest } = c;
+      return { ...rest, chain: [], error: alert };
+    });
+    const noMembers = analyzeEndpoint(probeOf({ members: [], certificates: [cert], chains: { "session-id": chain([{ leaf: "S" }, { leaf: "S", resumed: true }]), "tls13-psk": tls13 } }));
+    expect(noMembers.summary.handshakeFailures).toBe(0);
+    expect(kinds(noMembers)).toContain("info:tls13-unsupported");
+    // Where every member speaks TLS 1.3, the same alert is a real failure.
+    const capable = analyzeEndpoint(probeOf({ members: [member({ label: M1, leaf: "S" })], certificates: [cert], chains: { "tls13-psk": tls13 } }));
+    expect(capable.summary.handshakeFailures).toBe(2);
+  });
+
+  it("client-initiated renegotiation accepted: a warning naming the member, and hygiene (no exit 1)", () => {
+    const cert = certificate({ fingerprint: "S", dns: ["pool.test"] });
+    const a = analyzeEndpoint(probeOf({ members: [member({ label: M1, leaf: "S", renegotiation: "ok" }), member({ label: M2, leaf: "S" })], certificates: [cert] }));
+    const f = a.findings.find((x) => x.kind === "client-renegotiation-accepted")!;
+    expect(f).toMatchObject({ severity: "warning", evidence: { members: [M1] } });
+    expect(f.message).toContain("CVE-2011-1473");
+    expect(a.summary.clientAffectingFindings).toBe(0);
+  });
+
+  it("an expired certificate on one member ranks before a risk that needs an old JDK", () => {
+    const good = certificate({ fingerprint: "G", subject: "CN=db-1", dns: ["db-1"] });
+    const expired = certificate({ fingerprint: "X", subject: "CN=db-2", dns: ["db-2"], daysToExpiry: -3 });
+    const members = [member({ label: M1, leaf: "G", tls13: false }), member({ label: M2, leaf: "X", tls13: false })];
+    members[1]!.tls12.verification = { chainTrusted: false, chainError: "CERT_HAS_EXPIRED", hostnameMatches: true, failure: "expired" };
+    const a = analyzeEndpoint(probeOf({ members, certificates: [good, expired], matrix: matrix([M1, M2]) }));
+    const order = a.findings.map((f) => f.kind);
+    expect(order.indexOf("certificate-expired")).toBeLessThan(order.indexOf("java-client-abort"));
+    expect(a.findings[0]!.kind).toBe("certificate-expired");
+  });
+});
