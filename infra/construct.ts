@@ -186,6 +186,7 @@ export class TlsPoolMonitor extends Construct {
     }
 
     this.addAlarms(endpoints, config);
+    this.addRunAlarms(config);
     this.dashboard = this.addDashboard(config);
     this.suppressNagFindings();
   }
@@ -247,12 +248,43 @@ export class TlsPoolMonitor extends Construct {
             treatMissingData: cloudwatch.TreatMissingData.BREACHING,
           }),
         ];
-        for (const alarm of alarms) {
+        // The divergence alarm notifies nobody: the function's own message is the one notice per transition (it
+        // names the member and the fix, follows the hysteresis, and is retried until SNS takes it). The alarm stays
+        // for the console and the dashboard.
+        for (const alarm of alarms.slice(1)) {
           alarm.addAlarmAction(action);
           alarm.addOkAction(action);
         }
       }
     }
+  }
+
+  /** Alarms on the monitor itself: alerts SNS did not take, and invocations that failed outright. */
+  private addRunAlarms(config: MonitorConfig): void {
+    const action = new cwActions.SnsAction(this.topic);
+    const alarms = [
+      new cloudwatch.Metric({ namespace: config.namespace, metricName: "AlertPublishFailures", statistic: "Sum", period: cdk.Duration.minutes(config.rateMinutes) }).createAlarm(
+        this,
+        "AlertPublishFailuresAlarm",
+        {
+          alarmName: alarmName("monitor", "alert-publish-failures"),
+          alarmDescription: "The monitor could not publish alerts to SNS; they are retried every run until SNS takes them. Check the topic, its key policy and the function's log.",
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        },
+      ),
+      this.failureQueue.metricApproximateNumberOfMessagesVisible({ period: cdk.Duration.minutes(5), statistic: "Maximum" }).createAlarm(this, "FailedInvocationsAlarm", {
+        alarmName: alarmName("monitor", "failed-invocations"),
+        alarmDescription: "Probe invocations failed outright (init error, crash, timeout): messages wait in the failed-invocation queue with the error.",
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+    for (const alarm of alarms) alarm.addAlarmAction(action);
   }
 
   /** One graph per metric with a line per endpoint (SEARCH), so that it scales to any registry. */

@@ -1,24 +1,21 @@
 /**
- * The scheduled Lambda: a thin composition of the registry, the monitoring run and the AWS publisher.
+ * The scheduled Lambda: a thin composition of the settings, the registry, the monitoring run and the AWS publisher.
  * Event: `{}` for every endpoint, or `{ "shard": 2, "shards": 8 }` for one shard of the registry.
  */
 import type { Context } from "aws-lambda";
+import { fileURLToPath } from "node:url";
 import { defaultClients, AwsPublisher } from "./aws/publisher.js";
+import { awsDeadlineMs, probeBudgetMs } from "./deadline.js";
 import { jsonLogger, runMonitor, type RunSummary } from "./monitor.js";
 import { loadRegistryFile } from "./registry/load.js";
 import type { RegistryLoad } from "./registry/schema.js";
 import { parseShard, shardOf } from "./registry/shard.js";
-import { DEFAULT_NAMESPACE } from "./report/metrics.js";
-import { fileURLToPath } from "node:url";
-import { probeBudgetMs } from "./deadline.js";
+import { readSettings, type LambdaSettings } from "./settings.js";
 
 export { probeBudgetMs } from "./deadline.js";
 
-function registryPath(): string {
-  return process.env.REGISTRY_FILE ?? fileURLToPath(new URL("./registry.json", import.meta.url));
-}
-
-// Read once per container; the file is part of the deployment package and does not change.
+// Read once per container; the registry is part of the deployment package and does not change.
+let settings: LambdaSettings | undefined;
 let registry: RegistryLoad | undefined;
 let publisher: AwsPublisher | undefined;
 
@@ -33,21 +30,30 @@ export function selectShard(load: RegistryLoad, event: unknown): RegistryLoad {
 }
 
 export async function handler(event: unknown, context: Pick<Context, "getRemainingTimeInMillis">): Promise<RunSummary> {
-  registry ??= loadRegistryFile(registryPath());
+  settings ??= readSettings(process.env);
+  registry ??= loadRegistryFile(settings.registryFile ?? fileURLToPath(new URL("./registry.json", import.meta.url)));
   publisher ??= (() => {
     const { cloudwatch, sns } = defaultClients();
     return new AwsPublisher(cloudwatch, sns);
   })();
   const { endpoints, errors } = selectShard(registry, event);
-  const lookbackMinutes = Number(process.env.STATE_LOOKBACK_MINUTES ?? 30);
-  const concurrency = process.env.CONCURRENCY ? Number(process.env.CONCURRENCY) : undefined;
+  const remaining = context.getRemainingTimeInMillis();
   return runMonitor(endpoints, errors, {
     publisher,
-    namespace: process.env.METRIC_NAMESPACE ?? DEFAULT_NAMESPACE,
-    ...(process.env.ALERT_TOPIC_ARN ? { topicArn: process.env.ALERT_TOPIC_ARN } : {}),
-    budgetMs: probeBudgetMs(context.getRemainingTimeInMillis()),
-    ...(concurrency ? { concurrency } : {}),
-    stateLookbackMs: lookbackMinutes * 60_000,
+    namespace: settings.namespace,
+    ...(settings.topicArn ? { topicArn: settings.topicArn } : {}),
+    budgetMs: probeBudgetMs(remaining),
+    awsDeadlineMs: awsDeadlineMs(remaining),
+    ...(settings.concurrency ? { concurrency: settings.concurrency } : {}),
+    stateLookbackMs: settings.stateLookbackMs,
+    confirmRuns: settings.confirmRuns,
     log: jsonLogger,
   });
+}
+
+/** For tests: forget what was read at "cold start". */
+export function resetColdStart(): void {
+  settings = undefined;
+  registry = undefined;
+  publisher = undefined;
 }

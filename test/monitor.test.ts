@@ -44,6 +44,8 @@ function options(over: Partial<MonitorOptions> = {}): MonitorOptions {
     topicArn: TOPIC,
     budgetMs: 20_000,
     stateLookbackMs: 30 * 60_000,
+    // Alert on the first run that sees a change; the hysteresis tests set their own.
+    confirmRuns: 1,
     log: (l) => logs.push(l),
     emf: (l) => emf.push(l),
     ...over,
@@ -99,6 +101,47 @@ describe("alerts on transitions only", () => {
   });
 });
 
+describe("what subscribers were told is kept apart from what was observed", () => {
+  it("an alert SNS did not take is sent on the next run, then never again", async () => {
+    const pool = await divergentPool();
+    aws.sns.on(PublishCommand).rejectsOnce(Object.assign(new Error("throttled"), { name: "Throttling" })).resolves({ MessageId: "m-2" });
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await runMonitor([named(pool)], [], options()));
+    expect(runs.map((r) => [r.alertFailures, r.alertsPublished])).toEqual([[1, 0], [0, 1], [0, 0]]);
+    expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(2);
+    // Written only once SNS took the message; carried forward after that.
+    expect(aws.values("AlertedState", "api")).toEqual([1, 1]);
+  });
+
+  it("a run that could not read the state sends nothing; the next run sends the alert", async () => {
+    const pool = await divergentPool();
+    aws.cloudwatch.on(GetMetricDataCommand).rejectsOnce(new Error("AccessDenied"));
+    const first = await runMonitor([named(pool)], [], options());
+    expect(first.stateUnknown).toBe(true);
+    expect(aws.values("AlertedState", "api")).toEqual([]);
+    aws.restore();
+    const store = aws.stored;
+    aws = fakeAws();
+    aws.stored.push(...store);
+    const second = await runMonitor([named(pool)], [], options());
+    expect(second.alertsPublished).toBe(1);
+  });
+
+  it("hysteresis: a change is alerted once two runs agree; a pool that flips every run alerts nothing", async () => {
+    const consistent = await consistentPool();
+    const divergent = await divergentPool();
+    const flipping = [divergent, consistent, divergent, consistent];
+    for (const pool of flipping) await runMonitor([named(pool)], [], options({ confirmRuns: 2 }));
+    expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(0);
+    const steady = [divergent, divergent, consistent, consistent];
+    const summaries = [];
+    for (const pool of steady) summaries.push(await runMonitor([named(pool)], [], options({ confirmRuns: 2 })));
+    const kinds = aws.sns.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes!.kind!.StringValue);
+    expect(kinds).toEqual(["divergence", "recovery"]);
+    expect(summaries.map((s) => s.alertsPending)).toEqual([["api"], [], ["api"], []]);
+  });
+});
+
 describe("nothing lost", () => {
   it("SNS failing: metrics still published, the failure logged and counted", async () => {
     aws.sns.on(PublishCommand).rejects(Object.assign(new Error("topic gone"), { name: "NotFoundException" }));
@@ -107,7 +150,7 @@ describe("nothing lost", () => {
     expect(summary.metricsPublished).toBeGreaterThanOrEqual(11);
     expect(aws.values("CertificateVariants", "api")).toEqual([2]);
     expect(aws.stored.find((s) => s.datum.MetricName === "AlertPublishFailures")!.datum.Value).toBe(1);
-    expect(logs.find((l) => l.msg === "SNS publish failed")).toMatchObject({ endpoint: "api", error: "NotFoundException: topic gone" });
+    expect(logs.find((l) => l.msg === "SNS publish failed; the alert is retried next run")).toMatchObject({ endpoint: "api", error: "NotFoundException: topic gone" });
   });
 
   it("CloudWatch failing for good: every datum goes out as EMF", async () => {
@@ -125,7 +168,8 @@ describe("nothing lost", () => {
       else expect([line[d.MetricName!]].flat().length).toBe(d.Counts!.reduce((a, b) => a + b, 0));
     }
     expect(summary.metricsViaEmf).toBe(putAttempts.length);
-    expect(logs.some((l) => l.msg === "PutMetricData failed after retries; writing the batch as EMF")).toBe(true);
+    expect(logs.some((l) => l.msg === "PutMetricData failed; writing the batch as EMF")).toBe(true);
+    expect(summary.metricsViaEmf + summary.metricsPublished).toBe(summary.metricsProduced);
   });
 
   it("CloudWatch throttling then success: the SDK's own retry gets it through", async () => {
@@ -244,12 +288,17 @@ describe("the Lambda handler", () => {
     const shard = { shard: 1, shards: 2 };
     const mine = names.filter((n) => shardOf(n, 2) === 1);
     expect(mine.length).toBeGreaterThan(0);
-    const summary = await handler(shard, { getRemainingTimeInMillis: () => 60_000 });
-    expect(summary.probed).toBe(mine.length);
-    expect(summary.divergent.sort()).toEqual([...mine].sort());
-    for (const n of names) expect(aws.values("CertificateVariants", n)).toEqual(mine.includes(n) ? [2] : []);
-    const subjects = aws.sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
-    expect(subjects.length).toBe(mine.length);
+    // The default hysteresis: the first run that sees the divergence waits, the second confirms and alerts.
+    const first = await handler(shard, { getRemainingTimeInMillis: () => 60_000 });
+    expect(first.probed).toBe(mine.length);
+    expect(first.divergent.sort()).toEqual([...mine].sort());
+    expect(first.alertsPending.sort()).toEqual([...mine].sort());
+    expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(0);
+    const second = await handler(shard, { getRemainingTimeInMillis: () => 60_000 });
+    expect(second.alertsPublished).toBe(mine.length);
+    for (const n of names) expect(aws.values("CertificateVariants", n)).toEqual(mine.includes(n) ? [2, 2] : []);
+    for (const n of mine) expect(aws.values("AlertedState", n)).toEqual([1]);
+    expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(mine.length);
   });
 
   it("selects shards so that every endpoint lands in exactly one", () => {

@@ -1,16 +1,28 @@
 /**
  * The only module that talks to AWS: previous state (GetMetricData), metrics (PutMetricData) and alerts (SNS
- * Publish). Retries with backoff are the SDK's own (standard mode, maxAttempts from the client's configuration).
+ * Publish). Retries with backoff are the SDK's own (standard mode); every request has a connection and a request
+ * timeout (the SDK's request handler options), and every call takes the run's abort signal, so that a stalled AWS
+ * endpoint costs at most the run's reserve, never the run.
  */
 import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type MetricDataQuery, type MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import type { Alert } from "../report/alerts.js";
 
-export const SDK_MAX_ATTEMPTS = 5;
+export const SDK_MAX_ATTEMPTS = 3;
+/** TCP+TLS connect to the AWS endpoint. */
+export const AWS_CONNECTION_TIMEOUT_MS = 3_000;
+/** One request's answer, per attempt. */
+export const AWS_REQUEST_TIMEOUT_MS = 5_000;
+/** GetMetricData pages read per batch of queries; an endpoint that keeps answering NextToken is cut off here. */
+export const MAX_METRIC_DATA_PAGES = 10;
 
 /** Clients as the Lambda uses them; the standard AWS_REGION and AWS_ENDPOINT_URL[_SERVICE] variables apply. */
 export function defaultClients(): { cloudwatch: CloudWatchClient; sns: SNSClient } {
-  const config = { maxAttempts: SDK_MAX_ATTEMPTS, retryMode: "standard" as const };
+  const config = {
+    maxAttempts: SDK_MAX_ATTEMPTS,
+    retryMode: "standard" as const,
+    requestHandler: { connectionTimeout: AWS_CONNECTION_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS },
+  };
   return { cloudwatch: new CloudWatchClient(config), sns: new SNSClient(config) };
 }
 
@@ -19,14 +31,19 @@ const MAX_QUERIES = 500;
 
 export interface PutResult {
   published: number;
-  /** Batches that failed after the SDK's retries, with the error. */
+  /** Batches that failed after the SDK's retries (or were cut by the signal), with the error. */
   failed: Array<{ datums: MetricDatum[]; error: string }>;
 }
 
-const errorText = (err: unknown) => {
+export const errorText = (err: unknown): string => {
   const e = err as { name?: string; message?: string };
-  return `${e.name ?? "Error"}: ${e.message ?? String(err)}`;
+  return `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`;
 };
+
+export interface MetricQuery {
+  metric: string;
+  endpoint: string;
+}
 
 export class AwsPublisher {
   constructor(
@@ -34,42 +51,53 @@ export class AwsPublisher {
     private readonly sns: SNSClient,
   ) {}
 
-  /** The latest datapoint of `metric` per endpoint within [since, until]; endpoints without one are absent. */
-  async latestValues(namespace: string, metric: string, endpoints: string[], since: Date, until: Date, periodSeconds: number): Promise<Map<string, number>> {
-    const latest = new Map<string, number>();
-    for (let i = 0; i < endpoints.length; i += MAX_QUERIES) {
-      const slice = endpoints.slice(i, i + MAX_QUERIES);
-      const queries: MetricDataQuery[] = slice.map((endpoint, j) => ({
+  /**
+   * The most recent datapoints (newest first, at most `count`) of each metric and endpoint within [since, until],
+   * keyed `metric endpoint`; series without one are absent. Throws when AWS fails or pagination does not end.
+   */
+  async recentValues(namespace: string, queries: MetricQuery[], since: Date, until: Date, periodSeconds: number, count: number, signal?: AbortSignal): Promise<Map<string, number[]>> {
+    const values = new Map<string, number[]>();
+    for (let i = 0; i < queries.length; i += MAX_QUERIES) {
+      const slice = queries.slice(i, i + MAX_QUERIES);
+      const dataQueries: MetricDataQuery[] = slice.map((q, j) => ({
         Id: `q${j}`,
         MetricStat: {
-          Metric: { Namespace: namespace, MetricName: metric, Dimensions: [{ Name: "Endpoint", Value: endpoint }] },
+          Metric: { Namespace: namespace, MetricName: q.metric, Dimensions: [{ Name: "Endpoint", Value: q.endpoint }] },
           Period: periodSeconds,
           Stat: "Maximum",
         },
         ReturnData: true,
       }));
       let nextToken: string | undefined;
+      let pages = 0;
       do {
+        if (++pages > MAX_METRIC_DATA_PAGES) throw new Error(`GetMetricData still returned NextToken after ${MAX_METRIC_DATA_PAGES} pages`);
         const out = await this.cloudwatch.send(
-          new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: since, EndTime: until, ScanBy: "TimestampDescending", NextToken: nextToken }),
+          new GetMetricDataCommand({ MetricDataQueries: dataQueries, StartTime: since, EndTime: until, ScanBy: "TimestampDescending", NextToken: nextToken }),
+          signal ? { abortSignal: signal } : {},
         );
         for (const r of out.MetricDataResults ?? []) {
-          const endpoint = slice[Number(r.Id!.slice(1))]!;
-          if (!latest.has(endpoint) && r.Values?.length) latest.set(endpoint, r.Values[0]!);
+          const q = slice[Number(r.Id?.slice(1))];
+          if (!q || !r.Values?.length) continue;
+          const key = `${q.metric} ${q.endpoint}`;
+          const list = values.get(key) ?? [];
+          for (const v of r.Values) if (list.length < count && Number.isFinite(v)) list.push(v);
+          values.set(key, list);
         }
         nextToken = out.NextToken;
       } while (nextToken);
     }
-    return latest;
+    return values;
   }
 
-  /** Sends every batch; a batch that still fails after the SDK's retries is returned, not thrown. */
-  async putMetrics(namespace: string, batches: MetricDatum[][]): Promise<PutResult> {
+  /** Sends every batch; a batch that still fails after the SDK's retries (or is cut by the signal) is returned, not thrown. */
+  async putMetrics(namespace: string, batches: MetricDatum[][], signal?: AbortSignal): Promise<PutResult> {
     const result: PutResult = { published: 0, failed: [] };
     await Promise.all(
       batches.map(async (datums) => {
         try {
-          await this.cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: datums }));
+          if (signal?.aborted) throw new Error("the run's deadline for AWS calls was reached");
+          await this.cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: datums }), signal ? { abortSignal: signal } : {});
           result.published += datums.length;
         } catch (err) {
           result.failed.push({ datums, error: errorText(err) });
@@ -80,8 +108,9 @@ export class AwsPublisher {
   }
 
   /** Publishes an alert; returns the error text instead of throwing. */
-  async publishAlert(topicArn: string, alert: Alert): Promise<string | undefined> {
+  async publishAlert(topicArn: string, alert: Alert, signal?: AbortSignal): Promise<string | undefined> {
     try {
+      if (signal?.aborted) throw new Error("the run's deadline for AWS calls was reached");
       await this.sns.send(
         new PublishCommand({
           TopicArn: topicArn,
@@ -89,6 +118,7 @@ export class AwsPublisher {
           Message: alert.message,
           MessageAttributes: Object.fromEntries(Object.entries(alert.attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }])),
         }),
+        signal ? { abortSignal: signal } : {},
       );
       return undefined;
     } catch (err) {

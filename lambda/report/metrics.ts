@@ -66,6 +66,17 @@ export const METRICS = {
     meaning: "Time from TCP connect to handshake completion, every successful handshake (Values/Counts).",
     alarm: "p90 above your baseline.",
   },
+  AlertedState: {
+    unit: "None",
+    meaning:
+      "What subscribers were last told: 1 divergent, 0 consistent. Written every run, and changed only after the SNS publish of the transition succeeded, so an undelivered alert is retried.",
+    alarm: "None (the monitor's memory of what it said).",
+  },
+  AlertPublishFailures: {
+    unit: "Count",
+    meaning: "Alerts this run could not publish to SNS (run-level, no Endpoint dimension); they are retried next run.",
+    alarm: "Sum > 0: subscribers are not hearing about a transition.",
+  },
   MinDaysToExpiry: {
     unit: "None",
     meaning: "Days until the earliest-expiring leaf certificate presented expires (negative when expired).",
@@ -119,6 +130,16 @@ export function endpointDatums(endpoint: string, timestamp: Date, s: EndpointSum
     ...(s.minDaysToExpiry === null ? [] : [d("MinDaysToExpiry", s.minDaysToExpiry)]),
     ...latencyDatums(endpoint, timestamp, s.handshakeLatencyMs),
   ];
+}
+
+/** What subscribers have been told about an endpoint, carried from run to run. */
+export function alertedStateDatum(endpoint: string, timestamp: Date, divergent: boolean): MetricDatum {
+  return datum("AlertedState", endpoint, timestamp, divergent ? 1 : 0);
+}
+
+/** The run-level count of alerts SNS did not take. */
+export function alertFailuresDatum(timestamp: Date, failures: number): MetricDatum {
+  return { MetricName: "AlertPublishFailures", Timestamp: timestamp, Unit: METRICS.AlertPublishFailures.unit, Value: failures };
 }
 
 /** An endpoint that produced no result this run (bad entry, deadline): only the heartbeat, at 0. */

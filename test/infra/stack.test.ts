@@ -132,12 +132,12 @@ describe("the stack", () => {
     expect(actions.filter((a) => !/^(cloudwatch:(Put|Get)MetricData|sns:Publish|kms:(GenerateDataKey\*|Decrypt)|xray:|sqs:SendMessage|sqs:GetQueueAttributes|sqs:GetQueueUrl)/.test(a))).toEqual([]);
   });
 
-  it("five alarms per endpoint, each named for endpoint and condition, acting on the topic", () => {
+  it("five alarms per endpoint, each named for endpoint and condition; all but divergence act on the topic (the function's message is that notice)", () => {
     const nested = stack.monitor.node.findAll().filter((c): c is cdk.NestedStack => c instanceof cdk.NestedStack);
     expect(nested).toHaveLength(1);
     const alarms = Template.fromStack(nested[0]!);
     alarms.resourceCountIs("AWS::CloudWatch::Alarm", 2 * ALARMS_PER_ENDPOINT);
-    for (const condition of ["certificate-divergence", "java-abort-risk", "handshake-failures", "expires-within-21-days", "heartbeat-missing"]) {
+    for (const condition of ["java-abort-risk", "handshake-failures", "expires-within-21-days", "heartbeat-missing"]) {
       alarms.hasResourceProperties("AWS::CloudWatch::Alarm", {
         AlarmName: `TlsPoolMonitor/puppetdb/${condition}`,
         AlarmActions: [Match.anyValue()],
@@ -148,6 +148,15 @@ describe("the stack", () => {
     }
     alarms.hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmName: "TlsPoolMonitor/api/heartbeat-missing", TreatMissingData: "breaching", MetricName: "ProbeCompleted" });
     alarms.hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmName: "TlsPoolMonitor/api/certificate-divergence", Threshold: 1, ComparisonOperator: "GreaterThanThreshold" });
+    // One notice per transition: the divergence alarm has no actions.
+    const divergence = Object.values(alarms.findResources("AWS::CloudWatch::Alarm", { Properties: { AlarmName: "TlsPoolMonitor/api/certificate-divergence" } }))[0]!;
+    expect(divergence.Properties.AlarmActions).toBeUndefined();
+    expect(divergence.Properties.OKActions).toBeUndefined();
+  });
+
+  it("alarms on the monitor itself: alerts SNS did not take, and failed invocations", () => {
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmName: "TlsPoolMonitor/monitor/alert-publish-failures", MetricName: "AlertPublishFailures", Threshold: 0, AlarmActions: [Match.anyValue()] });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmName: "TlsPoolMonitor/monitor/failed-invocations", MetricName: "ApproximateNumberOfMessagesVisible", AlarmActions: [Match.anyValue()] });
   });
 
   it("a dashboard with the per-endpoint graphs", () => {

@@ -1,0 +1,57 @@
+/**
+ * The Lambda's environment, read once per container and checked: a value that does not parse stops the function
+ * at once with the variable's name (an init error alarms through the failed-invocation queue), instead of a run
+ * that silently ignores it. The construct writes the same names (infra/construct.ts).
+ */
+import { DEFAULT_NAMESPACE } from "./report/metrics.js";
+import { CONFIRM_RUNS_DEFAULT } from "./monitor.js";
+
+export const ENV = {
+  registryFile: "REGISTRY_FILE",
+  namespace: "METRIC_NAMESPACE",
+  topicArn: "ALERT_TOPIC_ARN",
+  concurrency: "CONCURRENCY",
+  stateLookbackMinutes: "STATE_LOOKBACK_MINUTES",
+  confirmRuns: "CONFIRM_RUNS",
+} as const;
+
+export const DEFAULT_STATE_LOOKBACK_MINUTES = 30;
+export const MAX_CONCURRENCY = 1_000;
+
+export interface LambdaSettings {
+  registryFile?: string;
+  namespace: string;
+  topicArn?: string;
+  concurrency?: number;
+  stateLookbackMs: number;
+  confirmRuns: number;
+}
+
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === "") return undefined;
+  if (!/^\d+$/.test(text.trim())) throw new SettingsError(`${name}=${JSON.stringify(text.slice(0, 40))}: must be a whole number from ${min} to ${max}`);
+  const value = Number(text);
+  if (value < min || value > max) throw new SettingsError(`${name}=${value}: must be from ${min} to ${max}`);
+  return value;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv): LambdaSettings {
+  const concurrency = integer(env, ENV.concurrency, 1, MAX_CONCURRENCY);
+  const lookback = integer(env, ENV.stateLookbackMinutes, 1, 24 * 60) ?? DEFAULT_STATE_LOOKBACK_MINUTES;
+  const confirmRuns = integer(env, ENV.confirmRuns, 1, 10) ?? CONFIRM_RUNS_DEFAULT;
+  const topicArn = env[ENV.topicArn];
+  if (topicArn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn)) throw new SettingsError(`${ENV.topicArn}: not an SNS topic ARN`);
+  return {
+    ...(env[ENV.registryFile] ? { registryFile: env[ENV.registryFile] } : {}),
+    namespace: env[ENV.namespace] || DEFAULT_NAMESPACE,
+    ...(topicArn ? { topicArn } : {}),
+    ...(concurrency === undefined ? {} : { concurrency }),
+    stateLookbackMs: lookback * 60_000,
+    confirmRuns,
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * The fault suite: one run, then a clean one, against a fake AWS endpoint over real HTTP that misbehaves in one
+ * call. For each fault: the run ends before its AWS deadline, every datum it produced is published or written as
+ * EMF (and the EMF lines reach the metric store, as CloudWatch Logs would take them), and across the two runs the
+ * divergence alert reaches subscribers exactly once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runMonitor, type RunSummary } from "../lambda/monitor.js";
+import type { Endpoint } from "../lambda/registry/schema.js";
+import { FakeAwsHttp, type Fault } from "./helpers/fake-aws-http.js";
+import { Harness, SERVICE, TestPki } from "./helpers/pool.js";
+
+const harness = new Harness();
+let endpoint: Endpoint;
+
+beforeAll(async () => {
+  const pki = await TestPki.create();
+  const certs = [await pki.issue({ subject: `CN=api.${SERVICE}`, dns: [`api.${SERVICE}`] }), await pki.issue({ subject: `CN=*.${SERVICE}`, dns: [`*.${SERVICE}`] })];
+  const pool = await harness.pool(pki, certs.map((certificate) => ({ certificate })));
+  endpoint = pool.endpoint({ name: "api", attempts: 2, servername: `api.${SERVICE}`, timeoutMs: 2000 });
+});
+afterAll(() => harness.closeAll());
+
+const TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts";
+const BUDGET_MS = 2_500;
+const AWS_DEADLINE_MS = BUDGET_MS + 2_500;
+
+async function run(fake: FakeAwsHttp): Promise<{ summary: RunSummary; elapsed: number; emf: number }> {
+  let emf = 0;
+  const started = Date.now();
+  const summary = await runMonitor([endpoint], [], {
+    publisher: fake.publisher(),
+    namespace: "TlsPoolMonitor",
+    topicArn: TOPIC,
+    budgetMs: BUDGET_MS,
+    awsDeadlineMs: AWS_DEADLINE_MS,
+    stateLookbackMs: 30 * 60_000,
+    confirmRuns: 1,
+    log: () => undefined,
+    // CloudWatch Logs turns EMF lines into the same metrics: feed them to the store the next run reads.
+    emf: (line) => {
+      const doc = JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> } };
+      for (const { Name } of doc._aws.CloudWatchMetrics[0]!.Metrics) {
+        for (const value of [doc[Name]].flat() as number[]) {
+          fake.datums.push({ metric: Name, ...(typeof doc.Endpoint === "string" ? { endpoint: doc.Endpoint } : {}), value, timestamp: Date.now() / 1000 });
+          emf++;
+        }
+      }
+    },
+  });
+  return { summary, elapsed: Date.now() - started, emf };
+}
+
+const CASES: Array<["PutMetricData" | "GetMetricData" | "Publish", Fault]> = [];
+for (const action of ["GetMetricData", "PutMetricData", "Publish"] as const) {
+  for (const fault of ["stall", "500", "throttle", "malformed", "reset"] as const) CASES.push([action, fault]);
+}
+CASES.push(["GetMetricData", "endless-token"]);
+
+describe.each(CASES)("%s answering %s", (action, fault) => {
+  it("ends before its deadline, loses no datum, and the alert reaches subscribers exactly once", async () => {
+    const fake = await FakeAwsHttp.start();
+    try {
+      fake.faults[action] = fault;
+      const first = await run(fake);
+      expect(first.elapsed, "the faulty run ends inside its AWS deadline").toBeLessThan(AWS_DEADLINE_MS + 1_500);
+      expect(first.summary.metricsPublished + first.summary.metricsViaEmf).toBe(first.summary.metricsProduced);
+      if (action === "PutMetricData") expect(first.summary.metricsViaEmf).toBe(first.summary.metricsProduced);
+      if (action === "GetMetricData") {
+        expect(first.summary.stateUnknown).toBe(true);
+        if (fault === "endless-token") expect(fake.requests.GetMetricData).toBeLessThanOrEqual(10);
+      }
+      if (action === "Publish") {
+        expect(first.summary.alertFailures).toBe(1);
+        expect(fake.values("AlertPublishFailures")).toEqual([1]);
+      }
+
+      fake.faults = {};
+      const second = await run(fake);
+      expect(second.summary.metricsPublished).toBe(second.summary.metricsProduced);
+      const third = await run(fake);
+      expect(third.summary.alertsPublished).toBe(0);
+      expect(fake.published, "delivered exactly once over three runs").toHaveLength(1);
+      expect(fake.published[0]!.subject).toContain("api: 2 certificate variants");
+    } finally {
+      await fake.close();
+    }
+  });
+});

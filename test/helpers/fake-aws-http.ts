@@ -1,0 +1,119 @@
+/**
+ * A fake AWS endpoint over real HTTP for the fault suite: CloudWatch (awsJson1_0: PutMetricData, GetMetricData)
+ * and SNS (awsQuery: Publish), driven through the real SDK clients, so that timeouts, retries and pagination are
+ * the SDK's own. Each service can be told to misbehave: stall (accept, never answer), 500, throttle, malformed
+ * bodies, endless NextToken, or reset the connection.
+ */
+import http from "node:http";
+import type net from "node:net";
+import { gunzipSync } from "node:zlib";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { AwsPublisher } from "../../lambda/aws/publisher.js";
+
+export type Fault = "none" | "stall" | "500" | "throttle" | "malformed" | "endless-token" | "reset";
+
+interface StoredDatum {
+  metric: string;
+  endpoint?: string;
+  value?: number;
+  timestamp: number;
+}
+
+export class FakeAwsHttp {
+  readonly datums: StoredDatum[] = [];
+  readonly published: Array<{ subject: string; message: string }> = [];
+  readonly requests: Record<"PutMetricData" | "GetMetricData" | "Publish", number> = { PutMetricData: 0, GetMetricData: 0, Publish: 0 };
+  faults: Partial<Record<"PutMetricData" | "GetMetricData" | "Publish", Fault>> = {};
+  private readonly sockets = new Set<net.Socket>();
+  private constructor(private readonly server: http.Server) {}
+
+  static async start(): Promise<FakeAwsHttp> {
+    const server = http.createServer();
+    const fake = new FakeAwsHttp(server);
+    server.on("connection", (s) => {
+      fake.sockets.add(s);
+      s.on("close", () => fake.sockets.delete(s));
+    });
+    server.on("request", (req, res) => fake.handle(req, res));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    return fake;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
+  }
+
+  /** Real SDK clients pointed here, configured as the Lambda's are (timeouts, retries). */
+  publisher(config: { maxAttempts?: number; requestTimeout?: number; connectionTimeout?: number } = {}): AwsPublisher {
+    const common = {
+      endpoint: this.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+      maxAttempts: config.maxAttempts ?? 3,
+      retryMode: "standard" as const,
+      requestHandler: { requestTimeout: config.requestTimeout ?? 1_000, connectionTimeout: config.connectionTimeout ?? 1_000 },
+    };
+    return new AwsPublisher(new CloudWatchClient(common), new SNSClient(common));
+  }
+
+  values(metric: string, endpoint?: string): Array<number | undefined> {
+    return this.datums.filter((d) => d.metric === metric && d.endpoint === endpoint).map((d) => d.value);
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      let body = Buffer.concat(chunks);
+      if (req.headers["content-encoding"] === "gzip") body = gunzipSync(body);
+      const target = String(req.headers["x-amz-target"] ?? "");
+      const action = target.endsWith(".PutMetricData") ? "PutMetricData" : target.endsWith(".GetMetricData") ? "GetMetricData" : "Publish";
+      this.requests[action]++;
+      const fault = this.faults[action] ?? "none";
+      if (fault === "stall") return; // accepted, never answered: the SDK's request timeout must end it
+      if (fault === "reset") return req.socket.destroy();
+      const json = action !== "Publish";
+      const send = (status: number, text: string, type = json ? "application/x-amz-json-1.0" : "text/xml") => {
+        res.writeHead(status, { "content-type": type, "x-amzn-requestid": "fake" });
+        res.end(text);
+      };
+      if (fault === "500") return send(500, json ? JSON.stringify({ __type: "InternalServiceError", message: "boom" }) : errorXml("InternalError", "boom"));
+      if (fault === "throttle") {
+        if (json) res.setHeader("x-amzn-query-error", "Throttling;Sender");
+        return send(400, json ? JSON.stringify({ __type: "Throttling", message: "Rate exceeded" }) : errorXml("Throttling", "Rate exceeded"));
+      }
+      if (fault === "malformed") return send(200, json ? "{not json" : "<PublishResponse><oops");
+      if (action === "PutMetricData") return send(200, this.put(JSON.parse(body.toString())));
+      if (action === "GetMetricData") return send(200, this.get(JSON.parse(body.toString()), fault === "endless-token"));
+      const form = new URLSearchParams(body.toString());
+      this.published.push({ subject: form.get("Subject") ?? "", message: form.get("Message") ?? "" });
+      return send(200, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-${this.published.length}</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>`);
+    });
+  }
+
+  private put(input: { MetricData: Array<{ MetricName: string; Dimensions?: Array<{ Value: string }>; Value?: number; Timestamp?: number }> }): string {
+    for (const d of input.MetricData) {
+      const endpoint = d.Dimensions?.[0]?.Value;
+      this.datums.push({ metric: d.MetricName, ...(endpoint === undefined ? {} : { endpoint }), ...(d.Value === undefined ? {} : { value: d.Value }), timestamp: d.Timestamp ?? 0 });
+    }
+    return "{}";
+  }
+
+  private get(input: { MetricDataQueries: Array<{ Id: string; MetricStat: { Metric: { MetricName: string; Dimensions: Array<{ Value: string }> } } }> }, endless: boolean): string {
+    const results = input.MetricDataQueries.map((q) => {
+      const m = q.MetricStat.Metric;
+      const points = this.datums.filter((d) => d.metric === m.MetricName && d.endpoint === m.Dimensions[0]!.Value && d.value !== undefined).reverse();
+      return { Id: q.Id, Values: points.map((p) => p.value), Timestamps: points.map((p) => p.timestamp), StatusCode: "Complete" };
+    });
+    return JSON.stringify({ MetricDataResults: results, ...(endless ? { NextToken: `t${this.requests.GetMetricData}` } : {}) });
+  }
+}
+
+const errorXml = (code: string, message: string) =>
+  `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r</RequestId></ErrorResponse>`;
