@@ -16,9 +16,11 @@ export class RegistryInvalidError extends Error {
 }
 
 /** Loads and validates; any error fails the synth (unlike at run time, where a bad entry only skips itself). */
-export function loadRegistryForSynth(path: string): Endpoint[] {
-  const { endpoints, errors } = loadRegistryFile(path);
+export function loadRegistryForSynth(path: string, log: (line: string) => void = (line) => console.error(line)): Endpoint[] {
+  const { endpoints, errors, caFiles } = loadRegistryFile(path);
   if (errors.length) throw new RegistryInvalidError(errors.map((e) => e.message));
+  // Their certificates go into the function's bundle: say which files those were.
+  for (const file of caFiles) log(`tls-pool-monitor: bundling the CA certificates of ${file}`);
   return endpoints;
 }
 

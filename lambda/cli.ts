@@ -2,7 +2,7 @@
  * tls-pool-monitor command line: `probe` one endpoint (or a registry), `demo` against a loopback pool.
  * A thin composition of the probe core, the analysis and the report.
  */
-import { readFileSync } from "node:fs";
+import { MAX_CA_BYTES, readTextFile } from "./registry/files.js";
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { analyzeEndpoint, type EndpointAnalysis } from "./analysis/index.js";
@@ -87,9 +87,9 @@ function endpointFromArgs(target: string, values: Record<string, unknown>): Endp
   if (values.ca !== undefined) {
     const file = values.ca as string;
     try {
-      raw.ca = readFileSync(file, "utf8");
+      raw.ca = readTextFile(file, MAX_CA_BYTES);
     } catch (err) {
-      throw new UsageError(`--ca: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new UsageError(`--ca: ${(err as Error).message}`);
     }
   }
   try {
@@ -97,7 +97,8 @@ function endpointFromArgs(target: string, values: Record<string, unknown>): Endp
   } catch (err) {
     if (!(err instanceof RegistryError)) throw err;
     const root = err.field?.split(/[.[]/)[0] ?? "";
-    throw new UsageError(`${FLAG_OF_FIELD[root] ?? err.field ?? target}: ${err.reason}`);
+    const flag = root === "ca" && values.ca !== undefined ? `--ca ${String(values.ca)}` : (FLAG_OF_FIELD[root] ?? err.field ?? target);
+    throw new UsageError(`${flag}: ${err.reason}`);
   }
 }
 

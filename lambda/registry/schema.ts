@@ -111,8 +111,14 @@ export class RegistryError extends Error {
   }
 }
 
-/** Reads PEM text and checks that it holds at least one parseable certificate. Returns the PEM unchanged. */
+/**
+ * Checks PEM text: only CERTIFICATE blocks (a combined cert+key file would otherwise put a private key into the
+ * function's bundle), at least one, each parseable. Returns the PEM unchanged.
+ */
 export function checkCaPem(pem: string): string {
+  const labels = [...pem.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----/g)].map((m) => m[1]!);
+  const other = labels.filter((l) => l !== "CERTIFICATE");
+  if (other.length) throw new Error(`holds a ${other[0]} block; only CERTIFICATE blocks are allowed (never ship a key as a trust anchor)`);
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
   if (!blocks || blocks.length === 0) throw new Error("holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
   blocks.forEach((block, i) => {
@@ -164,7 +170,8 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
   let ca: string | undefined;
   if (e.ca !== undefined) {
     try {
-      const text = e.ca.includes("-----BEGIN") ? e.ca : readCaReference(e.ca, opts.readCa);
+      // In a registry file a value that is not PEM names a file; elsewhere (the CLI reads --ca itself) it is content.
+      const text = e.ca.includes("-----BEGIN") || !opts.readCa ? e.ca : opts.readCa(e.ca);
       ca = checkCaPem(text);
     } catch (err) {
       throw new RegistryError(opts.source, who, "ca", (err as Error).message, e.name);
@@ -183,9 +190,10 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
   };
 }
 
-function readCaReference(ref: string, readCa: ((ref: string) => string) | undefined): string {
-  if (!readCa) throw new Error("is not inline PEM, and file references are only allowed in a registry file");
-  return readCa(ref);
+function lineColumn(text: string, position: number): string {
+  const before = text.slice(0, position);
+  const line = before.split("\n").length;
+  return `line ${line}, column ${position - before.lastIndexOf("\n")}`;
 }
 
 export interface RegistryLoad {
@@ -202,9 +210,12 @@ export function parseRegistry(text: string, source: string, readCa?: (ref: strin
   let doc: unknown;
   if (text.trim() === "") return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, "file is empty")] };
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (err) {
-    return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, `not valid JSON: ${(err as Error).message}`)] };
+    // V8's message quotes the text around the error: say where, never what (the file may be anything).
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    const where = at === undefined ? "" : ` (at ${lineColumn(text, Number(at))})`;
+    return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, `not valid JSON${where}`)] };
   }
   if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
     return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, 'must be an object { "endpoints": [ ... ] }')] };

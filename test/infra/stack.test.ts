@@ -240,7 +240,8 @@ describe("malformed registries are rejected at synth, naming file, endpoint and 
     ["timeout too small", { endpoints: [{ ...ok, timeoutMs: 5 }] }, /timeoutMs: must be at least 100/],
     ["bad CA PEM", { endpoints: [{ ...ok, ca: "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----" }] }, /ca: certificate 1 of the bundle does not parse/],
     ["CA file missing", { endpoints: [{ ...ok, ca: "missing.pem" }] }, /ca: cannot read CA file .*missing\.pem: ENOENT/],
-    ["CA without a certificate", { endpoints: [{ ...ok, ca: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----" }] }, /ca: holds no PEM certificate/],
+    ["CA holding a key, not a certificate", { endpoints: [{ ...ok, ca: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----" }] }, /ca: holds a PRIVATE KEY block/],
+    ["CA with a block that is not a certificate", { endpoints: [{ ...ok, ca: "-----BEGIN X-----\n-----END X-----\n" }] }, /ca: holds a X block/],
     ["unknown field", { endpoints: [{ ...ok, colour: "red" }] }, /unknown field\(s\) "colour"/],
     ["entry not an object", { endpoints: ["e.example"] }, /endpoints\[0\]: /],
   ];
