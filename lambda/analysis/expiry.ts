@@ -16,14 +16,33 @@ export function presentedLeaves(probe: EndpointProbe): string[] {
 export function minDaysToExpiry(probe: EndpointProbe): number | undefined {
   const days = presentedLeaves(probe)
     .map((fp) => probe.certificates[fp]?.daysToExpiry)
-    .filter((d): d is number => d !== undefined);
+    .filter((d): d is number => typeof d === "number");
   return days.length ? Math.min(...days) : undefined;
+}
+
+/** Presented certificates with fields that do not parse: each named with what failed; its handshakes still count. */
+export function unparseableFindings(probe: EndpointProbe): Finding[] {
+  const bad = presentedLeaves(probe)
+    .map((fp) => probe.certificates[fp])
+    .filter((c): c is NonNullable<typeof c> => c?.problems !== undefined);
+  if (bad.length === 0) return [];
+  return [
+    {
+      kind: "certificate-unparseable",
+      severity: "warning",
+      message: `${bad.length === 1 ? "A presented certificate has" : `${bad.length} presented certificates have`} fields that do not parse: ${bad
+        .map((c) => `${certificateName(probe, c.fingerprint256)} (sha256 ${c.fingerprint256.slice(0, 23)}…): ${c.problems!.join("; ")}`)
+        .join("; ")}. Strict clients reject it; what those fields say is unknown here.`,
+      remedy: "Reissue the certificate; a CA that produced it has a bug worth reporting.",
+      evidence: { certificates: bad.map((c) => ({ fingerprint: c.fingerprint256, problems: c.problems })) },
+    },
+  ];
 }
 
 export function expiryFindings(probe: EndpointProbe): Finding[] {
   const soon = presentedLeaves(probe)
     .map((fp) => probe.certificates[fp]!)
-    .filter((c) => c && c.daysToExpiry >= 0 && c.daysToExpiry < EXPIRY_WARNING_DAYS)
+    .filter((c): c is typeof c & { daysToExpiry: number } => c !== undefined && c.daysToExpiry !== null && c.daysToExpiry >= 0 && c.daysToExpiry < EXPIRY_WARNING_DAYS)
     .sort((a, b) => a.daysToExpiry - b.daysToExpiry);
   if (soon.length === 0) return [];
   return [

@@ -16,6 +16,7 @@ export type FindingKind =
   | "handshake-failure"
   | "tls13-unsupported"
   | "certificate-untrusted"
+  | "certificate-unparseable"
   | "certificate-expired"
   | "hostname-mismatch"
   | "expiry-soon"
@@ -41,6 +42,7 @@ export interface Finding {
 const IMPACT_ORDER: Record<FindingKind, number> = {
   "certificate-expired": 0,
   "certificate-untrusted": 0,
+  "certificate-unparseable": 1,
   "hostname-mismatch": 0,
   "resumption-failure": 0,
   "handshake-failure": 0,

@@ -2,7 +2,7 @@
 import type { EndpointProbe } from "../probe/types.js";
 import { discoveryFindings } from "./discovery.js";
 import { emsFindings } from "./ems.js";
-import { expiryFindings, minDaysToExpiry } from "./expiry.js";
+import { expiryFindings, minDaysToExpiry, unparseableFindings } from "./expiry.js";
 import { affectsClients, bySeverity, type Finding, type Severity } from "./finding.js";
 import { failedHandshakes, handshakeFailureFindings, tls13Findings } from "./handshake-failures.js";
 import { memberHandshakes, vipConnections } from "./observations.js";
@@ -86,6 +86,7 @@ export function analyzeEndpoint(probe: EndpointProbe): EndpointAnalysis {
     ...emsFindings(probe),
     ...renegotiationFindings(probe),
     ...expiryFindings(probe),
+    ...unparseableFindings(probe),
     ...tls13Findings(probe),
     ...refusedResumptionFinding(probe),
     ...sharedResumptionFinding(probe),

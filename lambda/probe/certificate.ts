@@ -7,6 +7,12 @@ import type { CertificateInfo } from "./types.js";
 
 const DAY_MS = 86_400_000;
 
+/**
+ * Certificate text is the server's to choose: control characters (terminal escape sequences, say) are shown as
+ * \xNN so that no report, log line or SNS message carries them raw.
+ */
+export const visible = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+
 /** `DNS:a.example, IP Address:10.0.0.1` → entries; quoted entries (Node ≥ 17.3.1 escapes odd names) are unquoted. */
 function sanEntries(cert: X509Certificate): Array<[string, string]> {
   const text = cert.subjectAltName;
@@ -16,7 +22,7 @@ function sanEntries(cert: X509Certificate): Array<[string, string]> {
   for (let m = re.exec(text); m && m[0] !== ""; m = re.exec(text)) {
     let value = m[2]!;
     if (value.startsWith('"')) value = JSON.parse(value) as string;
-    entries.push([m[1]!.trim(), value]);
+    entries.push([m[1]!.trim(), visible(value)]);
   }
   return entries;
 }
@@ -46,6 +52,7 @@ export const oneLineName = (name: string): string =>
   name
     .split("\n")
     .filter((part) => part !== "")
+    .map(visible)
     .join(", ");
 
 export const subjectOf = (cert: X509Certificate): string => oneLineName(cert.subject);
@@ -55,9 +62,12 @@ export const serialOf = (cert: X509Certificate): string => cert.serialNumber.toU
 export const validFromOf = (cert: X509Certificate): string => new Date(cert.validFrom).toISOString();
 export const validToOf = (cert: X509Certificate): string => new Date(cert.validTo).toISOString();
 
-/** Whole days left until notAfter (negative once expired, rounded down). */
-export const daysToExpiryOf = (cert: X509Certificate, now: Date): number =>
-  Math.floor((new Date(cert.validTo).getTime() - now.getTime()) / DAY_MS);
+/** Whole days left until notAfter (negative once expired, rounded down); throws when notAfter does not parse. */
+export function daysToExpiryOf(cert: X509Certificate, now: Date): number {
+  const notAfter = new Date(cert.validTo).getTime();
+  if (!Number.isFinite(notAfter)) throw new Error(`"${cert.validTo}"`);
+  return Math.floor((notAfter - now.getTime()) / DAY_MS);
+}
 
 export function keyTypeOf(cert: X509Certificate): string {
   const key = cert.publicKey;
@@ -77,21 +87,52 @@ export function keySizeOf(cert: X509Certificate): number | undefined {
   return undefined;
 }
 
+/** Every field on its own: one that does not parse is named in `problems` and left empty, the rest are kept. */
 export function describeCertificate(cert: X509Certificate, now: Date): CertificateInfo {
-  const keySize = keySizeOf(cert);
+  const problems: string[] = [];
+  const field = <T>(name: string, read: () => T, fallback: T): T => {
+    try {
+      return read();
+    } catch (err) {
+      problems.push(`${name} does not parse (${(err as Error).message})`);
+      return fallback;
+    }
+  };
+  const keySize = field("public key", () => keySizeOf(cert), undefined);
+  const days = field("notAfter", () => daysToExpiryOf(cert, now), null);
   return {
     fingerprint256: fingerprintOf(cert),
-    subject: subjectOf(cert),
-    issuer: issuerOf(cert),
-    sanDns: sanDnsNames(cert),
-    sanIp: sanIpAddresses(cert),
-    serialNumber: serialOf(cert),
-    validFrom: validFromOf(cert),
-    validTo: validToOf(cert),
-    daysToExpiry: daysToExpiryOf(cert, now),
-    keyType: keyTypeOf(cert),
+    subject: field("subject", () => subjectOf(cert), ""),
+    issuer: field("issuer", () => issuerOf(cert), ""),
+    sanDns: field("subjectAltName", () => sanDnsNames(cert), []),
+    sanIp: field("subjectAltName", () => sanIpAddresses(cert), []),
+    serialNumber: field("serial", () => serialOf(cert), ""),
+    validFrom: field("notBefore", () => validFromOf(cert), ""),
+    validTo: field("notAfter", () => validToOf(cert), ""),
+    daysToExpiry: days !== null && Number.isFinite(days) ? days : null,
+    keyType: field("public key", () => keyTypeOf(cert), "unknown"),
     ...(keySize === undefined ? {} : { keySize }),
     pem: cert.toString(),
+    ...(problems.length ? { problems: [...new Set(problems)] } : {}),
+  };
+}
+
+/** What is known of a certificate Node cannot parse at all: its fingerprint (computed as Node does) and why. */
+function unparseable(der: Buffer, err: unknown): CertificateInfo {
+  const fingerprint256 = (createHash("sha256").update(der).digest("hex").toUpperCase().match(/../g) ?? []).join(":");
+  return {
+    fingerprint256,
+    subject: "",
+    issuer: "",
+    sanDns: [],
+    sanIp: [],
+    serialNumber: "",
+    validFrom: "",
+    validTo: "",
+    daysToExpiry: null,
+    keyType: "unknown",
+    pem: `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END CERTIFICATE-----\n`,
+    problems: [`the certificate does not parse (${(err as Error).message})`],
   };
 }
 
@@ -106,10 +147,14 @@ export class CertificateCatalog {
     const digest = createHash("sha256").update(der).digest("base64");
     const known = this.seen.get(digest);
     if (known) return known;
-    const cert = new X509Certificate(der);
-    const fp = cert.fingerprint256;
-    this.byFingerprint[fp] ??= describeCertificate(cert, this.now);
-    this.seen.set(digest, fp);
-    return fp;
+    let info: CertificateInfo;
+    try {
+      info = describeCertificate(new X509Certificate(der), this.now);
+    } catch (err) {
+      info = unparseable(der, err);
+    }
+    this.byFingerprint[info.fingerprint256] ??= info;
+    this.seen.set(digest, info.fingerprint256);
+    return info.fingerprint256;
   }
 }

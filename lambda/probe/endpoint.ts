@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Endpoint } from "../registry/schema.js";
 import { formatHostPort } from "../registry/schema.js";
 import { CertificateCatalog } from "./certificate.js";
@@ -79,5 +80,7 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
 /** Probes every endpoint concurrently under one connection bound; one endpoint's trouble stays its own. */
 export async function probeEndpoints(endpoints: Endpoint[], options: ProbeOptions & { concurrency?: number } = {}): Promise<EndpointProbe[]> {
   const limit = options.limit ?? connectionLimiter(options.concurrency);
+  // Every open connection listens on the run's signal (and stops listening when it ends): many at once is normal.
+  if (options.signal) setMaxListeners(0, options.signal);
   return Promise.all(endpoints.map((e) => probeEndpoint(e, { ...options, limit })));
 }

@@ -125,13 +125,17 @@ export interface CertificateInfo {
   sanDns: string[];
   sanIp: string[];
   serialNumber: string;
+  /** ISO dates; "" when the field does not parse (see `problems`). */
   validFrom: string;
   validTo: string;
-  daysToExpiry: number;
+  /** null when notAfter does not parse. */
+  daysToExpiry: number | null;
   keyType: string;
   keySize?: number;
   /** The certificate itself, so that later analysis (e.g. the Java identity rule) can read any field. */
   pem: string;
+  /** Fields that did not parse (a notAfter with month 13, say): the handshake still counts, the fields are unknown. */
+  problems?: string[];
 }
 
 export interface DiscoveryResult {

@@ -57,7 +57,7 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
     out.push(`  [${v.id}] ${c.subject || "(empty subject)"}`);
     out.push(`      issuer ${c.issuer}; serial ${c.serialNumber}; ${c.keyType}${c.keySize ? ` ${c.keySize}` : ""}`);
     out.push(`      SAN ${[...c.sanDns.map((d) => `DNS:${d}`), ...c.sanIp.map((i) => `IP:${i}`)].join(", ") || "(none)"}`);
-    out.push(`      valid ${c.validFrom.slice(0, 10)} → ${c.validTo.slice(0, 10)} (${c.daysToExpiry} days left); sha256 ${c.fingerprint256.slice(0, 23)}…`);
+    out.push(`      valid ${c.validFrom.slice(0, 10)} → ${c.validTo.slice(0, 10)} (${c.daysToExpiry ?? "?"} days left); sha256 ${c.fingerprint256.slice(0, 23)}…`);
     out.push(`      presented by: ${v.members.length ? v.members.join(", ") : "no member probed directly"}; to ${v.offers.map((o) => OFFER_LABEL[o]).join(", ")}`);
     if (v.vipConnections.length) out.push(`      seen through the VIP on ${v.vipConnections.length} connection(s)`);
   }

@@ -28,4 +28,15 @@ describe("certificate fields", () => {
     expect(sanDnsNames(cert)).toEqual([]);
     expect(sanIpAddresses(cert)).toEqual([]);
   });
+
+  it("control characters a server puts in names reach no report raw (terminal escapes shown as \\xNN)", async () => {
+    const pki = await TestPki.create();
+    const cert = new X509Certificate((await pki.issue({ subject: "CN=evil\u001b[2J.example", dns: ["a\u001b]0;pwned\u0007.example"] })).certPem);
+    const info = describeCertificate(cert, new Date());
+    // OpenSSL already escapes the subject (\1B); SAN values come back raw from Node and are escaped here.
+    expect(info.subject).toMatch(/^CN=evil\\(1B|x1b)\[2J\.example$/);
+    expect(info.sanDns).toEqual(["a\\x1b]0;pwned\\x07.example"]);
+    const fields = [info.subject, info.issuer, ...info.sanDns, ...info.sanIp].join("");
+    expect(/[\u0000-\u001f\u007f-\u009f]/.test(fields)).toBe(false);
+  });
 });

@@ -225,6 +225,26 @@ describe("hostile servers", () => {
     });
   });
 
+  it("a certificate whose notAfter does not parse (month 13): the handshakes count, the field is a finding", async () => {
+    const issued = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+    const der = Buffer.from(issued.certPem.replace(/-----[^-]+-----|\s/g, ""), "base64");
+    // The second UTCTime (tag 0x17, 13 bytes: YYMMDDhhmmssZ) is notAfter: set its month to 13.
+    const times = [...der.keys()].filter((i) => der[i] === 0x17 && der[i + 1] === 13);
+    der.write("13", times[1]! + 4, "latin1");
+    const pem = `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END CERTIFICATE-----\n`;
+    const member = await harness.member({ certificate: { ...issued, certPem: pem, chainPem: pem } });
+    const bad = await probeBeside(hostileEndpoint(member.port, { members: [{ address: member.host, port: member.port, label: member.label }] }), CHAIN_LIMIT);
+    expect(errorClasses(bad)).toEqual(new Set(["ok"]));
+    const a = analyzeEndpoint(bad);
+    expect(a.summary.reachable).toBe(true);
+    expect(a.summary.certificateVariants).toBe(1);
+    expect(a.summary.minDaysToExpiry).toBeNull();
+    const finding = a.findings.find((f) => f.kind === "certificate-unparseable")!;
+    expect(finding.severity).toBe("warning");
+    expect(finding.message).toContain("notAfter does not parse");
+    expect(bad.certificates[bad.members[0]!.tls12.leaf!]!.subject).toBe(`CN=${SERVICE}`);
+  });
+
   it("a VIP whose members change mid-run: the new member's certificate shows up as a change", async () => {
     const old = await pki.issue({ subject: `CN=old.${SERVICE}`, dns: [SERVICE] });
     const renewed = await pki.issue({ subject: `CN=new.${SERVICE}`, dns: [SERVICE] });
