@@ -3,6 +3,7 @@ import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { TLSSocket } from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../lambda/cli.js";
 import { distinctIdentities, Harness, SERVICE, sharedTicketKeys, TestPki } from "./helpers/pool.js";
@@ -136,6 +137,30 @@ describe("probing", () => {
     expect(doc.endpoints.map((e: { endpoint: { name: string } }) => e.endpoint.name)).toEqual(["ok"]);
     expect(doc.endpoints[0].summary.handshakeFailures).toBe(0);
     expect(doc.registryErrors).toHaveLength(1);
+  });
+
+  it("--registry: a member that floods application data beside a healthy endpoint costs neither its result nor the other's", async () => {
+    const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+    const flood = (s: TLSSocket): void => {
+      const chunk = Buffer.alloc(16 * 1024, 0x61);
+      const pump = () => {
+        while (!s.destroyed && s.write(chunk));
+      };
+      s.on("drain", pump);
+      pump();
+    };
+    const bad = await harness.member({ certificate: cert, onSecure: flood });
+    const good = await harness.member({ certificate: cert });
+    const file = join(dir, "registry-flood.json");
+    const entry = (name: string, port: number) => ({ name, host: "127.0.0.1", port, servername: SERVICE, members: [`127.0.0.1:${port}`], discover: "none", attempts: 2, ca: "root.pem" });
+    writeFileSync(file, JSON.stringify({ endpoints: [entry("flooding", bad.port), entry("healthy", good.port)] }));
+    const { stdout } = await cli("probe", "--registry", file, "--json");
+    const doc = JSON.parse(stdout);
+    expect(doc.endpoints.map((e: { endpoint: { name: string } }) => e.endpoint.name)).toEqual(["flooding", "healthy"]);
+    for (const e of doc.endpoints) {
+      expect(e.summary.handshakeFailures, e.endpoint.name).toBe(0);
+      expect(e.summary.renegotiationFailures, e.endpoint.name).toBe(0);
+    }
   });
 });
 

@@ -190,6 +190,28 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
   };
 }
 
+/** The first key that appears twice in one object of (valid) JSON text, with its position. */
+function duplicateKey(text: string): { key: string; at: number } | undefined {
+  // One entry per open container: the keys seen so far for an object, undefined for an array.
+  const stack: Array<Set<string> | undefined> = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "{") stack.push(new Set());
+    else if (c === "[") stack.push(undefined);
+    else if (c === "}" || c === "]") stack.pop();
+    else if (c === '"') {
+      const start = i;
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === "\\") i++;
+      const keys = stack[stack.length - 1];
+      if (!keys || !/^\s*:/.test(text.slice(i + 1, i + 64))) continue;
+      const key = JSON.parse(text.slice(start, i + 1)) as string;
+      if (keys.has(key)) return { key, at: start };
+      keys.add(key);
+    }
+  }
+  return undefined;
+}
+
 function lineColumn(text: string, position: number): string {
   const before = text.slice(0, position);
   const line = before.split("\n").length;
@@ -217,6 +239,9 @@ export function parseRegistry(text: string, source: string, readCa?: (ref: strin
     const where = at === undefined ? "" : ` (at ${lineColumn(text, Number(at))})`;
     return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, `not valid JSON${where}`)] };
   }
+  // JSON.parse keeps the last of two equal keys; in a registry that silently drops a setting, so it is refused.
+  const duplicate = duplicateKey(text);
+  if (duplicate) return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, `duplicate key ${JSON.stringify(duplicate.key)} at ${lineColumn(text, duplicate.at)}`)] };
   if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
     return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, 'must be an object { "endpoints": [ ... ] }')] };
   }
