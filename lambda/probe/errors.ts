@@ -43,6 +43,8 @@ export function classifyError(err: unknown): ProbeError {
   const code = typeof e?.code === "string" ? e.code : undefined;
   const message = (e?.message ?? String(err)).split("\n")[0]!;
   let cls: ErrorClass | undefined = code ? BY_CODE[code] : undefined;
+  // OpenSSL 3.5 (Node 22) renames some alert codes (ERR_SSL_SSL/TLS_ALERT_…): match the alert, not the prefix.
+  if (!cls && code && /^ERR_SSL_.*_ALERT_PROTOCOL_VERSION$/.test(code)) cls = "protocol-version";
   if (!cls && code && /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_/.test(code)) cls = "tls-alert";
   if (!cls && code && /^ERR_SSL_/.test(code)) cls = "tls-alert";
   if (!cls && /socket disconnected before secure TLS connection/.test(message)) cls = "reset";
