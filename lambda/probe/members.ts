@@ -1,7 +1,7 @@
 import type { MemberAddress } from "../registry/schema.js";
 import type { CertificateCatalog } from "./certificate.js";
 import { handshake, type HandshakeOutcome } from "./handshake.js";
-import type { ConnectionLimiter } from "./limiter.js";
+import type { ConnectionLimiter, ConnectionPriority } from "./limiter.js";
 import type { MatrixCell, MemberProbe } from "./types.js";
 
 export interface MemberTarget extends MemberAddress {
@@ -24,18 +24,25 @@ export interface MemberSessions {
   ticket?: Buffer;
 }
 
-function connect(member: MemberAddress, ctx: MemberContext, extra: Pick<Parameters<typeof handshake>[0], "profile" | "session" | "renegotiate">) {
-  return ctx.limit(() =>
-    handshake({
-      address: member.address,
-      port: member.port,
-      servername: ctx.servername,
-      ...(ctx.ca ? { ca: ctx.ca } : {}),
-      timeoutMs: ctx.timeoutMs,
-      catalog: ctx.catalog,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      ...extra,
-    }),
+function connect(
+  member: MemberAddress,
+  ctx: MemberContext,
+  extra: Pick<Parameters<typeof handshake>[0], "profile" | "session" | "renegotiate">,
+  priority: ConnectionPriority = "member",
+) {
+  return ctx.limit(
+    () =>
+      handshake({
+        address: member.address,
+        port: member.port,
+        servername: ctx.servername,
+        ...(ctx.ca ? { ca: ctx.ca } : {}),
+        timeoutMs: ctx.timeoutMs,
+        catalog: ctx.catalog,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...extra,
+      }),
+    priority,
   );
 }
 
@@ -88,7 +95,7 @@ export async function resumptionMatrix(members: MemberSessions[], targets: Membe
         }
         const profile = mechanism === "session-id" ? "tls12-session-id" : "tls12-ticket";
         cells.push(
-          connect(to, ctx, { profile, session }).then(({ record }): MatrixCell => {
+          connect(to, ctx, { profile, session }, "matrix").then(({ record }): MatrixCell => {
             if (record.error) return { ...base, outcome: "failed", error: record.error };
             if (record.resumed) return { ...base, outcome: "accepted" };
             return { ...base, outcome: "refused", ...(record.leaf ? { leaf: record.leaf } : {}) };

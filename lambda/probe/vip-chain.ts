@@ -42,18 +42,20 @@ export async function runChain(
   let lastFull: FullHandshake | undefined;
   for (let index = 0; index < target.attempts; index++) {
     const offered = lastFull?.session ? lastFull : undefined;
-    const outcome = await limit(() =>
-      handshake({
-        address: target.address,
-        port: target.port,
-        servername: target.servername,
-        profile: PROFILE_OF[mechanism],
-        ...(target.ca ? { ca: target.ca } : {}),
-        ...(offered ? { session: offered.session } : {}),
-        timeoutMs: target.timeoutMs,
-        catalog,
-        ...(signal ? { signal } : {}),
-      }),
+    const outcome = await limit(
+      () =>
+        handshake({
+          address: target.address,
+          port: target.port,
+          servername: target.servername,
+          profile: PROFILE_OF[mechanism],
+          ...(target.ca ? { ca: target.ca } : {}),
+          ...(offered ? { session: offered.session } : {}),
+          timeoutMs: target.timeoutMs,
+          catalog,
+          ...(signal ? { signal } : {}),
+        }),
+      "chain",
     );
     const connection: ChainConnection = { index, mechanism, ...(offered ? { offeredFrom: offered.index } : {}), ...outcome.record };
     connections.push(connection);
