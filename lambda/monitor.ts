@@ -7,10 +7,10 @@
 import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { analyzeEndpoint, type EndpointAnalysis } from "./analysis/index.js";
 import type { AwsPublisher } from "./aws/publisher.js";
-import { probeEndpoints } from "./probe/endpoint.js";
+import { probeEach } from "./probe/endpoint.js";
 import type { EndpointProbe } from "./probe/types.js";
 import type { Endpoint, RegistryError } from "./registry/schema.js";
-import { alertFor, stateFromVariants, stateOf, type PoolState } from "./report/alerts.js";
+import { alertFor, stateFromVariants, stateOf, type Alert, type PoolState } from "./report/alerts.js";
 import { batchDatums } from "./report/batches.js";
 import { emfLines } from "./report/emf.js";
 import { alertedStateDatum, alertFailuresDatum, endpointDatums, missedEndpointDatums } from "./report/metrics.js";
@@ -32,6 +32,8 @@ export interface MonitorOptions {
    */
   awsDeadlineMs?: number;
   concurrency?: number;
+  /** Endpoints probed at once (default DEFAULT_ENDPOINTS_IN_FLIGHT). */
+  endpointsInFlight?: number;
   /** How far back to look for the previous state. */
   stateLookbackMs: number;
   /** Consecutive runs that must agree before a state change is alerted (hysteresis). Default CONFIRM_RUNS_DEFAULT. */
@@ -73,29 +75,36 @@ export interface RunSummary {
   durationMs: number;
 }
 
-interface Probed {
-  endpoint: Endpoint;
-  probe: EndpointProbe;
-  analysis?: EndpointAnalysis;
-}
+/**
+ * What the run keeps of one endpoint once its records are folded: the datums, the log line, and the message that
+ * would announce its current state (sent only if the state is confirmed and differs from what subscribers were told).
+ */
+type EndpointOutcome =
+  | { kind: "finished"; name: string; state: PoolState; announcement?: Alert }
+  | { kind: "not-finished"; name: string; reason: string };
 
-async function probeUnderDeadline(endpoints: Endpoint[], options: MonitorOptions): Promise<Probed[]> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), Math.max(0, options.budgetMs));
-  try {
-    const probes = await probeEndpoints(endpoints, {
-      signal: controller.signal,
-      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-      ...(options.now ? { now: options.now } : {}),
-    });
-    // A probe the deadline cut short is not analysed: partial records would read as false divergence or recovery.
-    return probes.map((probe, i) => {
-      const endpoint = endpoints[i]!;
-      return probe.error?.code === "DEADLINE" ? { endpoint, probe } : { endpoint, probe, analysis: analyzeEndpoint(probe) };
-    });
-  } finally {
-    clearTimeout(timer);
+/** Folds one probe into its outcome, datums and log line; the probe and its analysis are not kept. */
+function fold(endpoint: Endpoint, probe: EndpointProbe, timestamp: Date, log: Logger): { outcome: EndpointOutcome; datums: MetricDatum[] } {
+  const name = endpoint.name;
+  // A probe the deadline cut short is not analysed: partial records would read as false divergence or recovery.
+  if (probe.error?.code === "DEADLINE") {
+    log(endpointLine(endpoint, probe));
+    return { outcome: { kind: "not-finished", name, reason: probe.error.message }, datums: missedEndpointDatums(name, timestamp) };
   }
+  let analysis: EndpointAnalysis;
+  try {
+    analysis = analyzeEndpoint(probe);
+  } catch (err) {
+    // A bug must cost this endpoint's result, not the run's.
+    const reason = `the analysis failed: ${String(err)}`;
+    log({ level: "error", msg: "analysis failed", endpoint: name, error: String(err) });
+    return { outcome: { kind: "not-finished", name, reason }, datums: missedEndpointDatums(name, timestamp) };
+  }
+  log(endpointLine(endpoint, probe, analysis));
+  const state = stateOf(analysis);
+  // The message for a transition INTO the current state, built now while the records exist.
+  const announcement = alertFor(probe, analysis, state === "divergent" ? undefined : "divergent");
+  return { outcome: { kind: "finished", name, state, ...(announcement ? { announcement } : {}) }, datums: endpointDatums(name, timestamp, analysis.summary) };
 }
 
 interface KnownState {
@@ -131,51 +140,84 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
   const writeEmf = options.emf ?? ((l: string) => console.log(l));
   for (const e of registryErrors) log({ level: "error", msg: "invalid registry entry", error: e.message, endpoint: e.endpoint, field: e.field });
 
-  const results = await probeUnderDeadline(endpoints, options);
-  const timestamp = now();
-
-  // Every AWS call from here on ends by the run's AWS deadline; what is not published by then goes out as EMF. A
-  // stalled state read or SNS may take only its share of what is left, so that the metrics still get their turn.
+  // Every AWS call ends by the run's AWS deadline; what is not published by then goes out as EMF. The state read
+  // runs beside the probes and may use the probe phase and then a share of the AWS time, so that a stalled read
+  // never costs the alerts or the metrics their turn.
+  const probeDeadline = started + Math.max(0, options.budgetMs);
   const awsDeadline = started + (options.awsDeadlineMs ?? options.budgetMs + DEFAULT_AWS_RESERVE_MS);
   const timers: NodeJS.Timeout[] = [];
-  const within = (share: number): AbortSignal => {
+  const abortAt = (at: number): AbortSignal => {
     const controller = new AbortController();
-    timers.push(setTimeout(() => controller.abort(), Math.max(0, (awsDeadline - Date.now()) * share)));
+    timers.push(setTimeout(() => controller.abort(), Math.max(0, at - Date.now())));
     return controller.signal;
   };
+  const within = (share: number): AbortSignal => abortAt(Date.now() + (awsDeadline - Date.now()) * share);
   try {
-    // What subscribers were told, and what earlier runs saw, read before this run's datapoints exist.
-    const finished = results.filter((r) => r.analysis);
-    let state: KnownState | undefined;
-    try {
-      state = await readState(
-        finished.map((r) => r.endpoint.name),
-        options,
-        timestamp,
-        confirmRuns,
-        within(STATE_READ_SHARE),
-      );
-    } catch (err) {
+    const timestamp = now();
+    const statePromise = readState(
+      endpoints.map((e) => e.name),
+      options,
+      timestamp,
+      confirmRuns,
+      abortAt(Math.max(probeDeadline, Date.now()) + (awsDeadline - probeDeadline) * STATE_READ_SHARE),
+    ).catch((err: unknown) => {
       log({ level: "error", msg: "could not read the previous state; no alert is sent this run (the next run retries)", error: String(err) });
-    }
+      return undefined;
+    });
 
-    // Alerts first: what subscribers were told is recorded only once SNS has taken the message.
+    // Streaming: each endpoint is folded as soon as it is done; full batches of datums go out while others probe.
+    const outcomes: EndpointOutcome[] = [];
+    const pending: MetricDatum[] = [];
+    const puts: Array<ReturnType<AwsPublisher["putMetrics"]>> = [];
+    const metricsSignal = abortAt(awsDeadline);
+    let produced = 0;
+    const emit = (datums: MetricDatum[], flushAll = false) => {
+      produced += datums.length;
+      pending.push(...datums);
+      const batches = batchDatums(pending.splice(0));
+      const keep = flushAll ? [] : (batches.pop() ?? []);
+      pending.push(...keep);
+      if (batches.length) puts.push(options.publisher.putMetrics(options.namespace, batches, metricsSignal));
+    };
+    await probeEach(
+      endpoints,
+      (probe, i) => {
+        const { outcome, datums } = fold(endpoints[i]!, probe, timestamp, log);
+        outcomes.push(outcome);
+        emit(datums);
+      },
+      {
+        signal: abortAt(probeDeadline),
+        ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+        ...(options.endpointsInFlight === undefined ? {} : { endpointsInFlight: options.endpointsInFlight }),
+        ...(options.now ? { now: options.now } : {}),
+      },
+    );
+    // An invalid entry still gets its heartbeat at 0 when its name is known (and not also a valid entry's, as for a
+    // duplicate), so that its alarm sees it.
+    const valid = new Set(endpoints.map((e) => e.name));
+    for (const name of new Set(registryErrors.map((e) => e.endpointName).filter((n): n is string => n !== undefined && !valid.has(n)))) emit(missedEndpointDatums(name, timestamp));
+
+    // Alerts: what subscribers were told is recorded only once SNS has taken the message.
+    const state = await statePromise;
     let alertsPublished = 0;
     let alertFailures = 0;
     const alertsPending: string[] = [];
     const told = new Map<string, PoolState>();
     const alertSignal = within(ALERTS_SHARE);
-    for (const r of finished) {
-      if (!state) break;
-      const name = r.endpoint.name;
-      const current = stateOf(r.analysis!);
-      const history = [current, ...(state.observed.get(name) ?? [])].slice(0, confirmRuns);
-      const confirmed = history.length >= confirmRuns && history.every((s) => s === current);
-      const before = state.told.get(name);
-      if (before) told.set(name, before);
-      else if (confirmed && current === "consistent") told.set(name, "consistent");
-      const alert = confirmed ? alertFor(r.probe, r.analysis!, before) : undefined;
-      if (!confirmed && current !== (before ?? "consistent")) alertsPending.push(name);
+    for (const o of outcomes) {
+      if (!state || o.kind !== "finished") continue;
+      const history = [o.state, ...(state.observed.get(o.name) ?? [])].slice(0, confirmRuns);
+      const confirmed = history.length >= confirmRuns && history.every((s) => s === o.state);
+      const before = state.told.get(o.name);
+      if (before) told.set(o.name, before);
+      else if (confirmed && o.state === "consistent") told.set(o.name, "consistent");
+      if (o.state === (before ?? "consistent")) continue;
+      if (!confirmed) {
+        alertsPending.push(o.name);
+        continue;
+      }
+      const alert = o.announcement;
       if (!alert) continue;
       if (!options.topicArn) {
         log({ level: "warn", msg: "alert not sent: no topic configured (ALERT_TOPIC_ARN)", endpoint: alert.endpoint, subject: alert.subject });
@@ -187,38 +229,34 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
         log({ level: "error", msg: "SNS publish failed; the alert is retried next run", endpoint: alert.endpoint, kind: alert.kind, error });
       } else {
         alertsPublished++;
-        told.set(name, current);
+        told.set(o.name, o.state);
+      }
+    }
+    emit(
+      [...[...told].map(([name, s]) => alertedStateDatum(name, timestamp, s === "divergent")), ...(alertFailures > 0 ? [alertFailuresDatum(timestamp, alertFailures)] : [])],
+      true,
+    );
+
+    let published = 0;
+    let viaEmf = 0;
+    for (const put of await Promise.all(puts)) {
+      published += put.published;
+      for (const f of put.failed) {
+        log({ level: "error", msg: "PutMetricData failed; writing the batch as EMF", error: f.error, datums: f.datums.length });
+        for (const line of emfLines(options.namespace, f.datums)) writeEmf(line);
+        viaEmf += f.datums.length;
       }
     }
 
-    const datums: MetricDatum[] = [];
-    for (const r of results) datums.push(...(r.analysis ? endpointDatums(r.endpoint.name, timestamp, r.analysis.summary) : missedEndpointDatums(r.endpoint.name, timestamp)));
-    // An invalid entry still gets its heartbeat at 0 when its name is known (and not also a valid entry's, as for a
-    // duplicate), so that its alarm sees it.
-    const valid = new Set(endpoints.map((e) => e.name));
-    const invalidNames = new Set(registryErrors.map((e) => e.endpointName).filter((n): n is string => n !== undefined && !valid.has(n)));
-    for (const name of invalidNames) datums.push(...missedEndpointDatums(name, timestamp));
-    for (const [name, s] of told) datums.push(alertedStateDatum(name, timestamp, s === "divergent"));
-    // Counted where an alarm can see it: a run-level metric without the Endpoint dimension.
-    if (alertFailures > 0) datums.push(alertFailuresDatum(timestamp, alertFailures));
-
-    const put = await options.publisher.putMetrics(options.namespace, batchDatums(datums), within(1));
-    let viaEmf = 0;
-    for (const f of put.failed) {
-      log({ level: "error", msg: "PutMetricData failed; writing the batch as EMF", error: f.error, datums: f.datums.length });
-      for (const line of emfLines(options.namespace, f.datums)) writeEmf(line);
-      viaEmf += f.datums.length;
-    }
-
-    for (const r of results) log(endpointLine(r));
+    const finished = outcomes.filter((o) => o.kind === "finished");
     const summary: RunSummary = {
       endpoints: endpoints.length + registryErrors.length,
       probed: finished.length,
-      notFinished: results.filter((r) => !r.analysis).map((r) => r.endpoint.name),
+      notFinished: outcomes.filter((o) => o.kind === "not-finished").map((o) => o.name),
       invalid: registryErrors.map((e) => e.message),
-      divergent: finished.filter((r) => stateOf(r.analysis!) === "divergent").map((r) => r.endpoint.name),
-      metricsProduced: datums.length,
-      metricsPublished: put.published,
+      divergent: finished.filter((o) => o.state === "divergent").map((o) => o.name),
+      metricsProduced: produced,
+      metricsPublished: published,
       metricsViaEmf: viaEmf,
       alertsPublished,
       alertFailures,
@@ -233,19 +271,19 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
   }
 }
 
-function endpointLine(r: Probed): Record<string, unknown> {
-  const s = r.analysis?.summary;
+function endpointLine(endpoint: Endpoint, probe: EndpointProbe, analysis?: EndpointAnalysis): Record<string, unknown> {
+  const s = analysis?.summary;
   return {
     level: "info",
     msg: "endpoint",
-    endpoint: r.endpoint.name,
-    target: `${r.endpoint.host}:${r.endpoint.port}`,
-    finished: r.analysis !== undefined,
-    ...(r.probe.error ? { error: r.probe.error.message } : {}),
-    durationMs: r.probe.durationMs,
+    endpoint: endpoint.name,
+    target: `${endpoint.host}:${endpoint.port}`,
+    finished: analysis !== undefined,
+    ...(probe.error ? { error: probe.error.message } : {}),
+    durationMs: probe.durationMs,
     ...(s
       ? {
-          state: stateOf(r.analysis!),
+          state: stateOf(analysis!),
           certificateVariants: s.certificateVariants,
           membersProbed: s.membersProbed,
           membersDiverging: s.membersDiverging,

@@ -236,6 +236,18 @@ describe("deadline and bad input", () => {
     expect(logs.find((l) => l.msg === "endpoint" && l.endpoint === "stuck")).toMatchObject({ finished: false });
   });
 
+  it("a deadline that cuts the run short: the endpoints that finished are published (a few in flight, not all at once)", async () => {
+    const pool = await consistentPool();
+    const endpoints = Array.from({ length: 40 }, (_, i) => named(pool, `e${i}`));
+    const summary = await runMonitor(endpoints, [], options({ budgetMs: 2_000, endpointsInFlight: 4 }));
+    expect(summary.probed).toBeGreaterThan(0);
+    expect(summary.notFinished.length).toBeGreaterThan(0);
+    expect(summary.probed + summary.notFinished.length).toBe(40);
+    const completed = endpoints.filter((e) => aws.values("ProbeCompleted", e.name)[0] === 1).length;
+    expect(completed).toBe(summary.probed);
+    expect(summary.metricsPublished).toBe(summary.metricsProduced);
+  });
+
   it("a bad registry entry fails loudly for that entry only", async () => {
     const pool = await consistentPool();
     const text = JSON.stringify({ endpoints: [{ name: "broken", host: "x.example", attempts: 0 }, { ...named(pool), members: pool.members.map((m) => m.label) }] });

@@ -48,6 +48,8 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
     certificates: catalog.byFingerprint,
   };
   try {
+    // Not started before the deadline: nothing to wait for (DNS discovery included).
+    if (options.signal?.aborted) throw new Error("the run's deadline was reached before this endpoint started");
     const ca = endpoint.ca ? { ca: endpoint.ca } : {};
     const chainsDone = (async () => {
       // The chains run one after another, not side by side: interleaved on a round-robin VIP, each chain can be
@@ -75,6 +77,29 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
   if (options.signal?.aborted) result.error = { class: "timeout", code: "DEADLINE", message: "the run's deadline was reached before this endpoint's probe finished" };
   result.durationMs = Math.round(performance.now() - started);
   return result;
+}
+
+/** Endpoints probed at once by probeEach: enough to keep the connection bound busy, few enough that a deadline cuts
+ * a handful of endpoints instead of all of them (all at once, they all finish at about the same time). */
+export const DEFAULT_ENDPOINTS_IN_FLIGHT = 32;
+
+/**
+ * Probes the endpoints at most `endpointsInFlight` at a time under one connection bound, handing each result to
+ * `onProbe` as soon as it is done (so that its records can be folded and dropped). Once the signal is aborted, the
+ * endpoints not yet started are handed over at once as not finished.
+ */
+export async function probeEach(
+  endpoints: Endpoint[],
+  onProbe: (probe: EndpointProbe, index: number) => void,
+  options: ProbeOptions & { concurrency?: number; endpointsInFlight?: number } = {},
+): Promise<void> {
+  const limit = options.limit ?? connectionLimiter(options.concurrency);
+  if (options.signal) setMaxListeners(0, options.signal);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < endpoints.length; i = next++) onProbe(await probeEndpoint(endpoints[i]!, { ...options, limit }), i);
+  };
+  await Promise.all(Array.from({ length: Math.min(endpoints.length, options.endpointsInFlight ?? DEFAULT_ENDPOINTS_IN_FLIGHT) }, worker));
 }
 
 /** Probes every endpoint concurrently under one connection bound; one endpoint's trouble stays its own. */

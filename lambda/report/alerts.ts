@@ -50,7 +50,7 @@ function worst(analysis: EndpointAnalysis): Severity {
 function divergenceMessage(probe: EndpointProbe, analysis: EndpointAnalysis, previous: PoolState | undefined): string {
   const e = probe.endpoint;
   const lines = [
-    `Endpoint ${e.name} (${e.host}:${e.port}, servername ${e.servername}) presents ${analysis.summary.certificateVariants} different certificates (${previous === undefined ? "first run" : "was consistent"}).`,
+    `Endpoint ${e.name} (${e.host}:${e.port}, servername ${e.servername}) presents ${analysis.summary.certificateVariants} different certificates (${previous === "consistent" ? "was consistent" : "not reported before"}).`,
     "",
     "Which member presents which certificate:",
   ];
