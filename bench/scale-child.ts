@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { connectionLimiter } from "../lambda/probe/limiter.js";
-import { probeEndpoint } from "../lambda/probe/endpoint.js";
+import { probeEach } from "../lambda/probe/endpoint.js";
 import type { Endpoint } from "../lambda/registry/schema.js";
 
 export interface ScaleInput {
@@ -48,14 +48,27 @@ const endpoints: Endpoint[] = Array.from({ length: input.endpointsCount }, (_, i
 const limit = connectionLimiter(input.concurrency);
 const cpuBefore = cpuSeconds();
 const started = performance.now();
-const results = await Promise.all(endpoints.map((e) => probeEndpoint(e, { limit })));
+// As the Lambda runs: a bounded number of endpoints in flight, each result folded to numbers and dropped.
+let connectionCount = 0;
+let failures = 0;
+const durations: number[] = [];
+await probeEach(
+  endpoints,
+  (probe) => {
+    for (const c of Object.values(probe.vip.chains).flat()) {
+      connectionCount++;
+      if (c.error) failures++;
+      durations.push((c.connectMs ?? 0) + (c.handshakeMs ?? 0));
+    }
+  },
+  { limit },
+);
 const wall = (performance.now() - started) / 1000;
-const connections = results.flatMap((r) => Object.values(r.vip.chains).flat());
-const durations = connections.map((c) => (c.connectMs ?? 0) + (c.handshakeMs ?? 0)).sort((a, b) => a - b);
+durations.sort((a, b) => a - b);
 const result: ScaleResult = {
   endpoints: input.endpointsCount,
-  connections: connections.length,
-  failures: connections.filter((c) => c.error).length,
+  connections: connectionCount,
+  failures,
   wall,
   cpu: cpuSeconds() - cpuBefore,
   rss: peakRssMb(),
