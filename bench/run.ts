@@ -237,11 +237,9 @@ try {
     "",
     "- Engine overhead: every connection is a native TLS socket (EMS from the session, RFC 5746 from OpenSSL's own",
     "  refusal); what is left over a bare loop is the certificate catalogue, the peer-chain walk and the close_notify wait.",
-    "- Peak RSS: it grows with the number of endpoints, not with the concurrency (the same 1,000 endpoints at",
-    "  concurrency 32 and 128 peak within ~15 MB of each other), because every endpoint of a run starts at once and",
-    "  its records are kept until the run ends; destroyed TLS sockets also hold native memory until V8 collects them.",
-    "  Bounding the endpoints in flight and handing each finished endpoint's summary to the publisher (dropping its",
-    "  records) would keep memory flat; the Lambda needs only the summaries.",
+    "- Peak RSS: endpoints run as many at a time as the connection bound and each result is folded and dropped as it",
+    "  finishes (the Lambda's path), so memory follows the endpoints in flight, not the registry; what is left above the",
+    "  empty process is TLS sockets' native memory, held until V8 collects them.",
     "",
   ].join("\n");
   console.log(report);

@@ -6,7 +6,6 @@ import { MAX_CA_BYTES, readTextFile } from "./registry/files.js";
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { analyzeEndpoint, type EndpointAnalysis } from "./analysis/index.js";
-import { startDemoPool } from "./lab/demo-pool.js";
 import { DEFAULT_CONCURRENCY } from "./probe/limiter.js";
 import { probeEndpoints } from "./probe/endpoint.js";
 import type { EndpointProbe } from "./probe/types.js";
@@ -166,6 +165,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (concurrency !== undefined && (concurrency < 1 || concurrency > 10_000)) throw new UsageError("--concurrency: must be 1-10000");
     if (command === "demo") {
       if (rest.length) throw new UsageError(`demo: unexpected argument "${rest[0]}"`);
+      // The lab (PKI, Node members, TCP VIP) loads only for the demo: every other command starts without it.
+      const { startDemoPool } = await import("./lab/demo-pool.js");
       const pool = await startDemoPool();
       try {
         const results = await probeAll([pool.endpoint], concurrency);

@@ -32,7 +32,7 @@ export interface MonitorOptions {
    */
   awsDeadlineMs?: number;
   concurrency?: number;
-  /** Endpoints probed at once (default DEFAULT_ENDPOINTS_IN_FLIGHT). */
+  /** Endpoints probed at once (default: the connection bound, at least MIN_ENDPOINTS_IN_FLIGHT). */
   endpointsInFlight?: number;
   /** How far back to look for the previous state. */
   stateLookbackMs: number;

@@ -79,9 +79,13 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
   return result;
 }
 
-/** Endpoints probed at once by probeEach: enough to keep the connection bound busy, few enough that a deadline cuts
- * a handful of endpoints instead of all of them (all at once, they all finish at about the same time). */
-export const DEFAULT_ENDPOINTS_IN_FLIGHT = 32;
+/**
+ * Endpoints probed at once by probeEach, by default as many as the connection bound: an endpoint's chains hold one
+ * slot at a time, so fewer would leave slots idle (measured: 1.44 × the critical path at 1,000 endpoints with 32 in
+ * flight under a bound of 128, against 0.99 all at once), and more only makes a deadline cut more endpoints (all at
+ * once, they all finish at about the same time and a deadline cuts every one).
+ */
+export const MIN_ENDPOINTS_IN_FLIGHT = 8;
 
 /**
  * Probes the endpoints at most `endpointsInFlight` at a time under one connection bound, handing each result to
@@ -99,7 +103,8 @@ export async function probeEach(
   const worker = async () => {
     for (let i = next++; i < endpoints.length; i = next++) onProbe(await probeEndpoint(endpoints[i]!, { ...options, limit }), i);
   };
-  await Promise.all(Array.from({ length: Math.min(endpoints.length, options.endpointsInFlight ?? DEFAULT_ENDPOINTS_IN_FLIGHT) }, worker));
+  const inFlight = options.endpointsInFlight ?? Math.max(MIN_ENDPOINTS_IN_FLIGHT, limit.concurrency);
+  await Promise.all(Array.from({ length: Math.min(endpoints.length, inFlight) }, worker));
 }
 
 /** Probes every endpoint concurrently under one connection bound; one endpoint's trouble stays its own. */

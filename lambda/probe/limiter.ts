@@ -15,6 +15,8 @@ export interface ConnectionLimiter {
   <T>(task: () => Promise<T>, priority?: ConnectionPriority): Promise<T>;
   readonly activeCount: number;
   readonly pendingCount: number;
+  /** The bound itself. */
+  readonly concurrency: number;
 }
 
 export const DEFAULT_CONCURRENCY = 32;
@@ -48,5 +50,6 @@ export function connectionLimiter(concurrency = DEFAULT_CONCURRENCY): Connection
   return Object.defineProperties(limit, {
     activeCount: { get: () => active },
     pendingCount: { get: () => queues.reduce((n, q) => n + q.length, 0) },
+    concurrency: { value: concurrency },
   }) as ConnectionLimiter;
 }

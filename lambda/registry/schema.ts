@@ -4,7 +4,7 @@
  */
 import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
-import { z } from "zod";
+import * as z from "zod/mini";
 
 export const DEFAULT_PORT = 443;
 export const DEFAULT_ATTEMPTS = 8;
@@ -53,33 +53,35 @@ function parsePort(text: string): number | undefined {
 
 const HOSTNAME = /^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$/;
 
-const hostField = z
-  .string()
-  .min(1, "must not be empty")
-  .refine((h) => isIP(h) !== 0 || HOSTNAME.test(h), "must be a DNS name or an IP address");
+const hostField = z.string().check(
+  z.minLength(1, "must not be empty"),
+  z.refine((h) => isIP(h) !== 0 || HOSTNAME.test(h), "must be a DNS name or an IP address"),
+);
 
-export const EndpointSchema = z
-  .object({
-    name: z
-      .string()
-      .min(1, "must not be empty")
-      .max(255, "must be at most 255 characters (it becomes a CloudWatch dimension value)")
-      .regex(/^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/, "must be printable ASCII without leading/trailing spaces"),
-    host: hostField,
-    port: z.number().int("must be an integer").min(1, "must be 1-65535").max(65535, "must be 1-65535").default(DEFAULT_PORT),
-    servername: hostField.optional(),
-    members: z.array(z.string()).optional(),
-    discover: z.enum(["dns", "none"]).default("dns"),
-    attempts: z.number().int("must be an integer").min(1, "must be at least 1").max(100, "must be at most 100").default(DEFAULT_ATTEMPTS),
-    ca: z.string().min(1, "must not be empty").optional(),
-    timeoutMs: z
-      .number()
-      .int("must be an integer")
-      .min(100, "must be at least 100")
-      .max(60_000, "must be at most 60000")
-      .default(DEFAULT_TIMEOUT_MS),
-  })
-  .strict();
+const integer = (min: number, max: number, tooSmall: string, tooBig: string) =>
+  z.number().check(z.refine(Number.isInteger, "must be an integer"), z.minimum(min, tooSmall), z.maximum(max, tooBig));
+
+/**
+ * zod/mini: the same checks and messages as zod's classic API at a fraction of the bundle (the schema is most of the
+ * Lambda's start-up cost otherwise).
+ */
+export const EndpointSchema = z.strictObject({
+  name: z
+    .string()
+    .check(
+      z.minLength(1, "must not be empty"),
+      z.maxLength(255, "must be at most 255 characters (it becomes a CloudWatch dimension value)"),
+      z.regex(/^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/, "must be printable ASCII without leading/trailing spaces"),
+    ),
+  host: hostField,
+  port: z._default(integer(1, 65535, "must be 1-65535", "must be 1-65535"), DEFAULT_PORT),
+  servername: z.optional(hostField),
+  members: z.optional(z.array(z.string())),
+  discover: z._default(z.enum(["dns", "none"]), "dns"),
+  attempts: z._default(integer(1, 100, "must be at least 1", "must be at most 100"), DEFAULT_ATTEMPTS),
+  ca: z.optional(z.string().check(z.minLength(1, "must not be empty"))),
+  timeoutMs: z._default(integer(100, 60_000, "must be at least 100", "must be at most 60000"), DEFAULT_TIMEOUT_MS),
+});
 
 export type EndpointInput = z.input<typeof EndpointSchema>;
 
@@ -151,7 +153,12 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
     const field = issue.path.length ? issue.path.map(String).join(".") : undefined;
     let reason = issue.message;
     if (issue.code === "unrecognized_keys") reason = `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
-    if (issue.code === "invalid_type" && /received undefined/.test(issue.message)) reason = "is required";
+    if (issue.code === "invalid_type") {
+      // zod/mini carries no English messages: say it from the issue itself.
+      const value = issue.path.reduce<unknown>((v, key) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[key] : undefined), raw);
+      reason = value === undefined ? "is required" : `must be ${issue.expected === "array" ? "an array" : `a ${issue.expected}`}`;
+    }
+    if (issue.code === "invalid_value") reason = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     throw new RegistryError(opts.source, who, field, reason, rawName);
   }
   const e = parsed.data;
