@@ -5,6 +5,7 @@ import { CertificateCatalog } from "./certificate.js";
 import { discoverAddresses } from "./discover.js";
 import { classifyError } from "./errors.js";
 import { connectionLimiter, type ConnectionLimiter } from "./limiter.js";
+import { planMatrix } from "./matrix-plan.js";
 import { probeMember, resumptionMatrix, type MemberTarget } from "./members.js";
 import type { ChainConnection, DiscoveryResult, EndpointProbe, ResumptionMechanism } from "./types.js";
 import { RESUMPTION_MECHANISMS } from "./types.js";
@@ -64,7 +65,9 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
       const targets = memberTargets(endpoint, result.discovery);
       const ctx = { servername: endpoint.servername, ...ca, timeoutMs: endpoint.timeoutMs, catalog, limit, ...(options.signal ? { signal: options.signal } : {}) };
       const sessions = await Promise.all(targets.map((t) => probeMember(t, ctx)));
-      const matrix = await resumptionMatrix(sessions, targets, ctx);
+      const plan = planMatrix(sessions.map((s) => ({ label: s.probe.label, ...(s.probe.tls12.leaf ? { leaf: s.probe.tls12.leaf } : {}) })));
+      result.matrixPlan = { full: plan.full, pairs: plan.pairs.length, possible: plan.possible };
+      const matrix = await resumptionMatrix(sessions, targets, ctx, plan);
       return { members: sessions.map((s) => s.probe), matrix };
     })();
     const [chains, { members, matrix }] = await Promise.all([chainsDone, membersDone]);

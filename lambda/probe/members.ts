@@ -2,6 +2,7 @@ import type { MemberAddress } from "../registry/schema.js";
 import type { CertificateCatalog } from "./certificate.js";
 import { handshake, type HandshakeOutcome } from "./handshake.js";
 import type { ConnectionLimiter, ConnectionPriority } from "./limiter.js";
+import type { MatrixPlan } from "./matrix-plan.js";
 import type { MatrixCell, MemberProbe } from "./types.js";
 
 export interface MemberTarget extends MemberAddress {
@@ -81,13 +82,18 @@ export async function probeMember(member: MemberTarget, ctx: MemberContext): Pro
   };
 }
 
-/** Offers each member's session (ID and ticket) to every member, itself included, and records who resumes it. */
-export async function resumptionMatrix(members: MemberSessions[], targets: MemberTarget[], ctx: MemberContext): Promise<MatrixCell[]> {
+/** Offers each planned pair's session (ID and ticket) and records whether the target resumes it. */
+export async function resumptionMatrix(members: MemberSessions[], targets: MemberTarget[], ctx: MemberContext, plan: MatrixPlan): Promise<MatrixCell[]> {
   const cells: Array<Promise<MatrixCell>> = [];
+  const sessionsOf = new Map(members.map((m) => [m.probe.label, m]));
+  const targetOf = new Map(targets.map((t) => [t.label, t]));
   for (const mechanism of ["session-id", "ticket"] as const) {
-    for (const from of members) {
+    for (const [fromLabel, toLabel] of plan.pairs) {
+      const from = sessionsOf.get(fromLabel);
+      const to = targetOf.get(toLabel);
+      if (!from || !to) continue;
       const session = mechanism === "session-id" ? from.sessionId : from.ticket;
-      for (const to of targets) {
+      {
         const base = { mechanism, from: from.probe.label, to: to.label };
         if (!session) {
           cells.push(Promise.resolve({ ...base, outcome: "no-session" }));

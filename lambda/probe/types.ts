@@ -153,6 +153,8 @@ export interface EndpointProbe {
   vip: { target: string; chains: Record<ResumptionMechanism, ChainConnection[]> };
   members: MemberProbe[];
   matrix: MatrixCell[];
+  /** What the matrix covers: every pair, or a sample (`pairs` of `possible` per mechanism); absent without members. */
+  matrixPlan?: { full: boolean; pairs: number; possible: number };
   /** Every certificate seen, by sha256 fingerprint. */
   certificates: Record<string, CertificateInfo>;
   /** Set when the endpoint could not be probed at all (bad input, deadline). */

@@ -33,6 +33,7 @@ export function endpointReport(probe: EndpointProbe, analysis: EndpointAnalysis)
     members: probe.members,
     vip: { target: probe.vip.target, connections: vipConnections(probe) },
     matrix: probe.matrix,
+    ...(probe.matrixPlan ? { matrixPlan: probe.matrixPlan } : {}),
     ...(probe.error ? { error: probe.error } : {}),
   };
 }

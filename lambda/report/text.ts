@@ -4,6 +4,7 @@ import type { Finding } from "../analysis/finding.js";
 import { memberLeaf, OFFER_LABEL } from "../analysis/observations.js";
 import type { ChainConnection, EndpointProbe, MatrixCell, MemberProbe } from "../probe/types.js";
 import { RESUMPTION_MECHANISMS } from "../probe/types.js";
+import { MATRIX_SAMPLE_DEGREE } from "../probe/matrix-plan.js";
 import { latencyStats } from "./json.js";
 
 export interface TextOptions {
@@ -87,17 +88,23 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
   out.push("");
 
   if (probe.matrix.some((c) => c.outcome !== "no-session")) {
-    out.push("Cross-member resumption (row's session offered to column: ✓ accepted, · refused, ✗ failed, - no session)");
-    const labels = probe.members.map((m) => m.label);
-    for (const mechanism of ["session-id", "ticket"] as const) {
-      const rows = [[mechanism, ...labels.map((_, i) => `→${i + 1}`)]];
-      labels.forEach((from, i) => {
-        rows.push([
-          `${i + 1} ${from}`,
-          ...labels.map((to) => matrixMark(probe.matrix.find((c) => c.mechanism === mechanism && c.from === from && c.to === to))),
-        ]);
-      });
-      out.push(...table(rows));
+    const plan = probe.matrixPlan;
+    if (plan && !plan.full) {
+      // A sampled matrix of a big pool is not a grid anyone reads: its counts, and what was not offered.
+      const count = (mechanism: string, outcome: string) => probe.matrix.filter((c) => c.mechanism === mechanism && c.outcome === outcome).length;
+      out.push(`Cross-member resumption: a sample of ${plan.pairs} of ${plan.possible} member pairs per mechanism (every member ${MATRIX_SAMPLE_DEGREE} times as source and as target)`);
+      for (const mechanism of ["session-id", "ticket"] as const) {
+        out.push(`  ${mechanism}: ${count(mechanism, "accepted")} accepted, ${count(mechanism, "refused")} refused, ${count(mechanism, "failed")} failed, ${count(mechanism, "no-session")} no session`);
+      }
+    } else {
+      out.push("Cross-member resumption (row's session offered to column: ✓ accepted, · refused, ✗ failed, - no session)");
+      const labels = probe.members.map((m) => m.label);
+      const cells = new Map(probe.matrix.map((c) => [`${c.mechanism} ${c.from} ${c.to}`, c]));
+      for (const mechanism of ["session-id", "ticket"] as const) {
+        const rows = [[mechanism, ...labels.map((_, i) => `→${i + 1}`)]];
+        labels.forEach((from, i) => rows.push([`${i + 1} ${from}`, ...labels.map((to) => matrixMark(cells.get(`${mechanism} ${from} ${to}`)))]));
+        out.push(...table(rows));
+      }
     }
     out.push("");
   }

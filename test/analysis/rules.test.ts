@@ -62,6 +62,16 @@ describe("the Java verdict", () => {
     expect(a.summary.javaProfilesUnknown).toBeGreaterThan(0);
   });
 
+  it("a sampled matrix: 'safe' only for reasons that do not depend on unmeasured pairs; otherwise unknown", () => {
+    const a1 = certificate({ fingerprint: "A1", subject: "CN=db-1", dns: ["db-1"] });
+    const a2 = certificate({ fingerprint: "A2", subject: "CN=db-2", dns: ["db-2"] });
+    // Members share a session cache (every measured offer accepted), so no abort is measured.
+    const probe = { ...probeOf({ members: [member({ label: M1, leaf: "A1", ems: false }), member({ label: M2, leaf: "A2", ems: false })], certificates: [a1, a2], matrix: matrix([M1, M2], [[M1, M2], [M2, M1]]) }), matrixPlan: { full: false, pairs: 4, possible: 4 } };
+    const sampled = analyzeEndpoint(probe);
+    expect(sampled.javaClients.find((v) => v.profile === "jdk8u60-8u152")!.verdict).toBe("unknown");
+    expect(analyzeEndpoint({ ...probe, matrixPlan: { full: true, pairs: 4, possible: 4 } }).javaClients.find((v) => v.profile === "jdk8u60-8u152")!.verdict).toBe("safe");
+  });
+
   it("nothing probed member by member: no profile is safe", () => {
     const a = analyzeEndpoint(probeOf({ members: [], certificates: [shared], chains: { "session-id": chain([{ leaf: "S" }, { leaf: "S", resumed: true }]) } }));
     expect(new Set(Object.values(verdicts(a)))).toEqual(new Set(["unknown"]));

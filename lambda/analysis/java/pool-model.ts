@@ -11,19 +11,36 @@ export interface ModelMember {
   tls13: boolean;
 }
 
-export type OfferOutcome = "accepted" | "refused" | "failed";
+/** `unknown`: the pair was not offered (a sampled matrix); never read as refused or accepted. */
+export type OfferOutcome = "accepted" | "refused" | "failed" | "unknown";
 
 export interface PoolModel {
   members: ModelMember[];
+  /** The matrix was sampled: pairs it did not offer are unknown. */
+  sampled: boolean;
   /** What member `to` does with a session `from` issued, offered by this mechanism (the cross-member matrix). */
   offer(mechanism: "session-id" | "ticket", from: string, to: string): OfferOutcome;
   accepts(mechanism: "session-id" | "ticket", from: string, to: string): boolean;
+  /** Whether `to`'s answer to `from`'s sessions was measured (always, unless the matrix was sampled). */
+  measured(from: string, to: string): boolean;
 }
 
-function fromCells(cells: Array<{ mechanism: "session-id" | "ticket"; from: string; to: string; outcome: OfferOutcome }>): Pick<PoolModel, "offer" | "accepts"> {
+function fromCells(
+  cells: Array<{ mechanism: "session-id" | "ticket"; from: string; to: string; outcome: OfferOutcome }>,
+  missing: OfferOutcome = "refused",
+): Pick<PoolModel, "offer" | "accepts"> & { measured: Map<string, Set<string>> } {
   const outcomes = new Map(cells.map((c) => [`${c.mechanism} ${c.from} ${c.to}`, c.outcome]));
-  const offer = (mechanism: "session-id" | "ticket", from: string, to: string): OfferOutcome => outcomes.get(`${mechanism} ${from} ${to}`) ?? "refused";
-  return { offer, accepts: (mechanism, from, to) => offer(mechanism, from, to) === "accepted" };
+  const measured = new Map<string, Set<string>>();
+  for (const c of cells) measured.set(c.from, (measured.get(c.from) ?? new Set()).add(c.to));
+  // A pair the full matrix did not list had no session to offer: the member is refused. In a sample it is unknown.
+  const offer = (mechanism: "session-id" | "ticket", from: string, to: string): OfferOutcome => outcomes.get(`${mechanism} ${from} ${to}`) ?? missing;
+  return { offer, accepts: (mechanism, from, to) => offer(mechanism, from, to) === "accepted", measured };
+}
+
+function assemble(members: ModelMember[], sampled: boolean, cells: ReturnType<typeof fromCells>): PoolModel {
+  const { measured, ...rest } = cells;
+  // Outside a sample every answer is known: a pair without a cell had no session to offer (refused).
+  return { members, sampled, ...rest, measured: (from, to) => !sampled || measured.get(from)?.has(to) === true };
 }
 
 export function poolModel(probe: EndpointProbe): PoolModel {
@@ -35,10 +52,15 @@ export function poolModel(probe: EndpointProbe): PoolModel {
     members.push({ label: m.label, leaf, ems: memberEms(m), tls13: m.tls13Supported === true });
   }
   // A failed offer (e.g. a handshake_failure alert) is kept apart: the client's handshake fails, it does not fall back.
+  const sampled = probe.matrixPlan?.full === false;
   const cells = probe.matrix.flatMap((c) =>
-    c.outcome === "no-session" ? [] : [{ mechanism: c.mechanism, from: c.from, to: c.to, outcome: c.outcome === "failed" && c.error?.class !== "tls-alert" ? "refused" : (c.outcome as OfferOutcome) }],
+    c.outcome === "no-session"
+      ? sampled
+        ? [{ mechanism: c.mechanism, from: c.from, to: c.to, outcome: "refused" as const }]
+        : []
+      : [{ mechanism: c.mechanism, from: c.from, to: c.to, outcome: c.outcome === "failed" && c.error?.class !== "tls-alert" ? "refused" : (c.outcome as OfferOutcome) }],
   );
-  return { members, ...fromCells(cells) };
+  return assemble(members, sampled, fromCells(cells, sampled ? "unknown" : "refused"));
 }
 
 /** The model with every unknown EMS fact set to `ems`: a verdict that holds both ways does not depend on it. */
@@ -51,5 +73,5 @@ export function modelOf(
   members: ModelMember[],
   offers: Array<[mechanism: "session-id" | "ticket", from: string, to: string, outcome?: OfferOutcome]>,
 ): PoolModel {
-  return { members, ...fromCells(offers.map(([mechanism, from, to, outcome]) => ({ mechanism, from, to, outcome: outcome ?? "accepted" }))) };
+  return assemble(members, false, fromCells(offers.map(([mechanism, from, to, outcome]) => ({ mechanism, from, to, outcome: outcome ?? "accepted" }))));
 }

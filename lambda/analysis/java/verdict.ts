@@ -71,9 +71,11 @@ function findAbortSequence(profile: JavaClientProfile, model: PoolModel): ModelM
     // A TLS 1.3 resumption never sets the "resumed before" mark; a non-EMS session is never offered by an EMS client.
     if (session.protocol === "TLSv1.3") continue;
     if (profile.ems && !session.ems) continue;
-    for (const b of model.members) {
+    // Only measured answers count: b must be seen resuming a's session, c seen refusing it (O(m·k²) in a sample).
+    const targets = model.members.filter((m) => model.measured(a.label, m.label));
+    for (const b of targets) {
       if (!resumes(profile, model, session, b)) continue;
-      for (const c of model.members) {
+      for (const c of targets) {
         const flagged = { ...session, resumedBefore: true };
         if (offerOutcome(profile, model, flagged, c) !== "refused" || !abortsOnRefusal(profile, flagged, c)) continue;
         if (b === a) return [a, b, c];
@@ -84,18 +86,23 @@ function findAbortSequence(profile: JavaClientProfile, model: PoolModel): ModelM
   return found;
 }
 
-/** Why no routing aborts, from the facts that block each pair of non-equivalent members. Only true statements. */
-function safeReason(profile: JavaClientProfile, model: PoolModel): string {
+/**
+ * Why no routing aborts, from the facts that block each pair of non-equivalent members. Only true statements.
+ * `structural`: the reason holds whatever the matrix says (certificates, TLS 1.3, EMS), so a sampled matrix does not
+ * weaken it.
+ */
+function safeReason(profile: JavaClientProfile, model: PoolModel): { reason: string; structural: boolean } {
   const m = model.members;
+  const structural = (reason: string) => ({ reason, structural: true });
   const differing = m.flatMap((a) => m.filter((c) => c !== a && a.leaf.fingerprint256 !== c.leaf.fingerprint256).map((c) => [a, c] as const));
-  if (differing.length === 0) return m.length === 1 ? "one member was probed" : "every member presents the same certificate";
+  if (differing.length === 0) return structural(m.length === 1 ? "one member was probed" : "every member presents the same certificate");
   const inequivalent = differing.filter(([a, c]) => !identityEquivalent(profile.identity, a.leaf, c.leaf));
   if (inequivalent.length === 0) {
     const [a, c] = differing[0]!;
-    return `every member's certificate is identity-equivalent for this JDK (${a.label} and ${c.label}: ${explainIdentity(profile.identity, a.leaf, c.leaf)})`;
+    return structural(`every member's certificate is identity-equivalent for this JDK (${a.label} and ${c.label}: ${explainIdentity(profile.identity, a.leaf, c.leaf)})`);
   }
-  if (profile.tls13 && m.every((x) => x.tls13)) return "every member negotiates TLS 1.3, which has no such check";
-  if (profile.ems && m.every((x) => x.ems === true)) return "every member negotiates the extended master secret, which switches the check off";
+  if (profile.tls13 && m.every((x) => x.tls13)) return structural("every member negotiates TLS 1.3, which has no such check");
+  if (profile.ems && m.every((x) => x.ems === true)) return structural("every member negotiates the extended master secret, which switches the check off");
   const causes = new Set<string>();
   for (const [a, c] of inequivalent) {
     const session = newSession(profile, a);
@@ -106,7 +113,7 @@ function safeReason(profile: JavaClientProfile, model: PoolModel): string {
     else if (protocolWith(profile, c) === "TLSv1.3") causes.add(`${c.label} negotiates TLS 1.3`);
     else if (profile.ems && c.ems) causes.add(`${c.label} negotiates EMS, which switches the check off`);
   }
-  return [...causes].slice(0, 4).join("; ") + (causes.size > 4 ? "; …" : "");
+  return { reason: [...causes].slice(0, 4).join("; ") + (causes.size > 4 ? "; …" : ""), structural: false };
 }
 
 function describeSequence(probe: EndpointProbe, profile: JavaClientProfile, seq: ModelMember[]): string {
@@ -122,8 +129,8 @@ function describeSequence(probe: EndpointProbe, profile: JavaClientProfile, seq:
 /** The verdict on a model whose facts are all known. */
 function decide(probe: EndpointProbe, profile: JavaClientProfile, model: PoolModel, routing: RoutedConnection[]): JavaVerdict {
   const unattributed = routing.filter((r) => r.member === undefined).length;
-  // A replay needs every connection's member: guessing a member would invent resumptions that did not happen.
-  const replay: SimulatedConnection[] = unattributed === 0 && routing.length ? simulate(profile, model, routing.map((r) => r.member!)) : [];
+  // A replay needs every connection's member and every offer's outcome: guessing either would invent resumptions.
+  const replay: SimulatedConnection[] = unattributed === 0 && routing.length && !model.sampled ? simulate(profile, model, routing.map((r) => r.member!)) : [];
   const abortedIndices = replay.filter((r) => r.outcome === "aborted").map((r) => routing[r.index]!.index);
   const base = { profile: profile.id, label: profile.label, abortedConnections: abortedIndices.length, abortedIndices };
   const sequence = findAbortSequence(profile, model);
@@ -142,7 +149,11 @@ function decide(probe: EndpointProbe, profile: JavaClientProfile, model: PoolMod
   }
   const failing = model.members.some((a) => model.members.some((b) => model.offer("ticket", a.label, b.label) === "failed" || model.offer("session-id", a.label, b.label) === "failed"));
   const caveat = failing ? "; but some cross-member offers fail with a fatal alert (see resumption-failure)" : "";
-  return { ...base, verdict: "safe", reason: safeReason(profile, model) + caveat };
+  const safe = safeReason(profile, model);
+  if (model.sampled && !safe.structural) {
+    return { ...base, verdict: "unknown", reason: `no abort among the sampled cross-member offers, but the matrix covers only a sample of the member pairs, so other pairs may abort (${safe.reason})` };
+  }
+  return { ...base, verdict: "safe", reason: safe.reason + caveat };
 }
 
 function verdictFor(probe: EndpointProbe, profile: JavaClientProfile, model: PoolModel, routing: RoutedConnection[]): JavaVerdict {
