@@ -24,7 +24,7 @@ import { Construct } from "constructs";
 import type { Endpoint } from "../lambda/registry/schema.js";
 import type { MonitorConfig } from "./config.js";
 import { stageRegistry } from "./registry.js";
-import { endpointsPerShard, planShards, type ShardPlan } from "./shards.js";
+import { endpointCost, planShards, shardCapacity, type ShardPlan } from "./shards.js";
 
 export interface TlsPoolMonitorProps {
   endpoints: Endpoint[];
@@ -60,9 +60,15 @@ export class TlsPoolMonitor extends Construct {
     const stack = cdk.Stack.of(this);
 
     this.shardPlan = planShards(
-      endpoints.map((e) => e.name),
-      endpointsPerShard(config.timeoutSeconds, config.concurrency, config.endpointBudgetSeconds),
+      endpoints.map((e) => ({ name: e.name, cost: endpointCost(e, config.endpointBudgetSeconds) })),
+      shardCapacity(config.timeoutSeconds, config.concurrency),
     );
+    for (const name of this.shardPlan.oversized) {
+      cdk.Annotations.of(this).addWarningV2(
+        "tls-pool-monitor:oversized-endpoint",
+        `endpoint ${name}: its plan needs more connection-seconds than one invocation has; raise timeoutSeconds or concurrency, or lower attempts`,
+      );
+    }
 
     // Alert topic: our own, encrypted with a key CloudWatch alarms may use, or an existing one.
     if (config.alertTopicArn) {

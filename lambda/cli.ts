@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { analyzeEndpoint, type EndpointAnalysis } from "./analysis/index.js";
 import { DEFAULT_CONCURRENCY } from "./probe/limiter.js";
 import { probeEndpoints } from "./probe/endpoint.js";
+import { describePlan, planEndpoint } from "./probe/plan.js";
 import type { EndpointProbe } from "./probe/types.js";
 import { loadRegistryFile } from "./registry/load.js";
 import { RegistryError, validateEndpoint, type Endpoint } from "./registry/schema.js";
@@ -39,6 +40,7 @@ Probe options:
   --timeout MS        per-connection timeout (default 5000)
   --concurrency N     connections open at once, over all endpoints (default ${DEFAULT_CONCURRENCY})
   --json              print one JSON document instead of the report
+  --plan              print what the probe would connect to and what it costs, without connecting
 
 Exit status: 0 no finding that breaks or can break clients (hygiene warnings such as a member's EMS, TLS 1.3 or
 client renegotiation are shown but do not count); 1 at least one; 2 usage error or nothing could be probed.`;
@@ -112,6 +114,13 @@ function exitCodeFor(results: Result[]): number {
   return results.some((r) => r.analysis.summary.clientAffectingFindings > 0) ? EXIT_FINDINGS : EXIT_OK;
 }
 
+function printPlans(endpoints: Endpoint[], json: boolean, io: CliIo): number {
+  const plans = endpoints.map((e) => planEndpoint(e));
+  if (json) io.stdout(JSON.stringify(plans.length === 1 ? plans[0] : { plans }, null, 2) + "\n");
+  else io.stdout(plans.map(describePlan).join("\n") + `\n${plans.length} endpoint(s), ${plans.reduce((n, p) => n + p.connections.total, 0)} connections in all\n`);
+  return EXIT_OK;
+}
+
 function print(results: Result[], json: boolean, io: CliIo, extra: Record<string, unknown> = {}): void {
   if (json) {
     const docs = results.map((r) => endpointReport(r.probe, r.analysis));
@@ -153,6 +162,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         concurrency: { type: "string" },
         registry: { type: "string" },
         json: { type: "boolean" },
+        plan: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -184,6 +194,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const load = loadRegistryFile(values.registry);
       for (const e of load.errors) io.stderr(`error: ${e.message}\n`);
       if (load.endpoints.length === 0) return EXIT_USAGE;
+      if (values.plan) return printPlans(load.endpoints, values.json ?? false, io);
       const results = await probeAll(load.endpoints, concurrency);
       print(results, values.json ?? false, io, { registryErrors: load.errors.map((e) => e.message) });
       if (results.some((r) => !r.analysis.summary.reachable)) io.stderr(unreachableMessage(results) + "\n");
@@ -192,6 +203,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (rest.length === 0) throw new UsageError("probe: missing <host[:port]>");
     if (rest.length > 1) throw new UsageError(`probe: one <host[:port]> at a time (got ${rest.join(", ")}); use --registry for several`);
     const endpoint = endpointFromArgs(rest[0]!, values);
+    if (values.plan) return printPlans([endpoint], values.json ?? false, io);
     const results = await probeAll([endpoint], concurrency);
     print(results, values.json ?? false, io);
     const code = exitCodeFor(results);

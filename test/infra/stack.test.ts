@@ -7,7 +7,7 @@ import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.js";
 import { ALARMS_PER_ENDPOINT, ENDPOINTS_PER_ALARM_STACK } from "../../infra/construct.js";
-import { endpointsPerShard } from "../../infra/shards.js";
+import { endpointCost, planShards, shardCapacity } from "../../infra/shards.js";
 import type { TlsPoolMonitorStack } from "../../infra/stack.js";
 import { shardOf } from "../../lambda/registry/shard.js";
 import { TestPki } from "../helpers/pool.js";
@@ -258,18 +258,50 @@ describe("malformed registries are rejected at synth, naming file, endpoint and 
   });
 });
 
+describe("shards sized by plans", () => {
+  const endpoint = (name: string, members: number) => ({
+    name,
+    host: "10.0.0.1",
+    port: 443,
+    servername: "svc.example",
+    members: Array.from({ length: members }, (_, i) => ({ address: `10.1.0.${i + 1}`, port: 443, label: `10.1.0.${i + 1}:443` })),
+    discover: "none" as const,
+    attempts: 8,
+    timeoutMs: 5000,
+  });
+  it("a 100-member pool costs what its plan connects, not one endpoint's share", () => {
+    const small = endpointCost(endpoint("small", 0), 10);
+    const big = endpointCost(endpoint("big", 100), 10);
+    expect(small).toBe(10);
+    // 24 chain + 400 member + 2 × 400 sampled matrix connections.
+    expect(big).toBeCloseTo((10 * (24 + 400 + 800)) / 24);
+    const plan = planShards([{ name: "big", cost: big }, ...Array.from({ length: 50 }, (_, i) => ({ name: `s${i}`, cost: small }))], 255 * 2);
+    expect(Math.max(...plan.costs)).toBeLessThanOrEqual(255 * 2);
+    expect(plan.shards).toBeGreaterThanOrEqual(Math.ceil((big + 50 * small) / (255 * 2)));
+  });
+
+  it("an endpoint over a whole shard's capacity is named, and the planner still ends", () => {
+    const plan = planShards([{ name: "huge", cost: 1e6 }, { name: "a", cost: 1 }], 100);
+    expect(plan.oversized).toEqual(["huge"]);
+    expect(plan.shards).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe("scale", () => {
   it("a 10,000-endpoint registry synthesizes into shards that each fit their budget", () => {
     const endpoints = Array.from({ length: 10_000 }, (_, i) => ({ name: `svc-${i}`, host: `svc-${i}.example.com` }));
     const [stack] = synth(registryFile({ endpoints }));
     const plan = stack!.monitor.shardPlan;
-    const capacity = endpointsPerShard(300, 32, 10);
+    const capacity = shardCapacity(300, 32);
     expect(plan.capacity).toBe(capacity);
-    expect(plan.shards).toBeGreaterThanOrEqual(Math.ceil(10_000 / capacity));
+    // Each endpoint plans 24 chain connections + 3 DNS members (12 member probes, an 18-offer matrix): 54.
+    const cost = (10 * 54) / 24;
+    expect(plan.shards).toBeGreaterThanOrEqual(Math.ceil((10_000 * cost) / capacity));
     const sizes = Array<number>(plan.shards).fill(0);
     for (const e of endpoints) sizes[shardOf(e.name, plan.shards)]!++;
     expect(sizes).toEqual(plan.sizes);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(capacity);
+    expect(Math.max(...plan.costs)).toBeLessThanOrEqual(capacity);
+    expect(plan.oversized).toEqual([]);
     const t = Template.fromStack(stack!);
     t.resourceCountIs("AWS::Events::Rule", plan.shards);
     const nested = stack!.monitor.node.findAll().filter((c): c is cdk.NestedStack => c instanceof cdk.NestedStack);

@@ -4,6 +4,9 @@ import { analyzeEndpoint } from "../../lambda/analysis/index.js";
 import { FULL_MATRIX_MAX_MEMBERS, MATRIX_SAMPLE_DEGREE, planMatrix } from "../../lambda/probe/matrix-plan.js";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
 import { renderText } from "../../lambda/report/text.js";
+import { DNS_MEMBERS_ESTIMATE, planEndpoint } from "../../lambda/probe/plan.js";
+import type { Endpoint } from "../../lambda/registry/schema.js";
+import { runCli } from "../../lambda/cli.js";
 import { Harness, TestPki } from "../helpers/pool.js";
 
 const members = (n: number, variants = 1) => Array.from({ length: n }, (_, i) => ({ label: `10.0.${Math.floor(i / 250)}.${i % 250}:443`, leaf: `V${i % variants}` }));
@@ -71,5 +74,41 @@ describe("a sampled matrix on real servers", () => {
     expect(a.javaClients.find((v) => v.profile === "jdk8u161+")!.verdict).toBe("safe");
     const text = renderText(probe, a);
     expect(text).toContain(`a sample of ${n * (1 + MATRIX_SAMPLE_DEGREE)} of ${n * n} member pairs per mechanism`);
+  });
+});
+
+describe("planEndpoint", () => {
+  const endpoint = (members: number, over: Partial<Endpoint> = {}): Endpoint => ({
+    name: "e",
+    host: "10.0.0.1",
+    port: 443,
+    servername: "svc.example",
+    members: Array.from({ length: members }, (_, i) => ({ address: `10.1.${Math.floor(i / 250)}.${i % 250}`, port: 443, label: `10.1.${Math.floor(i / 250)}.${i % 250}:443` })),
+    discover: "none",
+    attempts: 8,
+    timeoutMs: 5000,
+    ...over,
+  });
+  it.each([
+    [0, 24, 0, 0],
+    [1, 24, 4, 2],
+    [3, 24, 12, 18],
+    [20, 24, 80, 2 * 20 * (1 + MATRIX_SAMPLE_DEGREE)],
+    [200, 24, 800, 2 * 200 * (1 + MATRIX_SAMPLE_DEGREE)],
+  ])("%i members: %i chain, %i member and %i matrix connections", (members, chain, member, matrix) => {
+    const plan = planEndpoint(endpoint(members));
+    expect(plan.connections).toEqual({ chain, member, matrix, total: chain + member + matrix });
+  });
+
+  it("DNS discovery is planned as an estimate for a name, and not at all for an address", () => {
+    expect(planEndpoint(endpoint(0, { host: "svc.example", discover: "dns" })).members).toEqual({ listed: 0, planned: DNS_MEMBERS_ESTIMATE, dns: true });
+    expect(planEndpoint(endpoint(0, { discover: "dns" })).members).toEqual({ listed: 0, planned: 0, dns: false });
+  });
+
+  it("tls-pool-monitor probe --plan prints the plan without connecting", async () => {
+    let stdout = "";
+    const code = await runCli(["probe", "127.0.0.1:9", "--member", "127.0.0.1:10", "--member", "127.0.0.1:11", "--plan"], { stdout: (t) => (stdout += t), stderr: () => undefined });
+    expect(code).toBe(0);
+    expect(stdout).toContain("127.0.0.1:9: 40 connections (chains 24, members 8, matrix 8)");
   });
 });
