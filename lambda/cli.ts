@@ -5,11 +5,10 @@
 import { MAX_CA_BYTES, readTextFile } from "./registry/files.js";
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
-import { analyzeEndpoint, type EndpointAnalysis } from "./analysis/index.js";
 import { DEFAULT_CONCURRENCY } from "./probe/limiter.js";
+import { outcomeOf, type EndpointOutcome } from "./outcome.js";
 import { probeEndpoints } from "./probe/endpoint.js";
 import { describePlan, planEndpoint } from "./probe/plan.js";
-import type { EndpointProbe } from "./probe/types.js";
 import { loadRegistryFile } from "./registry/load.js";
 import { RegistryError, validateEndpoint, type Endpoint } from "./registry/schema.js";
 import { endpointReport } from "./report/json.js";
@@ -41,6 +40,7 @@ Probe options:
   --concurrency N     connections open at once, over all endpoints (default ${DEFAULT_CONCURRENCY})
   --json              print one JSON document instead of the report
   --plan              print what the probe would connect to and what it costs, without connecting
+  --deadline S        stop after S seconds: endpoints not done are reported NOT FINISHED (exit 1), never analysed
 
 Exit status: 0 no finding that breaks or can break clients (hygiene warnings such as a member's EMS, TLS 1.3 or
 client renegotiation are shown but do not count); 1 at least one; 2 usage error or nothing could be probed.`;
@@ -103,15 +103,16 @@ function endpointFromArgs(target: string, values: Record<string, unknown>): Endp
   }
 }
 
-interface Result {
-  probe: EndpointProbe;
-  analysis: EndpointAnalysis;
-}
+type Finished = Extract<EndpointOutcome, { kind: "finished" }>;
+const finishedOf = (outcomes: EndpointOutcome[]): Finished[] => outcomes.filter((o): o is Finished => o.kind === "finished");
 
-function exitCodeFor(results: Result[]): number {
-  if (results.length === 0 || results.every((r) => !r.analysis.summary.reachable)) return EXIT_USAGE;
+function exitCodeFor(outcomes: EndpointOutcome[]): number {
+  const finished = finishedOf(outcomes);
+  if (outcomes.length === 0 || (finished.length === outcomes.length && finished.every((r) => !r.analysis.summary.reachable))) return EXIT_USAGE;
+  // An endpoint not finished (deadline, budget) is a result nobody can trust: 1, like a finding.
+  if (finished.length < outcomes.length) return EXIT_FINDINGS;
   // Hygiene warnings (a member's EMS, TLS 1.3, client renegotiation) are reported but do not fail the run.
-  return results.some((r) => r.analysis.summary.clientAffectingFindings > 0) ? EXIT_FINDINGS : EXIT_OK;
+  return finished.some((r) => r.analysis.summary.clientAffectingFindings > 0) ? EXIT_FINDINGS : EXIT_OK;
 }
 
 function printPlans(endpoints: Endpoint[], json: boolean, io: CliIo): number {
@@ -121,23 +122,36 @@ function printPlans(endpoints: Endpoint[], json: boolean, io: CliIo): number {
   return EXIT_OK;
 }
 
-function print(results: Result[], json: boolean, io: CliIo, extra: Record<string, unknown> = {}): void {
+const notFinishedText = (o: Extract<EndpointOutcome, { kind: "not-finished" }>) =>
+  `tls-pool-monitor — ${o.endpoint.name}: NOT FINISHED (${o.reason}): ${o.message}. Nothing is concluded from a cut probe.`;
+
+function print(outcomes: EndpointOutcome[], json: boolean, io: CliIo, extra: Record<string, unknown> = {}): void {
   if (json) {
-    const docs = results.map((r) => endpointReport(r.probe, r.analysis));
+    const docs = outcomes.map((o) =>
+      o.kind === "finished" ? endpointReport(o.probe, o.analysis) : { endpoint: o.probe.endpoint, notFinished: { reason: o.reason, message: o.message } },
+    );
     const doc = docs.length === 1 && Object.keys(extra).length === 0 ? docs[0] : { ...extra, endpoints: docs };
     io.stdout(JSON.stringify(doc, null, 2) + "\n");
     return;
   }
-  io.stdout(results.map((r) => renderText(r.probe, r.analysis, { color: io.color ?? false })).join("\n\n" + "=".repeat(100) + "\n\n") + "\n");
+  const texts = outcomes.map((o) => (o.kind === "finished" ? renderText(o.probe, o.analysis, { color: io.color ?? false }) : notFinishedText(o)));
+  io.stdout(texts.join("\n\n" + "=".repeat(100) + "\n\n") + "\n");
 }
 
-async function probeAll(endpoints: Endpoint[], concurrency: number | undefined): Promise<Result[]> {
-  const probes = await probeEndpoints(endpoints, concurrency === undefined ? {} : { concurrency });
-  return probes.map((probe) => ({ probe, analysis: analyzeEndpoint(probe) }));
+/** Probes under the CLI's own deadline (--deadline), when given: what it cuts is reported not finished. */
+async function probeAll(endpoints: Endpoint[], concurrency: number | undefined, deadlineSeconds?: number): Promise<EndpointOutcome[]> {
+  const controller = new AbortController();
+  const timer = deadlineSeconds === undefined ? undefined : setTimeout(() => controller.abort(), deadlineSeconds * 1000);
+  try {
+    const probes = await probeEndpoints(endpoints, { ...(concurrency === undefined ? {} : { concurrency }), ...(timer ? { signal: controller.signal } : {}) });
+    return probes.map((probe, i) => outcomeOf(endpoints[i]!, probe));
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-function unreachableMessage(results: Result[]): string {
-  return results
+function unreachableMessage(outcomes: EndpointOutcome[]): string {
+  return finishedOf(outcomes)
     .filter((r) => !r.analysis.summary.reachable)
     .map((r) => {
       const first = r.analysis.findings.find((f) => f.kind === "handshake-failure");
@@ -163,6 +177,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         registry: { type: "string" },
         json: { type: "boolean" },
         plan: { type: "boolean" },
+        deadline: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -172,6 +187,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return EXIT_OK;
     }
     const concurrency = integerOption("concurrency", values.concurrency);
+    const deadline = integerOption("deadline", values.deadline);
+    if (deadline !== undefined && (deadline < 1 || deadline > 86_400)) throw new UsageError("--deadline: must be 1-86400 seconds");
     if (concurrency !== undefined && (concurrency < 1 || concurrency > 10_000)) throw new UsageError("--concurrency: must be 1-10000");
     if (command === "demo") {
       if (rest.length) throw new UsageError(`demo: unexpected argument "${rest[0]}"`);
@@ -179,7 +196,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const { startDemoPool } = await import("./lab/demo-pool.js");
       const pool = await startDemoPool();
       try {
-        const results = await probeAll([pool.endpoint], concurrency);
+        const results = await probeAll([pool.endpoint], concurrency, deadline);
         print(results, values.json ?? false, io);
       } finally {
         await pool.close();
@@ -195,16 +212,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       for (const e of load.errors) io.stderr(`error: ${e.message}\n`);
       if (load.endpoints.length === 0) return EXIT_USAGE;
       if (values.plan) return printPlans(load.endpoints, values.json ?? false, io);
-      const results = await probeAll(load.endpoints, concurrency);
+      const results = await probeAll(load.endpoints, concurrency, deadline);
       print(results, values.json ?? false, io, { registryErrors: load.errors.map((e) => e.message) });
-      if (results.some((r) => !r.analysis.summary.reachable)) io.stderr(unreachableMessage(results) + "\n");
+      if (finishedOf(results).some((r) => !r.analysis.summary.reachable)) io.stderr(unreachableMessage(results) + "\n");
       return load.errors.length ? Math.max(EXIT_FINDINGS, exitCodeFor(results)) : exitCodeFor(results);
     }
     if (rest.length === 0) throw new UsageError("probe: missing <host[:port]>");
     if (rest.length > 1) throw new UsageError(`probe: one <host[:port]> at a time (got ${rest.join(", ")}); use --registry for several`);
     const endpoint = endpointFromArgs(rest[0]!, values);
     if (values.plan) return printPlans([endpoint], values.json ?? false, io);
-    const results = await probeAll([endpoint], concurrency);
+    const results = await probeAll([endpoint], concurrency, deadline);
     print(results, values.json ?? false, io);
     const code = exitCodeFor(results);
     if (code === EXIT_USAGE) io.stderr(unreachableMessage(results) + "\n");

@@ -5,10 +5,9 @@
  * and all of it ends by the run's AWS deadline.
  */
 import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
-import { analyzeEndpoint, type EndpointAnalysis } from "./analysis/index.js";
 import type { AwsPublisher } from "./aws/publisher.js";
+import { outcomeOf, type EndpointOutcome, type NotFinishedReason } from "./outcome.js";
 import { probeEach } from "./probe/endpoint.js";
-import type { EndpointProbe } from "./probe/types.js";
 import type { Endpoint, RegistryError } from "./registry/schema.js";
 import { alertFor, stateFromVariants, stateOf, type Alert, type PoolState } from "./report/alerts.js";
 import { batchDatums } from "./report/batches.js";
@@ -79,32 +78,23 @@ export interface RunSummary {
  * What the run keeps of one endpoint once its records are folded: the datums, the log line, and the message that
  * would announce its current state (sent only if the state is confirmed and differs from what subscribers were told).
  */
-type EndpointOutcome =
+type KeptOutcome =
   | { kind: "finished"; name: string; state: PoolState; announcement?: Alert }
-  | { kind: "not-finished"; name: string; reason: string };
+  | { kind: "not-finished"; name: string; reason: NotFinishedReason };
 
-/** Folds one probe into its outcome, datums and log line; the probe and its analysis are not kept. */
-function fold(endpoint: Endpoint, probe: EndpointProbe, timestamp: Date, log: Logger): { outcome: EndpointOutcome; datums: MetricDatum[] } {
-  const name = endpoint.name;
-  // A probe the deadline cut short is not analysed: partial records would read as false divergence or recovery.
-  if (probe.error?.code === "DEADLINE") {
-    log(endpointLine(endpoint, probe));
-    return { outcome: { kind: "not-finished", name, reason: probe.error.message }, datums: missedEndpointDatums(name, timestamp) };
+/** Folds one endpoint's outcome into what the run keeps, its datums and its log line; the records are not kept. */
+function fold(outcome: EndpointOutcome, timestamp: Date, log: Logger): { kept: KeptOutcome; datums: MetricDatum[] } {
+  const name = outcome.endpoint.name;
+  if (outcome.kind === "not-finished") {
+    if (outcome.reason === "analysis-error") log({ level: "error", msg: "analysis failed", endpoint: name, error: outcome.message });
+    log(endpointLine(outcome));
+    return { kept: { kind: "not-finished", name, reason: outcome.reason }, datums: missedEndpointDatums(name, timestamp) };
   }
-  let analysis: EndpointAnalysis;
-  try {
-    analysis = analyzeEndpoint(probe);
-  } catch (err) {
-    // A bug must cost this endpoint's result, not the run's.
-    const reason = `the analysis failed: ${String(err)}`;
-    log({ level: "error", msg: "analysis failed", endpoint: name, error: String(err) });
-    return { outcome: { kind: "not-finished", name, reason }, datums: missedEndpointDatums(name, timestamp) };
-  }
-  log(endpointLine(endpoint, probe, analysis));
-  const state = stateOf(analysis);
+  log(endpointLine(outcome));
+  const state = stateOf(outcome.analysis);
   // The message for a transition INTO the current state, built now while the records exist.
-  const announcement = alertFor(probe, analysis, state === "divergent" ? undefined : "divergent");
-  return { outcome: { kind: "finished", name, state, ...(announcement ? { announcement } : {}) }, datums: endpointDatums(name, timestamp, analysis.summary) };
+  const announcement = alertFor(outcome.probe, outcome.analysis, state === "divergent" ? undefined : "divergent");
+  return { kept: { kind: "finished", name, state, ...(announcement ? { announcement } : {}) }, datums: endpointDatums(name, timestamp, outcome.analysis.summary) };
 }
 
 interface KnownState {
@@ -166,7 +156,7 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
     });
 
     // Streaming: each endpoint is folded as soon as it is done; full batches of datums go out while others probe.
-    const outcomes: EndpointOutcome[] = [];
+    const outcomes: KeptOutcome[] = [];
     const pending: MetricDatum[] = [];
     const puts: Array<ReturnType<AwsPublisher["putMetrics"]>> = [];
     const metricsSignal = abortAt(awsDeadline);
@@ -182,8 +172,8 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
     await probeEach(
       endpoints,
       (probe, i) => {
-        const { outcome, datums } = fold(endpoints[i]!, probe, timestamp, log);
-        outcomes.push(outcome);
+        const { kept, datums } = fold(outcomeOf(endpoints[i]!, probe), timestamp, log);
+        outcomes.push(kept);
         emit(datums);
       },
       {
@@ -271,19 +261,21 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
   }
 }
 
-function endpointLine(endpoint: Endpoint, probe: EndpointProbe, analysis?: EndpointAnalysis): Record<string, unknown> {
-  const s = analysis?.summary;
+function endpointLine(outcome: EndpointOutcome): Record<string, unknown> {
+  const { endpoint, probe } = outcome;
+  const s = outcome.kind === "finished" ? outcome.analysis.summary : undefined;
   return {
     level: "info",
     msg: "endpoint",
     endpoint: endpoint.name,
     target: `${endpoint.host}:${endpoint.port}`,
-    finished: analysis !== undefined,
+    finished: outcome.kind === "finished",
+    ...(outcome.kind === "not-finished" ? { notFinished: outcome.reason } : {}),
     ...(probe.error ? { error: probe.error.message } : {}),
     durationMs: probe.durationMs,
-    ...(s
+    ...(s && outcome.kind === "finished"
       ? {
-          state: stateOf(analysis!),
+          state: stateOf(outcome.analysis),
           certificateVariants: s.certificateVariants,
           membersProbed: s.membersProbed,
           membersDiverging: s.membersDiverging,

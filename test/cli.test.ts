@@ -178,3 +178,17 @@ describe("the installed command", () => {
     expect(stdout).toContain("ems-missing");
   });
 });
+
+describe("--deadline", () => {
+  const h = new Harness();
+  afterAll(() => h.closeAll());
+
+  it("an endpoint the deadline cuts is reported NOT FINISHED, never analysed, exit 1", async () => {
+    const port = await h.rawServer(() => undefined); // accepts TCP, never answers: every connection waits its timeout
+    const { code, stdout } = await cli("probe", `127.0.0.1:${port}`, "--no-dns", "--timeout", "5000", "--deadline", "1", "--json");
+    expect(code).toBe(1);
+    const doc = JSON.parse(stdout);
+    expect(doc.notFinished.reason).toBe("deadline");
+    expect(doc.summary).toBeUndefined();
+  });
+});

@@ -6,6 +6,7 @@ import { discoverAddresses } from "./discover.js";
 import { classifyError } from "./errors.js";
 import { connectionLimiter, type ConnectionLimiter } from "./limiter.js";
 import { planMatrix } from "./matrix-plan.js";
+import { endpointBudgetMs, planEndpoint } from "./plan.js";
 import { probeMember, resumptionMatrix, type MemberTarget } from "./members.js";
 import type { ChainConnection, DiscoveryResult, EndpointProbe, ResumptionMechanism } from "./types.js";
 import { RESUMPTION_MECHANISMS } from "./types.js";
@@ -48,9 +49,16 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
     matrix: [],
     certificates: catalog.byFingerprint,
   };
+  // The endpoint's own budget, from its plan: an endpoint over it is cut and reported, the others are not affected.
+  const budgetMs = endpointBudgetMs(planEndpoint(endpoint), endpoint.timeoutMs, limit.concurrency);
+  const budget = new AbortController();
+  const budgetTimer = setTimeout(() => budget.abort(), budgetMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, budget.signal]) : budget.signal;
+  setMaxListeners(0, signal);
+  options = { ...options, signal };
   try {
     // Not started before the deadline: nothing to wait for (DNS discovery included).
-    if (options.signal?.aborted) throw new Error("the run's deadline was reached before this endpoint started");
+    if (signal.aborted) throw new Error("the run's deadline was reached before this endpoint started");
     const ca = endpoint.ca ? { ca: endpoint.ca } : {};
     const chainsDone = (async () => {
       // The chains run one after another, not side by side: interleaved on a round-robin VIP, each chain can be
@@ -77,7 +85,9 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
   } catch (err) {
     result.error = classifyError(err);
   }
-  if (options.signal?.aborted) result.error = { class: "timeout", code: "DEADLINE", message: "the run's deadline was reached before this endpoint's probe finished" };
+  clearTimeout(budgetTimer);
+  if (budget.signal.aborted) result.error = { class: "timeout", code: "BUDGET", message: `the endpoint's own budget (${Math.round(budgetMs / 1000)} s, from its plan) ran out before its probe finished` };
+  else if (options.signal?.aborted) result.error = { class: "timeout", code: "DEADLINE", message: "the run's deadline was reached before this endpoint's probe finished" };
   result.durationMs = Math.round(performance.now() - started);
   return result;
 }

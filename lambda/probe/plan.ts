@@ -44,6 +44,18 @@ export function planEndpoint(endpoint: Endpoint, discovered = discovers(endpoint
   };
 }
 
+/**
+ * The longest one endpoint may run: the worse of its chains at the worst and its member and matrix connections at
+ * the worst over the slots it can use. A cap against a member that makes every connection wait for its timeout,
+ * never reached by a healthy pool; the run's own deadline still applies.
+ */
+export function endpointBudgetMs(plan: EndpointPlan, timeoutMs: number, concurrency: number): number {
+  const perConnection = timeoutMs / 1000 + CONNECTION_TAIL_SECONDS;
+  const fanOut = plan.connections.member + plan.connections.matrix;
+  const fanOutSeconds = fanOut === 0 ? 0 : Math.ceil(fanOut / Math.max(1, Math.min(concurrency, fanOut))) * perConnection;
+  return Math.ceil(1000 * Math.max(plan.worstCaseChainSeconds, fanOutSeconds + MEMBER_CONNECTIONS * perConnection));
+}
+
 /** One line per plan, for `probe --plan`. */
 export function describePlan(p: EndpointPlan): string {
   const members = `${p.members.listed} listed member(s)${p.members.dns ? ` + DNS-discovered ones (planned as ${p.members.planned - p.members.listed}; known only when resolved)` : ""}`;

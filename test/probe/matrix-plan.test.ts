@@ -4,7 +4,7 @@ import { analyzeEndpoint } from "../../lambda/analysis/index.js";
 import { FULL_MATRIX_MAX_MEMBERS, MATRIX_SAMPLE_DEGREE, planMatrix } from "../../lambda/probe/matrix-plan.js";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
 import { renderText } from "../../lambda/report/text.js";
-import { DNS_MEMBERS_ESTIMATE, planEndpoint } from "../../lambda/probe/plan.js";
+import { DNS_MEMBERS_ESTIMATE, endpointBudgetMs, planEndpoint } from "../../lambda/probe/plan.js";
 import type { Endpoint } from "../../lambda/registry/schema.js";
 import { runCli } from "../../lambda/cli.js";
 import { Harness, TestPki } from "../helpers/pool.js";
@@ -103,6 +103,13 @@ describe("planEndpoint", () => {
   it("DNS discovery is planned as an estimate for a name, and not at all for an address", () => {
     expect(planEndpoint(endpoint(0, { host: "svc.example", discover: "dns" })).members).toEqual({ listed: 0, planned: DNS_MEMBERS_ESTIMATE, dns: true });
     expect(planEndpoint(endpoint(0, { discover: "dns" })).members).toEqual({ listed: 0, planned: 0, dns: false });
+  });
+
+  it("the endpoint's budget: its chains at the worst, or its fan-out at the worst over its slots, whichever is longer", () => {
+    // 24 chain connections × (5 s + 1.25 s tail).
+    expect(endpointBudgetMs(planEndpoint(endpoint(0)), 5000, 32)).toBe(150_000);
+    // 200 members: 800 member probes + 1,600 matrix offers over 32 slots: 75 rounds + one member's 4, × 6.25 s.
+    expect(endpointBudgetMs(planEndpoint(endpoint(200)), 5000, 32)).toBe(Math.ceil(1000 * (75 + 4) * 6.25));
   });
 
   it("tls-pool-monitor probe --plan prints the plan without connecting", async () => {
