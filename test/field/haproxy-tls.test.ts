@@ -2,9 +2,9 @@
 import http from "node:http";
 import net from "node:net";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startHaproxyTls } from "../helpers/field-servers.js";
 import { findingKinds, probeField } from "../helpers/field.js";
 import { Harness, SERVICE, TestPki } from "../helpers/pool.js";
+import { startHaproxy } from "../helpers/processes.js";
 
 const harness = new Harness();
 let pki: TestPki;
@@ -24,7 +24,7 @@ describe("HAProxy terminating TLS", () => {
   it("one certificate in front of plain backends: clean, exit 0", async () => {
     const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
     const backends = [await plainBackend(), await plainBackend(), await plainBackend()];
-    const vip = harness.track(await startHaproxyTls(cert, backends));
+    const vip = harness.track(await startHaproxy(backends, cert));
     const r = await probeField({ name: "haproxy-tls", host: vip.host, port: vip.port, servername: SERVICE, members: [], discover: "none", attempts: 6, ca: pki.caPem, timeoutMs: 3000 });
     expect(r.analysis.summary.certificateVariants).toBe(1);
     expect(r.analysis.summary.handshakeFailures).toBe(0);

@@ -1,7 +1,8 @@
 /**
- * Real TLS servers from Debian packages, configured as pool members are in the field: nginx, Apache httpd
- * (mod_ssl) and HAProxy terminating TLS. Each runs in the foreground from a config in its own temp folder, on
- * 127.0.0.1, and is stopped by close(). .ci/run installs the packages; a missing binary fails the suite.
+ * Real TLS servers from Debian packages, configured as pool members are in the field: nginx and Apache httpd
+ * (mod_ssl); HAProxy, as the VIP passing or terminating TLS, is in processes.ts. Each runs in the foreground from a
+ * config in its own temp folder, on loopback, and is stopped by close(). .ci/run installs the packages; a missing
+ * binary fails the suite.
  */
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -128,31 +129,4 @@ export async function startApache(spec: ApacheMember): Promise<RunningProcess> {
   ].join("\n");
   writeFileSync(join(dir, "httpd.conf"), config);
   return startDaemon("apache2", apache, ["-X", "-d", dir, "-f", join(dir, "httpd.conf")], dir, port, host);
-}
-
-/** HAProxy terminating TLS with one certificate, in `mode http` in front of plain HTTP backends. */
-export async function startHaproxyTls(certificate: IssuedCertificate, backends: Array<{ host: string; port: number }>): Promise<RunningProcess> {
-  const haproxy = findBinary("haproxy", ["/usr/sbin", "/usr/local/sbin"]);
-  const dir = mkdtempSync(join(tmpdir(), "tpm-haproxy-tls-"));
-  const port = await freePort();
-  // HAProxy takes the chain and the key in one PEM file.
-  writeFileSync(join(dir, "site.pem"), `${certificate.chainPem}\n${certificate.keyPem}`, { mode: 0o600 });
-  const config = [
-    "global",
-    "  maxconn 512",
-    "defaults",
-    "  mode http",
-    "  timeout connect 2s",
-    "  timeout client 10s",
-    "  timeout server 10s",
-    "frontend vip",
-    `  bind 127.0.0.1:${port} ssl crt ${join(dir, "site.pem")}`,
-    "  default_backend pool",
-    "backend pool",
-    "  balance roundrobin",
-    ...backends.map((b, i) => `  server m${i + 1} ${b.host}:${b.port}`),
-    "",
-  ].join("\n");
-  writeFileSync(join(dir, "haproxy.cfg"), config);
-  return startDaemon("haproxy", haproxy, ["-f", join(dir, "haproxy.cfg"), "-db"], dir, port);
 }

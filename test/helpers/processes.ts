@@ -143,21 +143,26 @@ export async function startDaemon(name: string, binary: string, args: string[], 
   return { host, port, label: `${host}:${port}`, close: () => stop(child, dir) };
 }
 
-/** HAProxy in `mode tcp`, round-robin over the backends, as the VIP. */
-export async function startHaproxy(backends: Array<{ host: string; port: number }>): Promise<RunningProcess> {
+/**
+ * HAProxy round-robin over the backends, as the VIP: `mode tcp` (TLS passes through to the members), or, given a
+ * certificate, terminating TLS itself in `mode http` in front of plain backends.
+ */
+export async function startHaproxy(backends: Array<{ host: string; port: number }>, terminate?: IssuedCertificate): Promise<RunningProcess> {
   const haproxy = findBinary("haproxy", ["/usr/sbin", "/usr/local/sbin"]);
   const dir = mkdtempSync(join(tmpdir(), "tpm-haproxy-"));
   const port = await freePort();
+  // HAProxy takes the chain and the key in one PEM file.
+  if (terminate) writeFileSync(join(dir, "site.pem"), `${terminate.chainPem}\n${terminate.keyPem}`, { mode: 0o600 });
   const config = [
     "global",
     "  maxconn 512",
     "defaults",
-    "  mode tcp",
+    `  mode ${terminate ? "http" : "tcp"}`,
     "  timeout connect 2s",
     "  timeout client 10s",
     "  timeout server 10s",
     "frontend vip",
-    `  bind 127.0.0.1:${port}`,
+    `  bind 127.0.0.1:${port}${terminate ? ` ssl crt ${join(dir, "site.pem")}` : ""}`,
     "  default_backend pool",
     "backend pool",
     "  balance roundrobin",

@@ -1,10 +1,6 @@
-import java.io.FileInputStream;
 import java.net.InetAddress;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.TrustManagerFactory;
 import org.apache.http.client.methods.CloseableHttpResponse;
 import org.apache.http.client.methods.HttpGet;
 import org.apache.http.conn.ssl.SSLConnectionSocketFactory;
@@ -25,17 +21,9 @@ public class HttpClientReplay {
         String host = args[0];
         int port = Integer.parseInt(args[1]);
         String servername = args[2];
-        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-        trust.load(null, null);
-        try (FileInputStream in = new FileInputStream(args[3])) {
-            trust.setCertificateEntry("root", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
+        SSLContext context = ResumeReplay.trusting(args[3]);
         int count = Integer.parseInt(args[4]);
         String[] protocols = args[5].split(",");
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
         SSLConnectionSocketFactory sockets = new SSLConnectionSocketFactory(context, protocols, null, SSLConnectionSocketFactory.getDefaultHostnameVerifier());
         InetAddress address = InetAddress.getByName(host);
         try (CloseableHttpClient client = HttpClients.custom()

@@ -17,21 +17,27 @@ import javax.net.ssl.TrustManagerFactory;
  * Args: host port servername caPemFile count protocols(comma-separated)
  */
 public class ResumeReplay {
-    public static void main(String[] args) throws Exception {
-        String host = args[0];
-        int port = Integer.parseInt(args[1]);
-        String servername = args[2];
+    /** One SSLContext (one client session cache) trusting the PEM root in caPemFile; HttpClientReplay uses it too. */
+    static SSLContext trusting(String caPemFile) throws Exception {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
-        try (FileInputStream in = new FileInputStream(args[3])) {
+        try (FileInputStream in = new FileInputStream(caPemFile)) {
             trust.setCertificateEntry("root", CertificateFactory.getInstance("X.509").generateCertificate(in));
         }
-        int count = Integer.parseInt(args[4]);
-        String[] protocols = args[5].split(",");
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(trust);
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, tmf.getTrustManagers(), null);
+        return context;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String host = args[0];
+        int port = Integer.parseInt(args[1]);
+        String servername = args[2];
+        SSLContext context = trusting(args[3]);
+        int count = Integer.parseInt(args[4]);
+        String[] protocols = args[5].split(",");
         java.util.Set<String> seenIds = new java.util.HashSet<>();
         for (int i = 0; i < count; i++) {
             try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(host, port)) {

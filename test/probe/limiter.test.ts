@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
 import { connectionLimiter } from "../../lambda/probe/limiter.js";
+import { MATRIX_SAMPLE_DEGREE } from "../../lambda/probe/matrix-plan.js";
 import { Harness, SERVICE, TestPki } from "../helpers/pool.js";
 
 describe("connectionLimiter", () => {
@@ -59,18 +60,18 @@ describe("fairness on real servers", () => {
   });
   afterAll(() => harness.closeAll());
 
-  it("a small endpoint's chains finish while a 16-member pool's matrix is still queued", async () => {
+  it("a small endpoint's chains finish while a 40-member pool's matrix is still queued", async () => {
     const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
-    const big = await harness.pool(pki, Array.from({ length: 16 }, () => ({ certificate: cert })));
+    const big = await harness.pool(pki, Array.from({ length: 40 }, () => ({ certificate: cert })));
     const small = await harness.pool(pki, [{ certificate: cert }]);
     const limit = connectionLimiter(2);
     const bigDone = probeEndpoint(big.endpoint({ name: "big", attempts: 2 }), { limit });
     const smallDone = probeEndpoint(small.endpoint({ name: "small", members: [], attempts: 4 }), { limit }).then((probe) => ({ probe, stillQueued: limit.pendingCount }));
     const [bigProbe, { probe, stillQueued }] = await Promise.all([bigDone, smallDone]);
-    // 2 × 16 × 16 matrix offers queue behind the bound; the small endpoint's 12 chain connections go first.
+    // 2 × 160 sampled matrix offers (and 160 member probes) queue behind the bound; the small endpoint's 12 chain connections go first.
     expect(stillQueued).toBeGreaterThan(50);
     expect(Object.values(probe.vip.chains).flat().every((c) => !c.error)).toBe(true);
     expect(bigProbe.matrix.filter((c) => c.outcome === "failed")).toEqual([]);
-    expect(bigProbe.matrix).toHaveLength(2 * 16 * 16);
+    expect(bigProbe.matrix).toHaveLength(2 * 40 * (1 + MATRIX_SAMPLE_DEGREE));
   });
 });
