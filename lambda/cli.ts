@@ -7,7 +7,7 @@ import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { DEFAULT_CONCURRENCY } from "./probe/limiter.js";
 import { outcomeOf, type EndpointOutcome } from "./outcome.js";
-import { probeEndpoints } from "./probe/endpoint.js";
+import { probeEach, probeEndpoints } from "./probe/endpoint.js";
 import { describePlan, planEndpoint } from "./probe/plan.js";
 import { loadRegistryFile } from "./registry/load.js";
 import { RegistryError, validateEndpoint, type Endpoint } from "./registry/schema.js";
@@ -39,6 +39,8 @@ Probe options:
   --timeout MS        per-connection timeout (default 5000)
   --concurrency N     connections open at once, over all endpoints (default ${DEFAULT_CONCURRENCY})
   --json              print one JSON document instead of the report
+  --jsonl             with --registry: one JSON line per endpoint as soon as it is done (records not kept: for big
+                      registries); the one JSON document of --json stays the default
   --plan              print what the probe would connect to and what it costs, without connecting
   --deadline S        stop after S seconds: endpoints not done are reported NOT FINISHED (exit 1), never analysed
 
@@ -150,6 +152,28 @@ async function probeAll(endpoints: Endpoint[], concurrency: number | undefined, 
   }
 }
 
+/** --jsonl: each endpoint's document on its own line as soon as it is done; only what the exit code needs is kept. */
+async function streamJsonLines(endpoints: Endpoint[], concurrency: number | undefined, deadlineSeconds: number | undefined, io: CliIo): Promise<number> {
+  const controller = new AbortController();
+  const timer = deadlineSeconds === undefined ? undefined : setTimeout(() => controller.abort(), deadlineSeconds * 1000);
+  const kept: Array<{ finished: boolean; reachable: boolean; affecting: number }> = [];
+  try {
+    await probeEach(
+      endpoints,
+      (probe, i) => {
+        const o = outcomeOf(endpoints[i]!, probe);
+        io.stdout(JSON.stringify(o.kind === "finished" ? endpointReport(o.probe, o.analysis) : { endpoint: o.probe.endpoint, notFinished: { reason: o.reason, message: o.message } }) + "\n");
+        kept.push(o.kind === "finished" ? { finished: true, reachable: o.analysis.summary.reachable, affecting: o.analysis.summary.clientAffectingFindings } : { finished: false, reachable: false, affecting: 0 });
+      },
+      { ...(concurrency === undefined ? {} : { concurrency }), ...(timer ? { signal: controller.signal } : {}) },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  if (kept.length === 0 || kept.every((k) => k.finished && !k.reachable)) return EXIT_USAGE;
+  return kept.some((k) => !k.finished || k.affecting > 0) ? EXIT_FINDINGS : EXIT_OK;
+}
+
 function unreachableMessage(outcomes: EndpointOutcome[]): string {
   return finishedOf(outcomes)
     .filter((r) => !r.analysis.summary.reachable)
@@ -177,6 +201,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         registry: { type: "string" },
         json: { type: "boolean" },
         plan: { type: "boolean" },
+        jsonl: { type: "boolean" },
         deadline: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -212,6 +237,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       for (const e of load.errors) io.stderr(`error: ${e.message}\n`);
       if (load.endpoints.length === 0) return EXIT_USAGE;
       if (values.plan) return printPlans(load.endpoints, values.json ?? false, io);
+      if (values.jsonl) {
+        const code = await streamJsonLines(load.endpoints, concurrency, deadline, io);
+        return load.errors.length ? Math.max(EXIT_FINDINGS, code) : code;
+      }
       const results = await probeAll(load.endpoints, concurrency, deadline);
       print(results, values.json ?? false, io, { registryErrors: load.errors.map((e) => e.message) });
       if (finishedOf(results).some((r) => !r.analysis.summary.reachable)) io.stderr(unreachableMessage(results) + "\n");

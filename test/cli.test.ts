@@ -179,6 +179,22 @@ describe("the installed command", () => {
   });
 });
 
+describe("--jsonl", () => {
+  it("--registry --jsonl: one JSON document per line, one per endpoint", async () => {
+    const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+    const member = await harness.member({ certificate: cert });
+    const file = join(dir, "registry-jsonl.json");
+    const entry = (name: string) => ({ name, host: "127.0.0.1", port: member.port, servername: SERVICE, discover: "none", attempts: 2, ca: "root.pem" });
+    writeFileSync(file, JSON.stringify({ endpoints: [entry("one"), entry("two"), entry("three")] }));
+    const { code, stdout } = await cli("probe", "--registry", file, "--jsonl");
+    const lines = stdout.trim().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines.map((l) => JSON.parse(l).endpoint.name).sort()).toEqual(["one", "three", "two"]);
+    expect(lines.every((l) => JSON.parse(l).summary.certificateVariants === 1)).toBe(true);
+    expect(code).toBe(0);
+  });
+});
+
 describe("--deadline", () => {
   const h = new Harness();
   afterAll(() => h.closeAll());

@@ -95,6 +95,16 @@ describe("the Java verdict", () => {
   });
 });
 
+describe("discovery", () => {
+  it("DNS finding more members than synth planned for is said (the run re-checks the plan)", () => {
+    const cert = certificate({ fingerprint: "S", dns: ["pool.test"] });
+    const labels = ["10.0.0.1:443", "10.0.0.2:443", "10.0.0.3:443", "10.0.0.4:443", "10.0.0.5:443"];
+    const probe = { ...probeOf({ members: labels.map((label) => member({ label, leaf: "S" })), certificates: [cert] }), discovery: { method: "dns" as const, addresses: labels.map((l) => l.split(":")[0]!) } };
+    const f = analyzeEndpoint(probe).findings.find((x) => x.kind === "discovery")!;
+    expect(f).toMatchObject({ severity: "info", evidence: { discovered: 5, planned: 3 } });
+  });
+});
+
 describe("findings follow identity and impact", () => {
   it("a renewal (same subject and SANs) seen on resumption: info, and the example shows what differs", () => {
     const old = certificate({ fingerprint: "OLD", subject: "CN=app.pool.test", dns: ["app.pool.test"], serial: "0A" });
