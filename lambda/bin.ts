@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-import { runCli } from "./cli.js";
-
-const code = await runCli(process.argv.slice(2), {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  color: process.stdout.isTTY === true && !process.env.NO_COLOR,
-});
-process.exitCode = code;
+// `--help` answers from the usage text alone: the probe, analysis and report modules load only for real work.
+const args = process.argv.slice(2);
+if (args.includes("--help") || args.includes("-h") || args[0] === "help") {
+  const { USAGE } = await import("./usage.js");
+  process.stdout.write(USAGE + "\n");
+} else {
+  const { runCli } = await import("./cli.js");
+  process.exitCode = await runCli(args, {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  });
+}

@@ -1,0 +1,25 @@
+/** The command line's help, in a module of its own so that `--help` loads nothing else (bin.ts). */
+import { DEFAULT_CONCURRENCY } from "./probe/limiter.js";
+
+export const USAGE = `Usage:
+  tls-pool-monitor probe <host[:port]> [options]     probe one endpoint through its VIP and member by member
+  tls-pool-monitor probe --registry FILE [options]   probe every endpoint of a registry file
+  tls-pool-monitor demo [--json]                     start a divergent pool on loopback, probe it, stop it
+  tls-pool-monitor --help
+
+Probe options:
+  --servername NAME   SNI and the name the certificate must match (default: the host)
+  --member IP[:PORT]  a pool member to probe directly (repeatable; IPv6 as [addr]:port)
+  --no-dns            do not discover members from the host's A/AAAA records
+  --attempts N        connections per resumption chain (default 8)
+  --ca FILE           PEM bundle of extra trust anchors (a private PKI), added to the system roots
+  --timeout MS        per-connection timeout (default 5000)
+  --concurrency N     connections open at once, over all endpoints (default ${DEFAULT_CONCURRENCY})
+  --json              print one JSON document instead of the report
+  --jsonl             with --registry: one JSON line per endpoint as soon as it is done (records not kept: for big
+                      registries); the one JSON document of --json stays the default
+  --plan              print what the probe would connect to and what it costs, without connecting
+  --deadline S        stop after S seconds: endpoints not done are reported NOT FINISHED (exit 1), never analysed
+
+Exit status: 0 no finding that breaks or can break clients (hygiene warnings such as a member's EMS, TLS 1.3 or
+client renegotiation are shown but do not count); 1 at least one; 2 usage error or nothing could be probed.`;
