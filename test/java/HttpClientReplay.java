@@ -1,6 +1,5 @@
 import java.net.InetAddress;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLHandshakeException;
 import org.apache.http.client.methods.CloseableHttpResponse;
 import org.apache.http.client.methods.HttpGet;
 import org.apache.http.conn.ssl.SSLConnectionSocketFactory;
@@ -35,11 +34,8 @@ public class HttpClientReplay {
                 try (CloseableHttpResponse response = client.execute(new HttpGet("https://" + servername + ":" + port + "/"))) {
                     EntityUtils.consume(response.getEntity());
                     System.out.println(i + " ok " + response.getStatusLine().getStatusCode());
-                } catch (SSLHandshakeException e) {
-                    String message = String.valueOf(e.getMessage());
-                    System.out.println(i + (message.contains("server certificate change is restricted") ? " aborted " : " error ") + message);
                 } catch (Exception e) {
-                    System.out.println(i + " error " + e);
+                    System.out.println(ResumeReplay.failure(i, e));
                 }
                 System.out.flush();
             }

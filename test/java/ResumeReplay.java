@@ -31,6 +31,13 @@ public class ResumeReplay {
         return context;
     }
 
+    /** `<i> aborted <message>` for the JDK's certificate-change abort, `<i> error <message>` for anything else. */
+    static String failure(int i, Exception e) {
+        if (!(e instanceof SSLHandshakeException)) return i + " error " + e;
+        String message = String.valueOf(e.getMessage());
+        return i + (message.contains("server certificate change is restricted") ? " aborted " : " error ") + message;
+    }
+
     public static void main(String[] args) throws Exception {
         String host = args[0];
         int port = Integer.parseInt(args[1]);
@@ -53,11 +60,8 @@ public class ResumeReplay {
                 boolean resumed = !id.isEmpty() && !seenIds.add(id);
                 X509Certificate leaf = (X509Certificate) session.getPeerCertificates()[0];
                 System.out.println(i + " " + (resumed ? "resumed" : "full") + " " + session.getProtocol() + " " + leaf.getSubjectX500Principal().getName());
-            } catch (SSLHandshakeException e) {
-                String message = String.valueOf(e.getMessage());
-                System.out.println(i + (message.contains("server certificate change is restricted") ? " aborted " : " error ") + message);
             } catch (Exception e) {
-                System.out.println(i + " error " + e);
+                System.out.println(failure(i, e));
             }
             System.out.flush();
         }
