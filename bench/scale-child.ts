@@ -9,10 +9,26 @@ import { probeEach } from "../lambda/probe/endpoint.js";
 import type { Endpoint } from "../lambda/registry/schema.js";
 
 export interface ScaleInput {
-  pool: { delayedVip: { host: string; port: number }; ca: string };
+  pool: { delayedVip: { host: string; port: number }; vip: { host: string; port: number }; bigVip: { host: string; port: number }; bigMembers: string[]; ca: string };
   endpointsCount: number;
   concurrency: number;
   servername: string;
+  /** "fairness": the 120-member pool beside `endpointsCount` small endpoints, under a deadline of `deadlineSeconds`. */
+  mode?: "scale" | "fairness";
+  deadlineSeconds?: number;
+}
+
+export interface FairnessResult {
+  smallEndpoints: number;
+  smallFinished: number;
+  /** Seconds from the start until the last small endpoint was done. */
+  smallLastSeconds: number;
+  bigOutcome: string;
+  bigSeconds: number;
+  bigConnections: number;
+  wall: number;
+  rss: number;
+  baselineRss: number;
 }
 
 export interface ScaleResult {
@@ -34,6 +50,10 @@ const peakRssMb = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self
 
 const input = JSON.parse(process.argv[2]!) as ScaleInput;
 const baselineRss = peakRssMb();
+if (input.mode === "fairness") {
+  console.log(JSON.stringify(await fairness()));
+  process.exit(0);
+}
 const endpoints: Endpoint[] = Array.from({ length: input.endpointsCount }, (_, i) => ({
   name: `bench-${i}`,
   host: input.pool.delayedVip.host,
@@ -76,3 +96,37 @@ const result: ScaleResult = {
   medianHandshakeMs: durations[Math.floor(durations.length / 2)] ?? 0,
 };
 console.log(JSON.stringify(result));
+
+/** The 120-member pool and the small endpoints in one run, streamed and under a deadline, as the Lambda runs them. */
+async function fairness(): Promise<FairnessResult> {
+  const members = input.pool.bigMembers.map((label) => {
+    const [address, port] = [label.slice(0, label.lastIndexOf(":")), Number(label.slice(label.lastIndexOf(":") + 1))];
+    return { address, port, label };
+  });
+  const big: Endpoint = { name: "big", host: input.pool.bigVip.host, port: input.pool.bigVip.port, servername: input.servername, members, discover: "none", attempts: 2, ca: input.pool.ca, timeoutMs: 10_000 };
+  const small: Endpoint[] = Array.from({ length: input.endpointsCount }, (_, i) => ({ ...big, name: `small-${i}`, host: input.pool.vip.host, port: input.pool.vip.port, members: [] }));
+  const deadline = AbortSignal.timeout((input.deadlineSeconds ?? 60) * 1000);
+  const start = performance.now();
+  let smallFinished = 0;
+  let smallLast = 0;
+  let bigOutcome = "not seen";
+  let bigSeconds = 0;
+  let bigConnections = 0;
+  await probeEach(
+    [big, ...small],
+    (probe) => {
+      const seconds = (performance.now() - start) / 1000;
+      const finished = probe.error?.code !== "DEADLINE" && probe.error?.code !== "BUDGET";
+      if (probe.endpoint.name === "big") {
+        bigOutcome = finished ? "finished" : `not finished (${probe.error?.code})`;
+        bigSeconds = seconds;
+        bigConnections = probe.matrix.length + probe.members.length * 4 + Object.values(probe.vip.chains).flat().length;
+      } else if (finished) {
+        smallFinished++;
+        smallLast = seconds;
+      }
+    },
+    { limit: connectionLimiter(input.concurrency), signal: deadline },
+  );
+  return { smallEndpoints: small.length, smallFinished, smallLastSeconds: smallLast, bigOutcome, bigSeconds, bigConnections, wall: (performance.now() - start) / 1000, rss: peakRssMb(), baselineRss };
+}
