@@ -78,12 +78,12 @@ export interface RunSummary {
  * What the run keeps of one endpoint once its records are folded: the datums, the log line, and the message that
  * would announce its current state (sent only if the state is confirmed and differs from what subscribers were told).
  */
-type KeptOutcome =
+export type KeptOutcome =
   | { kind: "finished"; name: string; state: PoolState; announcement?: Alert }
   | { kind: "not-finished"; name: string; reason: NotFinishedReason };
 
 /** Folds one endpoint's outcome into what the run keeps, its datums and its log line; the records are not kept. */
-function fold(outcome: EndpointOutcome, timestamp: Date, log: Logger): { kept: KeptOutcome; datums: MetricDatum[] } {
+export function fold(outcome: EndpointOutcome, timestamp: Date, log: Logger): { kept: KeptOutcome; datums: MetricDatum[] } {
   const name = outcome.endpoint.name;
   if (outcome.kind === "not-finished") {
     if (outcome.reason === "analysis-error") log({ level: "error", msg: "analysis failed", endpoint: name, error: outcome.message });
