@@ -25,6 +25,8 @@ import type { Endpoint } from "../lambda/registry/schema.js";
 import type { MonitorConfig } from "./config.js";
 import { stageRegistry } from "./registry.js";
 import { endpointCost, planShards, shardCapacity, type ShardPlan } from "./shards.js";
+import { probeBudgetMs } from "../lambda/deadline.js";
+import { planEndpoint } from "../lambda/probe/plan.js";
 
 export interface TlsPoolMonitorProps {
   endpoints: Endpoint[];
@@ -63,6 +65,18 @@ export class TlsPoolMonitor extends Construct {
       endpoints.map((e) => ({ name: e.name, cost: endpointCost(e, config.endpointBudgetSeconds) })),
       shardCapacity(config.timeoutSeconds, config.concurrency),
     );
+    // Worst-case seconds: a chain is sequential, so an endpoint whose chains can outlast the invocation is cut by
+    // the deadline whatever the sharding.
+    const budgetSeconds = probeBudgetMs(config.timeoutSeconds * 1000) / 1000;
+    for (const e of endpoints) {
+      const worst = planEndpoint(e).worstCaseChainSeconds;
+      if (worst > budgetSeconds) {
+        cdk.Annotations.of(this).addWarningV2(
+          "tls-pool-monitor:chain-over-budget",
+          `endpoint ${e.name}: its resumption chains can take ${worst.toFixed(0)} s at worst (attempts × timeoutMs), more than the ${budgetSeconds.toFixed(0)} s an invocation probes; lower attempts or timeoutMs, or raise timeoutSeconds`,
+        );
+      }
+    }
     for (const name of this.shardPlan.oversized) {
       cdk.Annotations.of(this).addWarningV2(
         "tls-pool-monitor:oversized-endpoint",

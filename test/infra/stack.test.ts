@@ -280,6 +280,12 @@ describe("shards sized by plans", () => {
     expect(plan.shards).toBeGreaterThanOrEqual(Math.ceil((big + 50 * small) / (255 * 2)));
   });
 
+  it("an endpoint whose chains can outlast an invocation is a synth warning naming it", () => {
+    const [stack] = synth(registryFile({ endpoints: [{ name: "slow", host: "slow.example", attempts: 100, timeoutMs: 60_000 }, { name: "fine", host: "fine.example" }] }));
+    const warnings = Annotations.fromStack(stack!).findWarning("*", Match.stringLikeRegexp("resumption chains can take"));
+    expect(warnings.map((w) => String(w.entry.data))).toEqual([expect.stringContaining("endpoint slow:")]);
+  });
+
   it("an endpoint over a whole shard's capacity is named, and the planner still ends", () => {
     const plan = planShards([{ name: "huge", cost: 1e6 }, { name: "a", cost: 1 }], 100);
     expect(plan.oversized).toEqual(["huge"]);
