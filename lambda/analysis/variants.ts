@@ -145,10 +145,21 @@ export function divergenceFinding(probe: EndpointProbe, variants: CertificateVar
   const views = divergentOffers(probe);
   if (views.length === 0) return [];
   const idOf = new Map(variants.map((v) => [v.fingerprint, v.id]));
-  const who = views
+  // Offers that split the members the same way are said once; an offer seen only through the VIP whose leaves the
+  // members' offers already show adds nothing.
+  const onMembers = new Set(views.filter((v) => v.leaves.some((l) => l.members.length)).flatMap((v) => v.leaves.map((l) => l.fingerprint)));
+  const groups = new Map<string, { offers: Offer[]; view: OfferView }>();
+  for (const view of views) {
+    if (!view.leaves.some((l) => l.members.length) && view.leaves.every((l) => onMembers.has(l.fingerprint))) continue;
+    const key = view.leaves.map((l) => `${l.fingerprint}:${[...l.members].sort().join(",")}`).sort().join("|");
+    const group = groups.get(key);
+    if (group) group.offers.push(view.offer);
+    else groups.set(key, { offers: [view.offer], view });
+  }
+  const who = [...groups.values()]
     .map(
-      (view) =>
-        `to ${OFFER_LABEL[view.offer]}: ` +
+      ({ offers, view }) =>
+        `to ${offers.map((o) => OFFER_LABEL[o]).join(" and ")}: ` +
         view.leaves
           .map((l) => {
             const where = l.members.length ? l.members.join(", ") : `only through the VIP (${l.vipConnections.slice(0, 3).join(", ")})`;
