@@ -87,3 +87,22 @@ describe.each(CASES)("%s answering %s", (action, fault) => {
     }
   });
 });
+
+describe("the SDK's own request timeout, without the run's deadline", () => {
+  it.each(["GetMetricData", "PutMetricData", "Publish"] as const)("%s that never answers fails by the request timeout and is retried, not waited on", { timeout: 15_000 }, async (action) => {
+    const fake = await FakeAwsHttp.start();
+    try {
+      fake.faults[action] = "stall";
+      const publisher = fake.publisher({ maxAttempts: 2, requestTimeout: 500 });
+      const now = new Date();
+      let failed: string | undefined;
+      if (action === "Publish") failed = await publisher.publishAlert(TOPIC, { endpoint: "e", kind: "divergence", severity: "warning", subject: "s", message: "m", attributes: { endpoint: "e", severity: "warning", kind: "divergence" } });
+      else if (action === "PutMetricData") failed = (await publisher.putMetrics("N", [[{ MetricName: "CertificateVariants", Timestamp: now, Unit: "Count", Value: 1 }]])).failed[0]?.error;
+      else failed = await publisher.recentValues("N", [{ metric: "AlertedState", endpoint: "e" }], now, now, 60, 1).then(() => undefined, (err: Error) => err.name);
+      expect(failed).toMatch(/Timeout/i);
+      expect(fake.requests[action]).toBe(2);
+    } finally {
+      await fake.close();
+    }
+  });
+});

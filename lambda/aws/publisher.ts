@@ -16,12 +16,32 @@ export const AWS_REQUEST_TIMEOUT_MS = 5_000;
 /** GetMetricData pages read per batch of queries; an endpoint that keeps answering NextToken is cut off here. */
 export const MAX_METRIC_DATA_PAGES = 10;
 
-/** Clients as the Lambda uses them; the standard AWS_REGION and AWS_ENDPOINT_URL[_SERVICE] variables apply. */
-export function defaultClients(): { cloudwatch: CloudWatchClient; sns: SNSClient } {
+export interface ClientOverrides {
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  maxAttempts?: number;
+  requestTimeoutMs?: number;
+  connectionTimeoutMs?: number;
+}
+
+/**
+ * Clients as the Lambda uses them; the standard AWS_REGION and AWS_ENDPOINT_URL[_SERVICE] variables apply. The
+ * overrides are for tests against a fake endpoint, which must exercise this same configuration.
+ */
+export function defaultClients(overrides: ClientOverrides = {}): { cloudwatch: CloudWatchClient; sns: SNSClient } {
+  const { requestTimeoutMs, connectionTimeoutMs, maxAttempts, ...rest } = overrides;
   const config = {
-    maxAttempts: SDK_MAX_ATTEMPTS,
+    ...rest,
+    maxAttempts: maxAttempts ?? SDK_MAX_ATTEMPTS,
     retryMode: "standard" as const,
-    requestHandler: { connectionTimeout: AWS_CONNECTION_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS },
+    // throwOnRequestTimeout: without it the handler only logs a warning past requestTimeout and keeps waiting
+    // (the fault suite hung 15 s without it); with it the attempt fails and the SDK's retry takes over.
+    requestHandler: {
+      connectionTimeout: connectionTimeoutMs ?? AWS_CONNECTION_TIMEOUT_MS,
+      requestTimeout: requestTimeoutMs ?? AWS_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
   };
   return { cloudwatch: new CloudWatchClient(config), sns: new SNSClient(config) };
 }

@@ -7,9 +7,7 @@
 import http from "node:http";
 import type net from "node:net";
 import { gunzipSync } from "node:zlib";
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { AwsPublisher } from "../../lambda/aws/publisher.js";
+import { AwsPublisher, defaultClients } from "../../lambda/aws/publisher.js";
 
 export type Fault = "none" | "stall" | "500" | "throttle" | "malformed" | "endless-token" | "reset";
 
@@ -44,17 +42,17 @@ export class FakeAwsHttp {
     return `http://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
   }
 
-  /** Real SDK clients pointed here, configured as the Lambda's are (timeouts, retries). */
+  /** The Lambda's own clients (lambda/aws/publisher.ts defaultClients), pointed here with shorter timeouts. */
   publisher(config: { maxAttempts?: number; requestTimeout?: number; connectionTimeout?: number } = {}): AwsPublisher {
-    const common = {
+    const { cloudwatch, sns } = defaultClients({
       endpoint: this.url,
       region: "us-east-1",
       credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
       maxAttempts: config.maxAttempts ?? 3,
-      retryMode: "standard" as const,
-      requestHandler: { requestTimeout: config.requestTimeout ?? 1_000, connectionTimeout: config.connectionTimeout ?? 1_000 },
-    };
-    return new AwsPublisher(new CloudWatchClient(common), new SNSClient(common));
+      requestTimeoutMs: config.requestTimeout ?? 1_000,
+      connectionTimeoutMs: config.connectionTimeout ?? 1_000,
+    });
+    return new AwsPublisher(cloudwatch, sns);
   }
 
   values(metric: string, endpoint?: string): Array<number | undefined> {
