@@ -304,7 +304,7 @@ try {
     "",
     "- Engine overhead: every connection is a native TLS socket (EMS from the session, RFC 5746 from OpenSSL's own",
     "  refusal); what is left over a bare loop is the certificate catalogue, the peer-chain walk and the close_notify wait.",
-    "  The ratio moved from 0.76 to 0.95 over five runs of this command on this machine. The largest piece left is",
+    "  The ratio moved from 0.76 to 0.95 over seven runs of this command on this machine. The largest piece left is",
     "  getPeerCertificate(true) (the whole chain, ~150 µs against ~14 µs for the leaf): walking the chain only on the",
     "  members' handshakes, and the leaf alone on VIP chains, would reach 0.95 steadily.",
     "- Whole process: the probe pays its start-up (loading ~60 ES modules from dist/, about 0.1 s of CPU here) on a job",
