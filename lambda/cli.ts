@@ -6,7 +6,7 @@ import { MAX_CA_BYTES, readTextFile } from "./registry/files.js";
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { outcomeOf, type EndpointOutcome } from "./outcome.js";
-import { probeEach, probeEndpoints } from "./probe/endpoint.js";
+import { probeEach, probeEndpoints, type ProbeOptions } from "./probe/endpoint.js";
 import { describePlan, planEndpoint } from "./probe/plan.js";
 import { loadRegistryFile } from "./registry/load.js";
 import { RegistryError, validateEndpoint, type Endpoint } from "./registry/schema.js";
@@ -121,36 +121,36 @@ function print(outcomes: EndpointOutcome[], json: boolean, io: CliIo, extra: Rec
   io.stdout(texts.join("\n\n" + "=".repeat(100) + "\n\n") + "\n");
 }
 
-/** Probes under the CLI's own deadline (--deadline), when given: what it cuts is reported not finished. */
-async function probeAll(endpoints: Endpoint[], concurrency: number | undefined, deadlineSeconds?: number): Promise<EndpointOutcome[]> {
+/** Probe options under the CLI's own deadline (--deadline), when given: what it cuts is reported not finished. */
+async function underDeadline<T>(concurrency: number | undefined, deadlineSeconds: number | undefined, run: (options: ProbeOptions & { concurrency?: number }) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   const timer = deadlineSeconds === undefined ? undefined : setTimeout(() => controller.abort(), deadlineSeconds * 1000);
   try {
-    const probes = await probeEndpoints(endpoints, { ...(concurrency === undefined ? {} : { concurrency }), ...(timer ? { signal: controller.signal } : {}) });
-    return probes.map((probe, i) => outcomeOf(endpoints[i]!, probe));
+    return await run({ ...(concurrency === undefined ? {} : { concurrency }), ...(timer ? { signal: controller.signal } : {}) });
   } finally {
     clearTimeout(timer);
   }
 }
 
+async function probeAll(endpoints: Endpoint[], concurrency: number | undefined, deadlineSeconds?: number): Promise<EndpointOutcome[]> {
+  const probes = await underDeadline(concurrency, deadlineSeconds, (options) => probeEndpoints(endpoints, options));
+  return probes.map((probe, i) => outcomeOf(endpoints[i]!, probe));
+}
+
 /** --jsonl: each endpoint's document on its own line as soon as it is done; only what the exit code needs is kept. */
 async function streamJsonLines(endpoints: Endpoint[], concurrency: number | undefined, deadlineSeconds: number | undefined, io: CliIo): Promise<number> {
-  const controller = new AbortController();
-  const timer = deadlineSeconds === undefined ? undefined : setTimeout(() => controller.abort(), deadlineSeconds * 1000);
   const kept: Array<{ finished: boolean; reachable: boolean; affecting: number }> = [];
-  try {
-    await probeEach(
+  await underDeadline(concurrency, deadlineSeconds, (options) =>
+    probeEach(
       endpoints,
       (probe, i) => {
         const o = outcomeOf(endpoints[i]!, probe);
         io.stdout(JSON.stringify(o.kind === "finished" ? endpointReport(o.probe, o.analysis) : { endpoint: o.probe.endpoint, notFinished: { reason: o.reason, message: o.message } }) + "\n");
         kept.push(o.kind === "finished" ? { finished: true, reachable: o.analysis.summary.reachable, affecting: o.analysis.summary.clientAffectingFindings } : { finished: false, reachable: false, affecting: 0 });
       },
-      { ...(concurrency === undefined ? {} : { concurrency }), ...(timer ? { signal: controller.signal } : {}) },
-    );
-  } finally {
-    clearTimeout(timer);
-  }
+      options,
+    ),
+  );
   if (kept.length === 0 || kept.every((k) => k.finished && !k.reachable)) return EXIT_USAGE;
   return kept.some((k) => !k.finished || k.affecting > 0) ? EXIT_FINDINGS : EXIT_OK;
 }

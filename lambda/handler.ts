@@ -50,10 +50,3 @@ export async function handler(event: unknown, context: Pick<Context, "getRemaini
     log: jsonLogger,
   });
 }
-
-/** For tests: forget what was read at "cold start". */
-export function resetColdStart(): void {
-  settings = undefined;
-  registry = undefined;
-  publisher = undefined;
-}

@@ -55,7 +55,7 @@ export interface PutResult {
   failed: Array<{ datums: MetricDatum[]; error: string }>;
 }
 
-export const errorText = (err: unknown): string => {
+const errorText = (err: unknown): string => {
   const e = err as { name?: string; message?: string };
   return `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`;
 };

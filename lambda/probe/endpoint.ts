@@ -53,6 +53,9 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
   const budgetMs = endpointBudgetMs(planEndpoint(endpoint), endpoint.timeoutMs, limit.concurrency);
   const budget = new AbortController();
   const budgetTimer = setTimeout(() => budget.abort(), budgetMs);
+  // Every open connection listens on these signals (and stops listening when it ends): many at once is normal, on
+  // the run's signal too (each endpoint in flight adds one).
+  if (options.signal) setMaxListeners(0, options.signal);
   const signal = options.signal ? AbortSignal.any([options.signal, budget.signal]) : budget.signal;
   setMaxListeners(0, signal);
   options = { ...options, signal };
@@ -111,7 +114,6 @@ export async function probeEach(
   options: ProbeOptions & { concurrency?: number; endpointsInFlight?: number } = {},
 ): Promise<void> {
   const limit = options.limit ?? connectionLimiter(options.concurrency);
-  if (options.signal) setMaxListeners(0, options.signal);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < endpoints.length; i = next++) onProbe(await probeEndpoint(endpoints[i]!, { ...options, limit }), i);
@@ -123,7 +125,5 @@ export async function probeEach(
 /** Probes every endpoint concurrently under one connection bound; one endpoint's trouble stays its own. */
 export async function probeEndpoints(endpoints: Endpoint[], options: ProbeOptions & { concurrency?: number } = {}): Promise<EndpointProbe[]> {
   const limit = options.limit ?? connectionLimiter(options.concurrency);
-  // Every open connection listens on the run's signal (and stops listening when it ends): many at once is normal.
-  if (options.signal) setMaxListeners(0, options.signal);
   return Promise.all(endpoints.map((e) => probeEndpoint(e, { ...options, limit })));
 }

@@ -1,6 +1,6 @@
 /** Probing a pool of real servers behind HAProxy (`mode tcp`) and reading what an operator would read. */
 import { analyzeEndpoint, type EndpointAnalysis } from "../../lambda/analysis/index.js";
-import { affectsClients, type Finding } from "../../lambda/analysis/finding.js";
+import type { Finding } from "../../lambda/analysis/finding.js";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
 import type { EndpointProbe } from "../../lambda/probe/types.js";
 import type { Endpoint } from "../../lambda/registry/schema.js";
@@ -39,7 +39,7 @@ export function resultOf(probe: EndpointProbe): FieldResult {
   return {
     probe,
     analysis,
-    exitCode: analysis.findings.some(affectsClients) ? 1 : 0,
+    exitCode: analysis.summary.clientAffectingFindings > 0 ? 1 : 0,
     finding: (kind) => analysis.findings.find((f) => f.kind === kind),
     verdict: (profile) => analysis.javaClients.find((v) => v.profile === profile)?.verdict,
   };

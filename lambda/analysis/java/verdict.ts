@@ -104,11 +104,15 @@ function safeReason(profile: JavaClientProfile, model: PoolModel): { reason: str
   if (profile.tls13 && m.every((x) => x.tls13)) return structural("every member negotiates TLS 1.3, which has no such check");
   if (profile.ems && m.every((x) => x.ems === true)) return structural("every member negotiates the extended master secret, which switches the check off");
   const causes = new Set<string>();
+  // Whether any member resumes a's sessions, once per member (not once per pair: O(m²), not O(m³)).
+  const resumedSomewhere = new Map<ModelMember, boolean>();
   for (const [a, c] of inequivalent) {
+    if (causes.size > 4) break; // the reason names four causes at most
     const session = newSession(profile, a);
+    if (!resumedSomewhere.has(a)) resumedSomewhere.set(a, m.some((b) => resumes(profile, model, session, b)));
     if (session.protocol === "TLSv1.3") causes.add(`sessions with ${a.label} are TLS 1.3, whose resumption never arms the check`);
     else if (profile.ems && !session.ems) causes.add(`a session with ${a.label} has no EMS, and this client never offers such a session`);
-    else if (!m.some((b) => resumes(profile, model, session, b))) causes.add(`no member resumes ${a.label}'s sessions, so none is ever "resumed before"`);
+    else if (!resumedSomewhere.get(a)) causes.add(`no member resumes ${a.label}'s sessions, so none is ever "resumed before"`);
     else if (offerOutcome(profile, model, { ...session, resumedBefore: true }, c) !== "refused") causes.add(`${c.label} resumes ${a.label}'s sessions`);
     else if (protocolWith(profile, c) === "TLSv1.3") causes.add(`${c.label} negotiates TLS 1.3`);
     else if (profile.ems && c.ems) causes.add(`${c.label} negotiates EMS, which switches the check off`);
