@@ -25,6 +25,8 @@ export interface MonitorOptions {
   topicArn?: string;
   /** Milliseconds the probes may take; endpoints not done by then are reported as not finished. */
   budgetMs: number;
+  /** An outside stop: acts as the probe deadline reached at that moment; what finished is still published. */
+  stop?: AbortSignal;
   /**
    * Milliseconds from the run's start by which every AWS call (state read, metrics, alerts) must have ended; what
    * is not published by then is written as EMF lines. Default: budgetMs + DEFAULT_AWS_RESERVE_MS.
@@ -177,7 +179,7 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
         emit(datums);
       },
       {
-        signal: abortAt(probeDeadline),
+        signal: options.stop ? AbortSignal.any([options.stop, abortAt(probeDeadline)]) : abortAt(probeDeadline),
         ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
         ...(options.endpointsInFlight === undefined ? {} : { endpointsInFlight: options.endpointsInFlight }),
         ...(options.now ? { now: options.now } : {}),

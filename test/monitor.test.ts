@@ -225,9 +225,18 @@ describe("deadline and bad input", () => {
     harness.track({ close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); silent.close(() => r()); }) });
     const pool = await divergentPool();
     const stuck: Endpoint = { ...named(pool, "stuck"), host: "127.0.0.1", port: (silent.address() as net.AddressInfo).port, members: [], timeoutMs: 30_000 };
+    // The deadline itself: a member that never answers is cut when the budget runs out, long before its own timeout.
     const started = Date.now();
-    const summary = await runMonitor([stuck, named(pool, "api")], [], options({ budgetMs: 1500 }));
+    const alone = await runMonitor([{ ...stuck, name: "stuck-alone" }], [], options({ budgetMs: 300 }));
     expect(Date.now() - started).toBeLessThan(10_000);
+    expect(alone.notFinished).toEqual(["stuck-alone"]);
+    // Beside a healthy endpoint, the run is stopped once that one is folded (event-driven: no race on a busy machine).
+    const stop = new AbortController();
+    const log = (line: Record<string, unknown>) => {
+      logs.push(line);
+      if (line.msg === "endpoint" && line.endpoint === "api") stop.abort();
+    };
+    const summary = await runMonitor([stuck, named(pool, "api")], [], { ...options({ budgetMs: 60_000 }), stop: stop.signal, log });
     expect(summary.notFinished).toEqual(["stuck"]);
     expect(summary.probed).toBe(1);
     expect(aws.values("ProbeCompleted", "stuck")).toEqual([0]);
@@ -236,18 +245,29 @@ describe("deadline and bad input", () => {
     expect(logs.find((l) => l.msg === "endpoint" && l.endpoint === "stuck")).toMatchObject({ finished: false });
   });
 
-  it("a deadline that cuts the run short: the endpoints that finished are published (a few in flight, not all at once)", async () => {
+  it("a deadline that cuts the run short: the endpoints that finished are published, only those in flight are cut mid-probe", async () => {
+    // Event-driven, not timed: the run is stopped the moment the third endpoint is folded, so the assertions hold on
+    // any machine and Node. With four in flight, at most three others are cut mid-probe; all at once would cut 37.
     const pool = await consistentPool();
-    // The budget is calibrated on this machine and Node: six times one endpoint's time alone. Four in flight finish
-    // within four times it even if the handshakes are CPU-bound; the 40 need at least ten times it.
-    const alone = (await runMonitor([named(pool, "alone")], [], options())).durationMs;
+    const stop = new AbortController();
+    let folded = 0;
+    const lines: Array<Record<string, unknown>> = [];
+    const log = (line: Record<string, unknown>) => {
+      lines.push(line);
+      if (line.msg === "endpoint" && line.finished === true && ++folded === 3) stop.abort();
+    };
     const endpoints = Array.from({ length: 40 }, (_, i) => named(pool, `e${i}`));
-    const summary = await runMonitor(endpoints, [], options({ budgetMs: 6 * alone, endpointsInFlight: 4 }));
-    expect(summary.probed).toBeGreaterThan(0);
-    expect(summary.notFinished.length).toBeGreaterThan(0);
-    expect(summary.probed + summary.notFinished.length).toBe(40);
+    const summary = await runMonitor(endpoints, [], { ...options({ budgetMs: 60_000, endpointsInFlight: 4 }), stop: stop.signal, log });
+    expect(summary.probed).toBe(3);
+    expect(summary.notFinished).toHaveLength(37);
+    const cut = lines.filter((l) => l.msg === "endpoint" && l.finished === false);
+    const midProbe = cut.filter((l) => String(l.error).includes("before this endpoint's probe finished")).length;
+    expect(midProbe).toBeLessThanOrEqual(3);
+    expect(cut.length - midProbe).toBeGreaterThanOrEqual(34);
+    expect(cut.every((l) => l.notFinished === "deadline")).toBe(true);
     const completed = endpoints.filter((e) => aws.values("ProbeCompleted", e.name)[0] === 1).length;
-    expect(completed).toBe(summary.probed);
+    expect(completed).toBe(3);
+    expect(endpoints.filter((e) => aws.values("ProbeCompleted", e.name)[0] === 0)).toHaveLength(37);
     expect(summary.metricsPublished).toBe(summary.metricsProduced);
   });
 

@@ -59,9 +59,10 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
   const signal = options.signal ? AbortSignal.any([options.signal, budget.signal]) : budget.signal;
   setMaxListeners(0, signal);
   options = { ...options, signal };
+  // Not started before the deadline: nothing to wait for (DNS discovery included), and the report says so.
+  const startedProbe = !signal.aborted;
   try {
-    // Not started before the deadline: nothing to wait for (DNS discovery included).
-    if (signal.aborted) throw new Error("the run's deadline was reached before this endpoint started");
+    if (!startedProbe) throw new Error("the run's deadline was reached before this endpoint started");
     const ca = endpoint.ca ? { ca: endpoint.ca } : {};
     const chainsDone = (async () => {
       // The chains run one after another, not side by side: interleaved on a round-robin VIP, each chain can be
@@ -90,7 +91,10 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
   }
   clearTimeout(budgetTimer);
   if (budget.signal.aborted) result.error = { class: "timeout", code: "BUDGET", message: `the endpoint's own budget (${Math.round(budgetMs / 1000)} s, from its plan) ran out before its probe finished` };
-  else if (options.signal?.aborted) result.error = { class: "timeout", code: "DEADLINE", message: "the run's deadline was reached before this endpoint's probe finished" };
+  else if (options.signal?.aborted) {
+    const when = startedProbe ? "before this endpoint's probe finished" : "before this endpoint started";
+    result.error = { class: "timeout", code: "DEADLINE", message: `the run's deadline was reached ${when}` };
+  }
   result.durationMs = Math.round(performance.now() - started);
   return result;
 }
