@@ -6,7 +6,14 @@ const regionName = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS r
 export const MonitorConfigSchema = z
   .object({
     registry: z.string().min(1),
-    namespace: z.string().min(1).max(255).default("TlsPoolMonitor"),
+    // CloudWatch's namespace characters (and never AWS/): fleet alarms quote it in a Metrics Insights query.
+    namespace: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[0-9A-Za-z._\/#: -]+$/, "must be letters, digits and . - _ / # : or space (CloudWatch namespace characters)")
+      .refine((n) => !n.startsWith("AWS/"), "must not start with AWS/ (reserved for AWS services)")
+      .default("TlsPoolMonitor"),
     rateMinutes: z.number().int().min(1).max(1440).default(5),
     memoryMb: z.number().int().min(128).max(10240).default(512),
     timeoutSeconds: z.number().int().min(30).max(900).default(300),
@@ -19,6 +26,11 @@ export const MonitorConfigSchema = z
     alertEmails: z.array(z.string().email()).default([]),
     alertHttpsUrls: z.array(z.string().url().startsWith("https://")).default([]),
     expiryAlarmDays: z.number().int().min(1).max(365).default(21),
+    /**
+     * "per-endpoint": five alarms per endpoint (nested stacks of 90 endpoints). "fleet": four Metrics Insights alarms
+     * per shard, each endpoint a contributor. "auto" (default): fleet above FLEET_ALARMS_ABOVE_ENDPOINTS endpoints.
+     */
+    alarmMode: z.enum(["auto", "per-endpoint", "fleet"]).default("auto"),
     vpc: z
       .object({
         vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),

@@ -21,12 +21,13 @@ import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import { Construct } from "constructs";
-import type { Endpoint } from "../lambda/registry/schema.js";
+import { arnRegion, type Endpoint } from "../lambda/registry/schema.js";
 import type { MonitorConfig } from "./config.js";
 import { stageRegistry } from "./registry.js";
 import { endpointCost, planShards, shardCapacity, type ShardPlan } from "./shards.js";
 import { probeBudgetMs } from "../lambda/deadline.js";
 import { planEndpoint } from "../lambda/probe/plan.js";
+import { FLEET_ALARM_METRICS, SHARD_DIMENSION } from "../lambda/report/metrics.js";
 
 export interface TlsPoolMonitorProps {
   endpoints: Endpoint[];
@@ -36,8 +37,31 @@ export interface TlsPoolMonitorProps {
 /** Alarms per endpoint; nested stacks of this many endpoints keep each template under CloudFormation's 500 resources. */
 export const ALARMS_PER_ENDPOINT = 5;
 export const ENDPOINTS_PER_ALARM_STACK = 90;
+/**
+ * alarmMode "auto" switches to fleet alarms above this many endpoints: 250 endpoints are 1,250 per-endpoint alarms
+ * in 3 nested stacks (deploys of minutes, a console nobody reads), and fleet alarms cost no more per endpoint
+ * (README, Cost). Below it, per-endpoint alarms keep what fleet alarms cannot: an alarm per endpoint whose missing
+ * heartbeat alone breaches.
+ */
+export const FLEET_ALARMS_ABOVE_ENDPOINTS = 250;
+/** A Metrics Insights query returns at most 500 time series (more: the alarm evaluates PARTIAL_DATA). */
+export const FLEET_MAX_ENDPOINTS_PER_SHARD = 500;
+/** CloudWatch's default quota of Metrics Insights alarms per account and region. */
+export const METRICS_INSIGHTS_ALARM_QUOTA = 200;
+
+export type AlarmMode = "per-endpoint" | "fleet";
+
+export function resolveAlarmMode(config: Pick<MonitorConfig, "alarmMode">, endpoints: number): AlarmMode {
+  if (config.alarmMode !== "auto") return config.alarmMode;
+  return endpoints > FLEET_ALARMS_ABOVE_ENDPOINTS ? "fleet" : "per-endpoint";
+}
 
 const HANDLER_ENTRY = fileURLToPath(new URL("../lambda/handler.ts", import.meta.url));
+
+/** One shard's Metrics Insights query: the statistic of one metric per endpoint, worst first. */
+export function fleetQuery(namespace: string, metric: string, stat: "MIN" | "MAX" | "SUM", shard: number, order: "ASC" | "DESC"): string {
+  return `SELECT ${stat}(${metric}) FROM SCHEMA("${namespace}", Endpoint, ${SHARD_DIMENSION}) WHERE ${SHARD_DIMENSION} = '${shard}' GROUP BY Endpoint ORDER BY ${stat}() ${order}`;
+}
 
 /** Alarm names: endpoint and condition, within CloudWatch's 255 characters. */
 export function alarmName(endpoint: string, condition: string): string {
@@ -54,6 +78,7 @@ export class TlsPoolMonitor extends Construct {
   readonly failureQueue: sqs.Queue;
   readonly undeliveredAlerts: sqs.Queue;
   readonly shardPlan: ShardPlan;
+  readonly alarmMode: AlarmMode;
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: TlsPoolMonitorProps) {
@@ -61,9 +86,11 @@ export class TlsPoolMonitor extends Construct {
     const { config, endpoints } = props;
     const stack = cdk.Stack.of(this);
 
+    this.alarmMode = resolveAlarmMode(config, endpoints.length);
     this.shardPlan = planShards(
       endpoints.map((e) => ({ name: e.name, cost: endpointCost(e, config.endpointBudgetSeconds) })),
       shardCapacity(config.timeoutSeconds, config.concurrency),
+      this.alarmMode === "fleet" ? FLEET_MAX_ENDPOINTS_PER_SHARD : undefined,
     );
     // Worst-case seconds: a chain is sequential, so an endpoint whose chains can outlast the invocation is cut by
     // the deadline whatever the sharding.
@@ -153,6 +180,7 @@ export class TlsPoolMonitor extends Construct {
         ALERT_TOPIC_ARN: this.topic.topicArn,
         CONCURRENCY: String(config.concurrency),
         STATE_LOOKBACK_MINUTES: String(Math.max(30, config.rateMinutes * 3)),
+        ...(this.alarmMode === "fleet" ? { FLEET_SHARDS: String(this.shardPlan.shards) } : {}),
         NODE_OPTIONS: "--enable-source-maps",
       },
       bundling: {
@@ -189,6 +217,7 @@ export class TlsPoolMonitor extends Construct {
     if (this.key) {
       this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ["kms:GenerateDataKey*", "kms:Decrypt"], resources: [this.key.keyArn] }));
     }
+    this.grantTargetGroupReads(endpoints, config);
 
     for (let shard = 0; shard < this.shardPlan.shards; shard++) {
       new events.Rule(this, `Schedule${shard}`, {
@@ -205,7 +234,8 @@ export class TlsPoolMonitor extends Construct {
       });
     }
 
-    this.addAlarms(endpoints, config);
+    if (this.alarmMode === "fleet") this.addFleetAlarms(config);
+    else this.addAlarms(endpoints, config);
     this.addRunAlarms(config);
     this.dashboard = this.addDashboard(config);
     this.suppressNagFindings();
@@ -279,6 +309,127 @@ export class TlsPoolMonitor extends Construct {
     }
   }
 
+  /**
+   * Fleet alarms: per shard, one Metrics Insights alarm per alarmed metric over that shard's endpoints, each endpoint
+   * a contributor (at most 500: the planner keeps shards that small). CloudWatch notifies per contributor, with the
+   * contributor's attributes (Endpoint names the endpoint); the alarm itself goes to ALARM when any contributor is.
+   * No divergence alarm: the function's own message is that notice (as in per-endpoint mode, where that alarm has no
+   * actions), and CertificateVariants keeps `Endpoint` alone.
+   */
+  private addFleetAlarms(config: MonitorConfig): void {
+    const topicArn = this.topic.topicArn;
+    const shards = this.shardPlan.shards;
+    const period = config.rateMinutes * 60;
+    const conditions: Array<{
+      metric: (typeof FLEET_ALARM_METRICS)[number];
+      stat: "MIN" | "MAX" | "SUM";
+      condition: string;
+      description: string;
+      comparisonOperator: string;
+      threshold: number;
+      evaluationPeriods: number;
+      datapointsToAlarm?: number;
+      treatMissingData: string;
+    }> = [
+      {
+        metric: "ProbeCompleted",
+        stat: "MIN",
+        condition: "heartbeat-missing",
+        description: "the monitor did not finish probing the endpoint (deadline, invalid entry); with no data at all, the shard's invocations are not running",
+        comparisonOperator: "LessThanThreshold",
+        threshold: 1,
+        evaluationPeriods: 2,
+        treatMissingData: "breaching",
+      },
+      {
+        metric: "JavaAbortRisk",
+        stat: "MAX",
+        condition: "java-abort-risk",
+        description: 'Java clients without endpoint identification can abort with "server certificate change is restricted during renegotiation"',
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+        evaluationPeriods: 1,
+        treatMissingData: "notBreaching",
+      },
+      {
+        metric: "HandshakeFailures",
+        stat: "SUM",
+        condition: "handshake-failures",
+        description: "TLS handshakes fail through the VIP or to members",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: "notBreaching",
+      },
+      {
+        metric: "MinDaysToExpiry",
+        stat: "MIN",
+        condition: `expires-within-${config.expiryAlarmDays}-days`,
+        description: `a presented certificate expires within ${config.expiryAlarmDays} days`,
+        comparisonOperator: "LessThanThreshold",
+        threshold: config.expiryAlarmDays,
+        evaluationPeriods: 1,
+        treatMissingData: "notBreaching",
+      },
+    ];
+    for (let shard = 0; shard < shards; shard++) {
+      for (const c of conditions) {
+        // Worst first, so that the contributors CloudWatch keeps (at most 100 in ALARM) are the worst ones.
+        const order = c.comparisonOperator === "LessThanThreshold" ? "ASC" : "DESC";
+        new cloudwatch.CfnAlarm(this, `Fleet${c.metric}${shard}`, {
+          alarmName: alarmName(`shard-${shard}-of-${shards}`, c.condition),
+          alarmDescription: `Shard ${shard} of ${shards} (${this.shardPlan.sizes[shard]} endpoints): ${c.description}. Each endpoint is a contributor: its notification names it (contributor attribute Endpoint).`,
+          metrics: [
+            {
+              id: "q",
+              expression: fleetQuery(config.namespace, c.metric, c.stat, shard, order),
+              period,
+              returnData: true,
+            },
+          ],
+          comparisonOperator: c.comparisonOperator,
+          threshold: c.threshold,
+          evaluationPeriods: c.evaluationPeriods,
+          ...(c.datapointsToAlarm ? { datapointsToAlarm: c.datapointsToAlarm } : {}),
+          treatMissingData: c.treatMissingData,
+          alarmActions: [topicArn],
+          okActions: [topicArn],
+        });
+      }
+    }
+    const total = shards * conditions.length;
+    if (total > METRICS_INSIGHTS_ALARM_QUOTA) {
+      cdk.Annotations.of(this).addWarningV2(
+        "tls-pool-monitor:metrics-insights-alarm-quota",
+        `fleet alarms: ${total} Metrics Insights alarms (${shards} shards × ${conditions.length}), above CloudWatch's default quota of ${METRICS_INSIGHTS_ALARM_QUOTA} per region; request an increase before deploying`,
+      );
+    }
+  }
+
+  /**
+   * Only when the registry names target groups: DescribeTargetHealth and DescribeInstances (neither supports
+   * resource-level permissions), limited to the regions those target groups are in.
+   */
+  private grantTargetGroupReads(endpoints: Endpoint[], config: MonitorConfig): void {
+    const groups = endpoints.filter((e) => e.targetGroupArn !== undefined);
+    if (groups.length === 0) return;
+    const regions = [...new Set(groups.map((e) => arnRegion(e.targetGroupArn!)))].sort();
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["elasticloadbalancing:DescribeTargetHealth", "ec2:DescribeInstances"],
+        resources: ["*"],
+        conditions: { StringEquals: { "aws:RequestedRegion": regions } },
+      }),
+    );
+    if (!config.vpc) {
+      cdk.Annotations.of(this).addWarningV2(
+        "tls-pool-monitor:target-group-without-vpc",
+        `${groups.length} endpoint(s) read their members from a target group (${groups.map((e) => e.name).slice(0, 3).join(", ")}${groups.length > 3 ? ", ..." : ""}), but the function runs outside any VPC: targets usually have private addresses it cannot reach. Set vpc in the tlsPoolMonitor context.`,
+      );
+    }
+  }
+
   /** Alarms on the monitor itself: alerts SNS did not take, and invocations that failed outright. */
   private addRunAlarms(config: MonitorConfig): void {
     const action = new cwActions.SnsAction(this.topic);
@@ -309,9 +460,12 @@ export class TlsPoolMonitor extends Construct {
 
   /** One graph per metric with a line per endpoint (SEARCH), so that it scales to any registry. */
   private addDashboard(config: MonitorConfig): cloudwatch.Dashboard {
+    // Under fleet alarms the alarmed metrics carry the shard too (lambda/report/metrics.ts).
+    const fleet = new Set<string>(this.alarmMode === "fleet" ? FLEET_ALARM_METRICS : []);
+    const dimensions = (metric: string) => (fleet.has(metric) ? `Endpoint,${SHARD_DIMENSION}` : "Endpoint");
     const search = (metric: string, stat: string, label: string) =>
       new cloudwatch.MathExpression({
-        expression: `SEARCH('{${config.namespace},Endpoint} MetricName="${metric}"', '${stat}', ${config.rateMinutes * 60})`,
+        expression: `SEARCH('{${config.namespace},${dimensions(metric)}} MetricName="${metric}"', '${stat}', ${config.rateMinutes * 60})`,
         label,
         period: cdk.Duration.minutes(config.rateMinutes),
         searchAccount: undefined,
@@ -341,7 +495,7 @@ export class TlsPoolMonitor extends Construct {
         {
           id: "AwsSolutions-IAM5",
           reason:
-            "cloudwatch:PutMetricData and cloudwatch:GetMetricData support no resource-level permissions; PutMetricData is bound to our namespace by condition. X-Ray's write actions also need '*'. The KMS action wildcard is GenerateDataKey*, scoped to the alert key.",
+            "cloudwatch:PutMetricData and cloudwatch:GetMetricData support no resource-level permissions; PutMetricData is bound to our namespace by condition. X-Ray's write actions also need '*'. The KMS action wildcard is GenerateDataKey*, scoped to the alert key. elasticloadbalancing:DescribeTargetHealth and ec2:DescribeInstances (granted only when the registry names a target group) support no resource-level permissions either; they are bound to the target groups' regions by condition.",
         },
         { id: "AwsSolutions-L1", reason: "The runtime is pinned to nodejs22.x by design (the code is tested on Node 20 and 22); raise it deliberately." },
         { id: "Serverless-LambdaLatestVersion", reason: "The runtime is pinned to nodejs22.x by design; see AwsSolutions-L1." },

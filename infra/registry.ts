@@ -33,6 +33,7 @@ export function serializeRegistry(endpoints: Endpoint[]): string {
       port: e.port,
       servername: e.servername,
       members: e.members.map((m) => m.label),
+      ...(e.targetGroupArn ? { targetGroupArn: e.targetGroupArn } : {}),
       discover: e.discover,
       attempts: e.attempts,
       ...(e.ca ? { ca: e.ca } : {}),

@@ -34,11 +34,14 @@ export interface ShardPlan {
   oversized: string[];
 }
 
-/** The fewest shards such that no shard, as the hash distributes names, plans more than its capacity. */
-export function planShards(endpoints: Array<{ name: string; cost: number }>, capacity: number): ShardPlan {
+/**
+ * The fewest shards such that no shard, as the hash distributes names, plans more than its capacity, nor holds
+ * more than `maxEndpoints` endpoints (fleet alarms: one Metrics Insights query per shard returns at most 500).
+ */
+export function planShards(endpoints: Array<{ name: string; cost: number }>, capacity: number, maxEndpoints = Number.POSITIVE_INFINITY): ShardPlan {
   const oversized = endpoints.filter((e) => e.cost > capacity).map((e) => e.name);
   const total = endpoints.reduce((n, e) => n + Math.min(e.cost, capacity), 0);
-  for (let shards = Math.max(1, Math.ceil(total / capacity)); ; shards++) {
+  for (let shards = Math.max(1, Math.ceil(total / capacity), Math.ceil(endpoints.length / maxEndpoints)); ; shards++) {
     const sizes = Array<number>(shards).fill(0);
     const costs = Array<number>(shards).fill(0);
     for (const e of endpoints) {
@@ -47,6 +50,7 @@ export function planShards(endpoints: Array<{ name: string; cost: number }>, cap
       costs[s]! += Math.min(e.cost, capacity);
     }
     // An oversized endpoint alone in its shard is the best there is; otherwise every shard must fit.
-    if (costs.every((c, i) => c <= capacity || sizes[i] === 1) || shards >= endpoints.length) return { shards, capacity, sizes, costs, oversized };
+    const fits = costs.every((c, i) => c <= capacity || sizes[i] === 1) && sizes.every((n) => n <= maxEndpoints);
+    if (fits || shards >= endpoints.length) return { shards, capacity, sizes, costs, oversized };
   }
 }

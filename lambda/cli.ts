@@ -38,6 +38,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   ca: "--ca",
   timeoutMs: "--timeout",
   members: "--member",
+  targetGroupArn: "--target-group",
 };
 
 /** `host`, `host:port`, `[v6]:port` or a bare IPv6 address. */
@@ -64,6 +65,7 @@ function endpointFromArgs(target: string, values: Record<string, unknown>): Endp
   if (values.servername !== undefined) raw.servername = values.servername;
   if (values.member !== undefined) raw.members = values.member;
   if (values["no-dns"]) raw.discover = "none";
+  if (values["target-group"] !== undefined) raw.targetGroupArn = values["target-group"];
   const attempts = integerOption("attempts", values.attempts as string | undefined);
   if (attempts !== undefined) raw.attempts = attempts;
   const timeout = integerOption("timeout", values.timeout as string | undefined);
@@ -121,26 +123,35 @@ function print(outcomes: EndpointOutcome[], json: boolean, io: CliIo, extra: Rec
   io.stdout(texts.join("\n\n" + "=".repeat(100) + "\n\n") + "\n");
 }
 
-/** Probe options under the CLI's own deadline (--deadline), when given: what it cuts is reported not finished. */
-async function underDeadline<T>(concurrency: number | undefined, deadlineSeconds: number | undefined, run: (options: ProbeOptions & { concurrency?: number }) => Promise<T>): Promise<T> {
+/**
+ * Probe options under the CLI's own deadline (--deadline), when given: what it cuts is reported not finished. The
+ * AWS SDK loads only when an endpoint has a target group (default credential chain; the ARN's region).
+ */
+async function underDeadline<T>(
+  endpoints: Endpoint[],
+  concurrency: number | undefined,
+  deadlineSeconds: number | undefined,
+  run: (options: ProbeOptions & { concurrency?: number }) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   const timer = deadlineSeconds === undefined ? undefined : setTimeout(() => controller.abort(), deadlineSeconds * 1000);
+  const targetGroups = endpoints.some((e) => e.targetGroupArn) ? new (await import("./aws/publisher.js")).AwsTargetGroups().lookup : undefined;
   try {
-    return await run({ ...(concurrency === undefined ? {} : { concurrency }), ...(timer ? { signal: controller.signal } : {}) });
+    return await run({ ...(concurrency === undefined ? {} : { concurrency }), ...(timer ? { signal: controller.signal } : {}), ...(targetGroups ? { targetGroups } : {}) });
   } finally {
     clearTimeout(timer);
   }
 }
 
 async function probeAll(endpoints: Endpoint[], concurrency: number | undefined, deadlineSeconds?: number): Promise<EndpointOutcome[]> {
-  const probes = await underDeadline(concurrency, deadlineSeconds, (options) => probeEndpoints(endpoints, options));
+  const probes = await underDeadline(endpoints, concurrency, deadlineSeconds, (options) => probeEndpoints(endpoints, options));
   return probes.map((probe, i) => outcomeOf(endpoints[i]!, probe));
 }
 
 /** --jsonl: each endpoint's document on its own line as soon as it is done; only what the exit code needs is kept. */
 async function streamJsonLines(endpoints: Endpoint[], concurrency: number | undefined, deadlineSeconds: number | undefined, io: CliIo): Promise<number> {
   const kept: Array<{ finished: boolean; reachable: boolean; affecting: number }> = [];
-  await underDeadline(concurrency, deadlineSeconds, (options) =>
+  await underDeadline(endpoints, concurrency, deadlineSeconds, (options) =>
     probeEach(
       endpoints,
       (probe, i) => {
@@ -175,6 +186,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         servername: { type: "string" },
         member: { type: "string", multiple: true },
         "no-dns": { type: "boolean" },
+        "target-group": { type: "string" },
         attempts: { type: "string" },
         ca: { type: "string" },
         timeout: { type: "string" },

@@ -4,7 +4,7 @@
  */
 import type { Context } from "aws-lambda";
 import { fileURLToPath } from "node:url";
-import { defaultClients, AwsPublisher } from "./aws/publisher.js";
+import { defaultClients, AwsPublisher, AwsTargetGroups } from "./aws/publisher.js";
 import { awsDeadlineMs, probeBudgetMs } from "./deadline.js";
 import { jsonLogger, runMonitor, type RunSummary } from "./monitor.js";
 import { loadRegistryFile } from "./registry/load.js";
@@ -18,6 +18,7 @@ export { probeBudgetMs } from "./deadline.js";
 let settings: LambdaSettings | undefined;
 let registry: RegistryLoad | undefined;
 let publisher: AwsPublisher | undefined;
+let targetGroups: AwsTargetGroups | undefined;
 
 /** The endpoints (and invalid entries) of one shard. */
 export function selectShard(load: RegistryLoad, event: unknown): RegistryLoad {
@@ -37,6 +38,7 @@ export async function handler(event: unknown, context: Pick<Context, "getRemaini
     return new AwsPublisher(cloudwatch, sns);
   })();
   const { endpoints, errors } = selectShard(registry, event);
+  if (endpoints.some((e) => e.targetGroupArn)) targetGroups ??= new AwsTargetGroups();
   const remaining = context.getRemainingTimeInMillis();
   return runMonitor(endpoints, errors, {
     publisher,
@@ -45,8 +47,10 @@ export async function handler(event: unknown, context: Pick<Context, "getRemaini
     budgetMs: probeBudgetMs(remaining),
     awsDeadlineMs: awsDeadlineMs(remaining),
     ...(settings.concurrency ? { concurrency: settings.concurrency } : {}),
+    ...(targetGroups ? { targetGroups: targetGroups.lookup } : {}),
     stateLookbackMs: settings.stateLookbackMs,
     confirmRuns: settings.confirmRuns,
+    ...(settings.fleetShards ? { fleetShards: settings.fleetShards } : {}),
     log: jsonLogger,
   });
 }

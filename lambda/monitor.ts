@@ -8,11 +8,13 @@ import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
 import type { AwsPublisher } from "./aws/publisher.js";
 import { outcomeOf, type EndpointOutcome, type NotFinishedReason } from "./outcome.js";
 import { probeEach } from "./probe/endpoint.js";
+import type { TargetGroupLookup } from "./probe/types.js";
 import type { Endpoint, RegistryError } from "./registry/schema.js";
 import { alertFor, stateFromVariants, stateOf, type Alert, type PoolState } from "./report/alerts.js";
 import { batchDatums } from "./report/batches.js";
 import { emfLines } from "./report/emf.js";
-import { alertedStateDatum, alertFailuresDatum, endpointDatums, missedEndpointDatums } from "./report/metrics.js";
+import { alertedStateDatum, alertFailuresDatum, endpointDatums, missedEndpointDatums, type DatumTarget } from "./report/metrics.js";
+import { shardOf } from "./registry/shard.js";
 
 export type Logger = (line: Record<string, unknown>) => void;
 
@@ -33,6 +35,13 @@ export interface MonitorOptions {
    */
   awsDeadlineMs?: number;
   concurrency?: number;
+  /**
+   * Fleet alarms (alarmMode "fleet"): the deployment's shard count; the metrics those alarms query then carry the
+   * endpoint's shard as a dimension. Absent: per-endpoint alarms, `Endpoint` alone.
+   */
+  fleetShards?: number;
+  /** Reads target groups (lambda/aws), for endpoints that have one. */
+  targetGroups?: TargetGroupLookup;
   /** Endpoints probed at once (default: the connection bound, at least MIN_ENDPOINTS_IN_FLIGHT). */
   endpointsInFlight?: number;
   /** How far back to look for the previous state. */
@@ -85,19 +94,24 @@ export type KeptOutcome =
   | { kind: "not-finished"; name: string; reason: NotFinishedReason };
 
 /** Folds one endpoint's outcome into what the run keeps, its datums and its log line; the records are not kept. */
-export function fold(outcome: EndpointOutcome, timestamp: Date, log: Logger): { kept: KeptOutcome; datums: MetricDatum[] } {
+export function fold(outcome: EndpointOutcome, timestamp: Date, log: Logger, fleetShards?: number): { kept: KeptOutcome; datums: MetricDatum[] } {
   const name = outcome.endpoint.name;
+  const target = datumTarget(name, fleetShards);
   if (outcome.kind === "not-finished") {
     if (outcome.reason === "analysis-error") log({ level: "error", msg: "analysis failed", endpoint: name, error: outcome.message });
     log(endpointLine(outcome));
-    return { kept: { kind: "not-finished", name, reason: outcome.reason }, datums: missedEndpointDatums(name, timestamp) };
+    return { kept: { kind: "not-finished", name, reason: outcome.reason }, datums: missedEndpointDatums(target, timestamp) };
   }
   log(endpointLine(outcome));
   const state = stateOf(outcome.analysis);
   // The message for a transition INTO the current state, built now while the records exist.
   const announcement = alertFor(outcome.probe, outcome.analysis, state === "divergent" ? undefined : "divergent");
-  return { kept: { kind: "finished", name, state, ...(announcement ? { announcement } : {}) }, datums: endpointDatums(name, timestamp, outcome.analysis.summary) };
+  return { kept: { kind: "finished", name, state, ...(announcement ? { announcement } : {}) }, datums: endpointDatums(target, timestamp, outcome.analysis.summary) };
 }
+
+/** Under fleet alarms an endpoint's datums carry its shard, as synth assigned it (the same hash, the same count). */
+const datumTarget = (endpoint: string, fleetShards: number | undefined): DatumTarget =>
+  fleetShards === undefined ? { endpoint } : { endpoint, shard: shardOf(endpoint, fleetShards) };
 
 interface KnownState {
   /** What subscribers were last told, per endpoint (absent: never told). */
@@ -174,7 +188,7 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
     await probeEach(
       endpoints,
       (probe, i) => {
-        const { kept, datums } = fold(outcomeOf(endpoints[i]!, probe), timestamp, log);
+        const { kept, datums } = fold(outcomeOf(endpoints[i]!, probe), timestamp, log, options.fleetShards);
         outcomes.push(kept);
         emit(datums);
       },
@@ -183,12 +197,13 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
         ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
         ...(options.endpointsInFlight === undefined ? {} : { endpointsInFlight: options.endpointsInFlight }),
         ...(options.now ? { now: options.now } : {}),
+        ...(options.targetGroups ? { targetGroups: options.targetGroups } : {}),
       },
     );
     // An invalid entry still gets its heartbeat at 0 when its name is known (and not also a valid entry's, as for a
     // duplicate), so that its alarm sees it.
     const valid = new Set(endpoints.map((e) => e.name));
-    for (const name of new Set(registryErrors.map((e) => e.endpointName).filter((n): n is string => n !== undefined && !valid.has(n)))) emit(missedEndpointDatums(name, timestamp));
+    for (const name of new Set(registryErrors.map((e) => e.endpointName).filter((n): n is string => n !== undefined && !valid.has(n)))) emit(missedEndpointDatums(datumTarget(name, options.fleetShards), timestamp));
 
     // Alerts: what subscribers were told is recorded only once SNS has taken the message.
     const state = await statePromise;

@@ -13,10 +13,14 @@ export const ENV = {
   concurrency: "CONCURRENCY",
   stateLookbackMinutes: "STATE_LOOKBACK_MINUTES",
   confirmRuns: "CONFIRM_RUNS",
+  /** Set by the construct under fleet alarms: the shard count, which puts each endpoint's shard on its alarmed metrics. */
+  fleetShards: "FLEET_SHARDS",
 } as const;
 
 export const DEFAULT_STATE_LOOKBACK_MINUTES = 30;
 export const MAX_CONCURRENCY = 1_000;
+/** More shards than any registry needs (10,000 endpoints take about 30); a larger value is a typo. */
+export const MAX_SHARDS = 10_000;
 
 export interface LambdaSettings {
   registryFile?: string;
@@ -25,6 +29,7 @@ export interface LambdaSettings {
   concurrency?: number;
   stateLookbackMs: number;
   confirmRuns: number;
+  fleetShards?: number;
 }
 
 export class SettingsError extends Error {
@@ -44,6 +49,7 @@ export function readSettings(env: NodeJS.ProcessEnv): LambdaSettings {
   const concurrency = integer(env, ENV.concurrency, 1, MAX_CONCURRENCY);
   const lookback = integer(env, ENV.stateLookbackMinutes, 1, 24 * 60) ?? DEFAULT_STATE_LOOKBACK_MINUTES;
   const confirmRuns = integer(env, ENV.confirmRuns, 1, 10) ?? CONFIRM_RUNS_DEFAULT;
+  const fleetShards = integer(env, ENV.fleetShards, 1, MAX_SHARDS);
   const topicArn = env[ENV.topicArn];
   if (topicArn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn)) throw new SettingsError(`${ENV.topicArn}: not an SNS topic ARN`);
   return {
@@ -53,5 +59,6 @@ export function readSettings(env: NodeJS.ProcessEnv): LambdaSettings {
     ...(concurrency === undefined ? {} : { concurrency }),
     stateLookbackMs: lookback * 60_000,
     confirmRuns,
+    ...(fleetShards === undefined ? {} : { fleetShards }),
   };
 }

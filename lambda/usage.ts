@@ -11,6 +11,8 @@ Probe options:
   --servername NAME   SNI and the name the certificate must match (default: the host)
   --member IP[:PORT]  a pool member to probe directly (repeatable; IPv6 as [addr]:port)
   --no-dns            do not discover members from the host's A/AAAA records
+  --target-group ARN  also probe every target of this ELBv2 target group (DescribeTargetHealth with the default
+                      AWS credentials, in the ARN's region); DNS discovery is then off (an NLB's name resolves to its nodes)
   --attempts N        connections per resumption chain (default 8)
   --ca FILE           PEM bundle of extra trust anchors (a private PKI), added to the system roots
   --timeout MS        per-connection timeout (default 5000)

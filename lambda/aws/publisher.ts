@@ -1,11 +1,15 @@
 /**
- * The only module that talks to AWS: previous state (GetMetricData), metrics (PutMetricData) and alerts (SNS
- * Publish). Retries with backoff are the SDK's own (standard mode); every request has a connection and a request
+ * The only module that talks to AWS: previous state (GetMetricData), metrics (PutMetricData), alerts (SNS
+ * Publish) and the members of ELBv2 target groups (DescribeTargetHealth, EC2 DescribeInstances). Retries with backoff are the SDK's own (standard mode); every request has a connection and a request
  * timeout (the SDK's request handler options), and every call takes the run's abort signal, so that a stalled AWS
  * endpoint costs at most the run's reserve, never the run.
  */
 import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type MetricDataQuery, type MetricDatum } from "@aws-sdk/client-cloudwatch";
+import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { isIP } from "node:net";
+import type { ProbeError, TargetGroupLookup, TargetGroupTarget } from "../probe/types.js";
+import { arnRegion } from "../registry/schema.js";
 import type { Alert } from "../report/alerts.js";
 
 export const SDK_MAX_ATTEMPTS = 3;
@@ -30,8 +34,14 @@ export interface ClientOverrides {
  * overrides are for tests against a fake endpoint, which must exercise this same configuration.
  */
 export function defaultClients(overrides: ClientOverrides = {}): { cloudwatch: CloudWatchClient; sns: SNSClient } {
+  const config = clientConfig(overrides);
+  return { cloudwatch: new CloudWatchClient(config), sns: new SNSClient(config) };
+}
+
+/** Every client's configuration: the SDK's standard retry, connection and request timeouts that fail the attempt. */
+function clientConfig(overrides: ClientOverrides) {
   const { requestTimeoutMs, connectionTimeoutMs, maxAttempts, ...rest } = overrides;
-  const config = {
+  return {
     ...rest,
     maxAttempts: maxAttempts ?? SDK_MAX_ATTEMPTS,
     retryMode: "standard" as const,
@@ -43,7 +53,6 @@ export function defaultClients(overrides: ClientOverrides = {}): { cloudwatch: C
       throwOnRequestTimeout: true,
     },
   };
-  return { cloudwatch: new CloudWatchClient(config), sns: new SNSClient(config) };
 }
 
 /** GetMetricData takes at most 500 queries per call. */
@@ -145,4 +154,113 @@ export class AwsPublisher {
       return errorText(err);
     }
   }
+}
+
+
+/** DescribeInstances ids per call, and pages per call before pagination is cut off (as for GetMetricData). */
+const INSTANCE_IDS_PER_CALL = 100;
+
+const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
+
+const awsError = (err: unknown): ProbeError => {
+  const e = err as { name?: string; message?: string };
+  const name = e?.name ?? "Error";
+  return { class: "aws", code: name, message: `${name}: ${(e?.message ?? String(err)).split("\n")[0]}` };
+};
+
+/**
+ * ELBv2 target groups, read in the target group's own region (the ARN names it). IP targets are probed at their
+ * address, instance targets at their private IPv4 (EC2 DescribeInstances, imported only when an instance target is
+ * met: the EC2 client is most of the SDK's size); Lambda and ALB targets are listed and not probed.
+ */
+export class AwsTargetGroups {
+  private readonly elb = new Map<string, ElasticLoadBalancingV2Client>();
+  private readonly ec2 = new Map<string, Promise<{ send: (ids: string[], token: string | undefined, signal?: AbortSignal) => Promise<{ ips: Map<string, string | undefined>; next?: string }> }>>();
+
+  constructor(private readonly overrides: ClientOverrides = {}) {}
+
+  readonly lookup: TargetGroupLookup = async (arn, signal) => {
+    const region = this.overrides.region ?? arnRegion(arn);
+    let descriptions: TargetHealthDescription[];
+    try {
+      const out = await this.elbClient(region).send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }), signal ? { abortSignal: signal } : {});
+      descriptions = out.TargetHealthDescriptions ?? [];
+    } catch (err) {
+      return { arn, targets: [], error: awsError(err) };
+    }
+    const targets = descriptions.map((d) => describeTarget(d));
+    const instances = targets.filter((t) => t.address === undefined && t.skipped === undefined && INSTANCE_ID.test(t.id));
+    if (instances.length) await this.resolveInstances(region, instances, signal);
+    return { arn, targets };
+  };
+
+  private elbClient(region: string): ElasticLoadBalancingV2Client {
+    let client = this.elb.get(region);
+    if (!client) this.elb.set(region, (client = new ElasticLoadBalancingV2Client(clientConfig({ ...this.overrides, region }))));
+    return client;
+  }
+
+  /** Fills in each instance target's private IPv4; an instance EC2 does not return, or a failed call, is a skip with its reason. */
+  private async resolveInstances(region: string, targets: TargetGroupTarget[], signal?: AbortSignal): Promise<void> {
+    const ips = new Map<string, string | undefined>();
+    const ids = [...new Set(targets.map((t) => t.id))];
+    try {
+      const ec2 = await this.ec2Client(region);
+      for (let i = 0; i < ids.length; i += INSTANCE_IDS_PER_CALL) {
+        let token: string | undefined;
+        let pages = 0;
+        do {
+          if (++pages > MAX_METRIC_DATA_PAGES) throw new Error(`DescribeInstances still returned NextToken after ${MAX_METRIC_DATA_PAGES} pages`);
+          const page = await ec2.send(ids.slice(i, i + INSTANCE_IDS_PER_CALL), token, signal);
+          for (const [id, ip] of page.ips) ips.set(id, ip);
+          token = page.next;
+        } while (token);
+      }
+    } catch (err) {
+      const e = awsError(err);
+      for (const t of targets) t.skipped = `its private address is unknown: DescribeInstances failed (${e.message})`;
+      return;
+    }
+    for (const t of targets) {
+      const ip = ips.get(t.id);
+      if (ip) t.address = ip;
+      else t.skipped = ips.has(t.id) ? "the instance has no private IPv4 address" : "DescribeInstances did not return this instance";
+    }
+  }
+
+  private ec2Client(region: string) {
+    let client = this.ec2.get(region);
+    if (!client) {
+      client = import("@aws-sdk/client-ec2").then(({ EC2Client, DescribeInstancesCommand }) => {
+        const ec2 = new EC2Client(clientConfig({ ...this.overrides, region }));
+        return {
+          send: async (ids: string[], token: string | undefined, signal?: AbortSignal) => {
+            const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids, NextToken: token }), signal ? { abortSignal: signal } : {});
+            const found = new Map<string, string | undefined>();
+            for (const r of out.Reservations ?? []) for (const inst of r.Instances ?? []) if (inst.InstanceId) found.set(inst.InstanceId, inst.PrivateIpAddress);
+            return { ips: found, ...(out.NextToken ? { next: out.NextToken } : {}) };
+          },
+        };
+      });
+      this.ec2.set(region, client);
+    }
+    return client;
+  }
+}
+
+function describeTarget(d: TargetHealthDescription): TargetGroupTarget {
+  const id = d.Target?.Id ?? "";
+  const h = d.TargetHealth;
+  const target: TargetGroupTarget = {
+    id,
+    ...(d.Target?.Port === undefined ? {} : { port: d.Target.Port }),
+    ...(d.Target?.AvailabilityZone ? { availabilityZone: d.Target.AvailabilityZone } : {}),
+    health: { state: h?.State ?? "unknown", ...(h?.Reason ? { reason: h.Reason } : {}), ...(h?.Description ? { description: h.Description } : {}) },
+  };
+  if (/:lambda:/.test(id)) target.skipped = "a Lambda function target: no TLS server to probe";
+  else if (/:loadbalancer\/app\//.test(id)) target.skipped = "an Application Load Balancer target: register the ALB as an endpoint of its own";
+  else if (target.port === undefined) target.skipped = "DescribeTargetHealth gave no port";
+  else if (isIP(id)) target.address = id;
+  else if (!INSTANCE_ID.test(id)) target.skipped = "not an IP address, instance, Lambda or ALB target";
+  return target;
 }

@@ -8,7 +8,7 @@ import { connectionLimiter, type ConnectionLimiter } from "./limiter.js";
 import { planMatrix } from "./matrix-plan.js";
 import { endpointBudgetMs, planEndpoint } from "./plan.js";
 import { probeMember, resumptionMatrix, type MemberTarget } from "./members.js";
-import type { ChainConnection, DiscoveryResult, EndpointProbe, ResumptionMechanism } from "./types.js";
+import type { ChainConnection, DiscoveryResult, EndpointProbe, ResumptionMechanism, TargetGroupLookup, TargetGroupResult } from "./types.js";
 import { RESUMPTION_MECHANISMS } from "./types.js";
 import { runChain } from "./vip-chain.js";
 
@@ -17,16 +17,32 @@ export interface ProbeOptions {
   now?: () => Date;
   /** Aborted at the run's deadline: open connections end, queued ones are skipped, the result says so. */
   signal?: AbortSignal;
+  /** Reads an endpoint's target group (lambda/aws); required only by endpoints with a targetGroupArn. */
+  targetGroups?: TargetGroupLookup;
 }
 
-function memberTargets(endpoint: Endpoint, discovery: DiscoveryResult): MemberTarget[] {
+/** The union of the listed, DNS-discovered and target-group members, each address:port once (listed first). */
+function memberTargets(endpoint: Endpoint, discovery: DiscoveryResult, group: TargetGroupResult | undefined): MemberTarget[] {
   const targets = new Map<string, MemberTarget>();
   for (const m of endpoint.members) targets.set(m.label, { ...m, source: "listed" });
   for (const address of discovery.addresses) {
     const label = formatHostPort(address, endpoint.port);
     if (!targets.has(label)) targets.set(label, { address, port: endpoint.port, label, source: "dns" });
   }
+  for (const t of group?.targets ?? []) {
+    if (t.address === undefined || t.port === undefined) continue;
+    const label = formatHostPort(t.address, t.port);
+    const known = targets.get(label);
+    if (known) known.targetHealth = t.health;
+    else targets.set(label, { address: t.address, port: t.port, label, source: "target-group", targetHealth: t.health });
+  }
   return [...targets.values()];
+}
+
+async function readTargetGroup(arn: string, lookup: TargetGroupLookup | undefined, signal: AbortSignal | undefined): Promise<TargetGroupResult> {
+  if (!lookup) return { arn, targets: [], error: { class: "aws", code: "NoLookup", message: "target groups are read only with AWS access (the Lambda, or the CLI's --target-group)" } };
+  // The lookup never throws by its contract; a broken one still costs only this endpoint's target-group members.
+  return lookup(arn, signal).catch((err: unknown) => ({ arn, targets: [], error: { ...classifyError(err), class: "aws" as const } }));
 }
 
 /**
@@ -73,8 +89,13 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
       return chains;
     })();
     const membersDone = (async () => {
-      result.discovery = endpoint.discover === "dns" ? await discoverAddresses(endpoint.host, endpoint.timeoutMs) : { method: "none", addresses: [] };
-      const targets = memberTargets(endpoint, result.discovery);
+      const [discovery, group] = await Promise.all([
+        endpoint.discover === "dns" ? discoverAddresses(endpoint.host, endpoint.timeoutMs) : Promise.resolve<DiscoveryResult>({ method: "none", addresses: [] }),
+        endpoint.targetGroupArn === undefined ? Promise.resolve(undefined) : readTargetGroup(endpoint.targetGroupArn, options.targetGroups, options.signal),
+      ]);
+      result.discovery = discovery;
+      if (group) result.targetGroup = group;
+      const targets = memberTargets(endpoint, discovery, group);
       const ctx = { servername: endpoint.servername, ...ca, timeoutMs: endpoint.timeoutMs, catalog, limit, ...(options.signal ? { signal: options.signal } : {}) };
       const sessions = await Promise.all(targets.map((t) => probeMember(t, ctx)));
       const plan = planMatrix(sessions.map((s) => ({ label: s.probe.label, ...(s.probe.tls12.leaf ? { leaf: s.probe.tls12.leaf } : {}) })));

@@ -29,7 +29,7 @@ const BY_CODE: Record<string, ErrorClass> = {
 /** OpenSSL's refusal of a server without RFC 5746 renegotiation_info (no SSL_OP_LEGACY_SERVER_CONNECT). */
 export const LEGACY_RENEGOTIATION_REFUSED = "ERR_SSL_UNSAFE_LEGACY_RENEGOTIATION_DISABLED";
 
-const ERROR_CLASSES = new Set<string>(Object.values(BY_CODE).concat(["tls-alert", "other"]));
+const ERROR_CLASSES = new Set<string>(Object.values(BY_CODE).concat(["tls-alert", "aws", "other"]));
 
 /** A value already classified by this module (errors raised by our own code paths). */
 export function isProbeError(value: unknown): value is ProbeError {

@@ -3,10 +3,11 @@ import type { CertificateCatalog } from "./certificate.js";
 import { handshake, type HandshakeOutcome } from "./handshake.js";
 import type { ConnectionLimiter, ConnectionPriority } from "./limiter.js";
 import type { MatrixPlan } from "./matrix-plan.js";
-import type { MatrixCell, MemberProbe } from "./types.js";
+import type { MatrixCell, MemberProbe, MemberSource, TargetHealth } from "./types.js";
 
 export interface MemberTarget extends MemberAddress {
-  source: "listed" | "dns";
+  source: MemberSource;
+  targetHealth?: TargetHealth;
 }
 
 export interface MemberContext {
@@ -66,6 +67,7 @@ export async function probeMember(member: MemberTarget, ctx: MemberContext): Pro
     address: member.address,
     port: member.port,
     source: member.source,
+    ...(member.targetHealth ? { targetHealth: member.targetHealth } : {}),
     handshake: best!.record,
     tls12: tls12!.record,
     tls12Ticket: ticket!.record,

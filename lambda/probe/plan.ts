@@ -14,12 +14,17 @@ export const MEMBER_CONNECTIONS = 4;
 export const MATRIX_MECHANISMS = 2;
 /** DNS-discovered members are not known before the run; synth plans for this many (the run says when it finds more). */
 export const DNS_MEMBERS_ESTIMATE = 3;
+/**
+ * Nor are a target group's: an NLB pool is usually a few targets per Availability Zone, so synth plans for two
+ * zones of two (the run says when the group has more; list them or raise the endpoint's budget then).
+ */
+export const TARGET_GROUP_MEMBERS_ESTIMATE = 4;
 /** What a connection can hold its slot for beyond its timeout: the TLS 1.3 ticket wait and the close_notify wait. */
 const CONNECTION_TAIL_SECONDS = 1.25;
 
 export interface EndpointPlan {
   endpoint: string;
-  members: { listed: number; planned: number; dns: boolean };
+  members: { listed: number; planned: number; dns: boolean; targetGroup: boolean };
   connections: { chain: number; member: number; matrix: number; total: number };
   matrix: { full: boolean; pairs: number; possible: number };
   /** The chains run one after another: the endpoint's shortest possible run, at the worst (every connection timing out). */
@@ -29,7 +34,10 @@ export interface EndpointPlan {
 /** Whether the probe will look for members in DNS (an IP address has nothing to discover). */
 const discovers = (endpoint: Endpoint) => endpoint.discover === "dns" && isIP(endpoint.host) === 0;
 
-export function planEndpoint(endpoint: Endpoint, discovered = discovers(endpoint) ? DNS_MEMBERS_ESTIMATE : 0): EndpointPlan {
+export function planEndpoint(
+  endpoint: Endpoint,
+  discovered = (discovers(endpoint) ? DNS_MEMBERS_ESTIMATE : 0) + (endpoint.targetGroupArn ? TARGET_GROUP_MEMBERS_ESTIMATE : 0),
+): EndpointPlan {
   const planned = endpoint.members.length + discovered;
   const matrix = planMatrix(Array.from({ length: planned }, (_, i) => ({ label: `m${i}` })));
   const chain = RESUMPTION_MECHANISMS.length * endpoint.attempts;
@@ -37,7 +45,7 @@ export function planEndpoint(endpoint: Endpoint, discovered = discovers(endpoint
   const matrixConnections = MATRIX_MECHANISMS * matrix.pairs.length;
   return {
     endpoint: endpoint.name,
-    members: { listed: endpoint.members.length, planned, dns: discovers(endpoint) },
+    members: { listed: endpoint.members.length, planned, dns: discovers(endpoint), targetGroup: endpoint.targetGroupArn !== undefined },
     connections: { chain, member, matrix: matrixConnections, total: chain + member + matrixConnections },
     matrix: { full: matrix.full, pairs: matrix.pairs.length, possible: matrix.possible },
     worstCaseChainSeconds: chain * (endpoint.timeoutMs / 1000 + CONNECTION_TAIL_SECONDS),
@@ -58,7 +66,8 @@ export function endpointBudgetMs(plan: EndpointPlan, timeoutMs: number, concurre
 
 /** One line per plan, for `probe --plan`. */
 export function describePlan(p: EndpointPlan): string {
-  const members = `${p.members.listed} listed member(s)${p.members.dns ? ` + DNS-discovered ones (planned as ${p.members.planned - p.members.listed}; known only when resolved)` : ""}`;
+  const found = [p.members.dns ? "DNS-discovered" : "", p.members.targetGroup ? "target-group" : ""].filter(Boolean).join(" and ");
+  const members = `${p.members.listed} listed member(s)${found ? ` + ${found} ones (planned as ${p.members.planned - p.members.listed}; known only at run time)` : ""}`;
   const matrix = p.matrix.full ? `full matrix ${p.matrix.pairs} pairs` : `sampled matrix ${p.matrix.pairs} of ${p.matrix.possible} pairs`;
   return (
     `${p.endpoint}: ${p.connections.total} connections (chains ${p.connections.chain}, members ${p.connections.member}, matrix ${p.connections.matrix}); ` +

@@ -19,6 +19,8 @@ export type ErrorClass =
   | "expired"
   | "not-tls"
   | "dns"
+  /** An AWS API call failed (AccessDenied, TargetGroupNotFound, throttling, timeout); `code` is the AWS error name. */
+  | "aws"
   | "other";
 
 export interface ProbeError {
@@ -94,8 +96,10 @@ export interface MemberProbe {
   label: string;
   address: string;
   port: number;
-  /** Where this member came from. */
-  source: "listed" | "dns";
+  /** Where this member came from (listed first: a listed member that is also a target keeps "listed"). */
+  source: MemberSource;
+  /** The member's ELBv2 target health, when it is a target of the endpoint's target group. */
+  targetHealth?: TargetHealth;
   /** Full handshake with the client's best version (TLS 1.3 when both have it). */
   handshake: HandshakeRecord;
   /** Full TLS 1.2 handshake (no ticket): EMS and renegotiation_info are read here. */
@@ -138,6 +142,44 @@ export interface CertificateInfo {
   problems?: string[];
 }
 
+export type MemberSource = "listed" | "dns" | "target-group";
+
+/** ELBv2 target health states (DescribeTargetHealth), kept as AWS spells them; a state AWS adds later is kept too. */
+export type TargetHealthState = "initial" | "healthy" | "unhealthy" | "unhealthy.draining" | "unused" | "draining" | "unavailable" | (string & {});
+
+export interface TargetHealth {
+  state: TargetHealthState;
+  /** AWS's reason code (Target.NotInUse, Elb.RegistrationInProgress, ...). */
+  reason?: string;
+  description?: string;
+}
+
+/** One registered target as DescribeTargetHealth lists it, with the address the probe connects to. */
+export interface TargetGroupTarget {
+  /** The target's Id: an IP address, an instance id, a Lambda ARN or an ALB ARN. */
+  id: string;
+  port?: number;
+  /** The address probed: the IP target itself, or an instance's private IPv4; absent when not probeable. */
+  address?: string;
+  availabilityZone?: string;
+  health: TargetHealth;
+  /** Why the target is not probed (a Lambda or ALB target, an instance without a private IPv4). */
+  skipped?: string;
+}
+
+export interface TargetGroupResult {
+  arn: string;
+  targets: TargetGroupTarget[];
+  /** The lookup failed: no member came from the target group (the listed ones and the VIP still run). */
+  error?: ProbeError;
+}
+
+/**
+ * Finds the members of a target group: every registered target, whatever its health. Never throws. The probe is
+ * given one (lambda/aws does the AWS I/O); without one, a target-group endpoint says so.
+ */
+export type TargetGroupLookup = (arn: string, signal?: AbortSignal) => Promise<TargetGroupResult>;
+
 export interface DiscoveryResult {
   method: "dns" | "none";
   addresses: string[];
@@ -150,6 +192,8 @@ export interface EndpointProbe {
   startedAt: string;
   durationMs: number;
   discovery: DiscoveryResult;
+  /** The endpoint's target group and what it listed, when it has one. */
+  targetGroup?: TargetGroupResult;
   vip: { target: string; chains: Record<ResumptionMechanism, ChainConnection[]> };
   members: MemberProbe[];
   matrix: MatrixCell[];

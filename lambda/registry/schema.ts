@@ -58,6 +58,15 @@ const hostField = z.string().check(
   z.refine((h) => isIP(h) !== 0 || HOSTNAME.test(h), "must be a DNS name or an IP address"),
 );
 
+/**
+ * An ELBv2 target group ARN: `arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>`
+ * (a name of 1-32 letters, digits and hyphens, not at either end; a 16-hex-digit id).
+ */
+export const TARGET_GROUP_ARN = /^arn:aws(-[a-z]+)*:elasticloadbalancing:([a-z]{2}(-[a-z]+)+-\d):(\d{12}):targetgroup\/((?!-)[A-Za-z0-9-]{1,32}(?<!-))\/([0-9a-f]{16})$/;
+
+/** The region an ARN names (the lookup goes to the target group's own region). */
+export const arnRegion = (arn: string): string => arn.split(":")[3]!;
+
 const integer = (min: number, max: number, tooSmall: string, tooBig: string) =>
   z.number().check(z.refine(Number.isInteger, "must be an integer"), z.minimum(min, tooSmall), z.maximum(max, tooBig));
 
@@ -77,7 +86,11 @@ export const EndpointSchema = z.strictObject({
   port: z._default(integer(1, 65535, "must be 1-65535", "must be 1-65535"), DEFAULT_PORT),
   servername: z.optional(hostField),
   members: z.optional(z.array(z.string())),
-  discover: z._default(z.enum(["dns", "none"]), "dns"),
+  targetGroupArn: z.optional(
+    z.string().check(z.regex(TARGET_GROUP_ARN, "must be an ELBv2 target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<16 hex digits>)")),
+  ),
+  /** Default: "dns", or "none" beside a target group (an NLB's name resolves to its own nodes, never to the members). */
+  discover: z.optional(z.enum(["dns", "none"])),
   attempts: z._default(integer(1, 100, "must be at least 1", "must be at most 100"), DEFAULT_ATTEMPTS),
   ca: z.optional(z.string().check(z.minLength(1, "must not be empty"))),
   timeoutMs: z._default(integer(100, 60_000, "must be at least 100", "must be at most 60000"), DEFAULT_TIMEOUT_MS),
@@ -92,6 +105,8 @@ export interface Endpoint {
   port: number;
   servername: string;
   members: MemberAddress[];
+  /** Members are also read from this ELBv2 target group at run time (DescribeTargetHealth). */
+  targetGroupArn?: string;
   discover: "dns" | "none";
   attempts: number;
   /** PEM text of extra trust anchors, already read and checked. */
@@ -190,7 +205,8 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
     port: e.port,
     servername: (e.servername ?? e.host).replace(/\.$/, ""),
     members,
-    discover: e.discover,
+    ...(e.targetGroupArn === undefined ? {} : { targetGroupArn: e.targetGroupArn }),
+    discover: e.discover ?? (e.targetGroupArn === undefined ? "dns" : "none"),
     attempts: e.attempts,
     ...(ca === undefined ? {} : { ca }),
     timeoutMs: e.timeoutMs,

@@ -30,6 +30,7 @@ export function endpointReport(probe: EndpointProbe, analysis: EndpointAnalysis)
     findings: analysis.findings,
     certificates: Object.values(probe.certificates),
     discovery: probe.discovery,
+    ...(probe.targetGroup ? { targetGroup: probe.targetGroup } : {}),
     members: probe.members,
     vip: { target: probe.vip.target, connections: vipConnections(probe) },
     matrix: probe.matrix,

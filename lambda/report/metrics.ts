@@ -1,6 +1,9 @@
 /**
  * Findings → CloudWatch datums. Pure. At most 12 metrics per endpoint, dimension `Endpoint`. `ProbeCompleted` is
- * published for every endpoint on every run, so that missing data means the monitor itself went silent.
+ * published for every endpoint on every run, so that missing data means the monitor itself went silent. Under fleet
+ * alarms (alarmMode "fleet") the metrics those alarms query also carry `Shard`, so that one Metrics Insights query
+ * per shard sees at most 500 endpoints (its limit on time series returned); the metrics the function reads back
+ * (AlertedState, CertificateVariants) keep `Endpoint` alone, so that a re-shard never loses what subscribers were told.
  */
 import type { MetricDatum, StandardUnit } from "@aws-sdk/client-cloudwatch";
 import type { EndpointSummary } from "../analysis/index.js";
@@ -86,15 +89,33 @@ export const METRICS = {
 
 export type MetricName = keyof typeof METRICS;
 
+/** The metrics fleet alarms query, one Metrics Insights alarm each per shard (infra/construct.ts). */
+export const FLEET_ALARM_METRICS = ["ProbeCompleted", "JavaAbortRisk", "HandshakeFailures", "MinDaysToExpiry"] as const satisfies readonly MetricName[];
+const FLEET = new Set<string>(FLEET_ALARM_METRICS);
+
+/** The dimension that splits fleet alarms' queries by shard. */
+export const SHARD_DIMENSION = "Shard";
+
+/** Where an endpoint's datums go: its name, and its shard when fleet alarms query by shard. */
+export interface DatumTarget {
+  endpoint: string;
+  shard?: number;
+}
+
+const dimensionsOf = (name: string, target: DatumTarget) => [
+  { Name: "Endpoint", Value: target.endpoint },
+  ...(target.shard !== undefined && FLEET.has(name) ? [{ Name: SHARD_DIMENSION, Value: String(target.shard) }] : []),
+];
+
 /** CloudWatch's limit on distinct values in one datum's Values/Counts. */
 export const MAX_VALUES_PER_DATUM = 150;
 
-function datum(name: MetricName, endpoint: string, timestamp: Date, value: number): MetricDatum {
-  return { MetricName: name, Dimensions: [{ Name: "Endpoint", Value: endpoint }], Timestamp: timestamp, Unit: METRICS[name].unit, Value: value };
+function datum(name: MetricName, target: DatumTarget, timestamp: Date, value: number): MetricDatum {
+  return { MetricName: name, Dimensions: dimensionsOf(name, target), Timestamp: timestamp, Unit: METRICS[name].unit, Value: value };
 }
 
 /** Latencies as Values/Counts (rounded to 0.1 ms), split so that no datum has more than 150 distinct values. */
-export function latencyDatums(endpoint: string, timestamp: Date, latencies: number[]): MetricDatum[] {
+export function latencyDatums(target: DatumTarget, timestamp: Date, latencies: number[]): MetricDatum[] {
   const counts = new Map<number, number>();
   for (const ms of latencies) if (Number.isFinite(ms)) counts.set(Math.round(ms * 10) / 10, (counts.get(Math.round(ms * 10) / 10) ?? 0) + 1);
   const entries = [...counts.entries()].sort((a, b) => a[0] - b[0]);
@@ -103,7 +124,7 @@ export function latencyDatums(endpoint: string, timestamp: Date, latencies: numb
     const slice = entries.slice(i, i + MAX_VALUES_PER_DATUM);
     datums.push({
       MetricName: "HandshakeLatency",
-      Dimensions: [{ Name: "Endpoint", Value: endpoint }],
+      Dimensions: dimensionsOf("HandshakeLatency", target),
       Timestamp: timestamp,
       Unit: METRICS.HandshakeLatency.unit,
       Values: slice.map(([v]) => v),
@@ -114,8 +135,8 @@ export function latencyDatums(endpoint: string, timestamp: Date, latencies: numb
 }
 
 /** The datums of one endpoint whose probe finished. */
-export function endpointDatums(endpoint: string, timestamp: Date, s: EndpointSummary): MetricDatum[] {
-  const d = (name: MetricName, value: number) => datum(name, endpoint, timestamp, value);
+export function endpointDatums(target: DatumTarget, timestamp: Date, s: EndpointSummary): MetricDatum[] {
+  const d = (name: MetricName, value: number) => datum(name, target, timestamp, value);
   return [
     d("ProbeCompleted", 1),
     d("CertificateVariants", s.certificateVariants),
@@ -128,13 +149,13 @@ export function endpointDatums(endpoint: string, timestamp: Date, s: EndpointSum
     d("RenegotiationFailures", s.renegotiationFailures),
     d("HandshakeFailures", s.handshakeFailures),
     ...(s.minDaysToExpiry === null ? [] : [d("MinDaysToExpiry", s.minDaysToExpiry)]),
-    ...latencyDatums(endpoint, timestamp, s.handshakeLatencyMs),
+    ...latencyDatums(target, timestamp, s.handshakeLatencyMs),
   ];
 }
 
 /** What subscribers have been told about an endpoint, carried from run to run. */
 export function alertedStateDatum(endpoint: string, timestamp: Date, divergent: boolean): MetricDatum {
-  return datum("AlertedState", endpoint, timestamp, divergent ? 1 : 0);
+  return datum("AlertedState", { endpoint }, timestamp, divergent ? 1 : 0);
 }
 
 /** The run-level count of alerts SNS did not take. */
@@ -143,6 +164,6 @@ export function alertFailuresDatum(timestamp: Date, failures: number): MetricDat
 }
 
 /** An endpoint that produced no result this run (bad entry, deadline): only the heartbeat, at 0. */
-export function missedEndpointDatums(endpoint: string, timestamp: Date): MetricDatum[] {
-  return [datum("ProbeCompleted", endpoint, timestamp, 0)];
+export function missedEndpointDatums(target: DatumTarget, timestamp: Date): MetricDatum[] {
+  return [datum("ProbeCompleted", target, timestamp, 0)];
 }

@@ -45,6 +45,10 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
   const e = probe.endpoint;
   out.push(`tls-pool-monitor — ${e.name === `${e.host}:${e.port}` ? e.name : `${e.name} (${e.host}:${e.port})`}, servername ${e.servername}`);
   out.push(`  probed ${probe.startedAt} in ${probe.durationMs} ms; ${probe.members.length} member(s); ${e.attempts} connection(s) per resumption chain`);
+  if (probe.targetGroup) {
+    const g = probe.targetGroup;
+    out.push(`  target group ${g.arn}: ${g.error ? `not read (${g.error.message})` : `${g.targets.length} registered target(s)`}`);
+  }
   out.push("");
 
   const seen = analysis.variants.length;
@@ -72,7 +76,7 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
 
   if (probe.members.length) {
     out.push("Members");
-    const rows = [["member", "variant", "best", "TLS1.3", "EMS", "reneg-info", "renegotiation", "trust", "handshake"]];
+    const rows = [["member", "from", "variant", "best", "TLS1.3", "EMS", "reneg-info", "renegotiation", "trust", "handshake"]];
     for (const m of probe.members) rows.push(memberRow(m, vid));
     out.push(...table(rows));
     out.push("");
@@ -142,6 +146,7 @@ function memberRow(m: MemberProbe, vid: (fp: string | undefined) => string): str
   const failure = m.handshake.error ?? m.tls12.error;
   return [
     m.label,
+    memberSource(m),
     [...new Set([memberLeaf(m, "tls12"), memberLeaf(m, "best")].filter((fp) => fp !== undefined).map(vid))].join("/") || "-",
     m.handshake.protocol ?? "-",
     yesNo(m.tls13Supported),
@@ -151,6 +156,11 @@ function memberRow(m: MemberProbe, vid: (fp: string | undefined) => string): str
     trust,
     failure ? `${failure.class}: ${failure.message.slice(0, 60)}` : `${m.handshake.handshakeMs ?? "-"} ms`,
   ];
+}
+
+/** Where the member came from, and its target health when the target group lists it ("target-group draining"). */
+function memberSource(m: MemberProbe): string {
+  return m.targetHealth ? `${m.source} ${m.targetHealth.state}` : m.source;
 }
 
 function chainStep(c: ChainConnection, vid: (fp: string | undefined) => string): string {

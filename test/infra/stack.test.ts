@@ -6,7 +6,8 @@ import * as cdk from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.js";
-import { ALARMS_PER_ENDPOINT, ENDPOINTS_PER_ALARM_STACK } from "../../infra/construct.js";
+import { ALARMS_PER_ENDPOINT, ENDPOINTS_PER_ALARM_STACK, FLEET_ALARMS_ABOVE_ENDPOINTS, FLEET_MAX_ENDPOINTS_PER_SHARD } from "../../infra/construct.js";
+import { FLEET_ALARM_METRICS } from "../../lambda/report/metrics.js";
 import { endpointCost, planShards, shardCapacity } from "../../infra/shards.js";
 import type { TlsPoolMonitorStack } from "../../infra/stack.js";
 import { shardOf } from "../../lambda/registry/shard.js";
@@ -244,6 +245,7 @@ describe("malformed registries are rejected at synth, naming file, endpoint and 
     ["CA with a block that is not a certificate", { endpoints: [{ ...ok, ca: "-----BEGIN X-----\n-----END X-----\n" }] }, /ca: holds a X block/],
     ["unknown field", { endpoints: [{ ...ok, colour: "red" }] }, /unknown field\(s\) "colour"/],
     ["entry not an object", { endpoints: ["e.example"] }, /endpoints\[0\]: /],
+    ["target group ARN of a load balancer", { endpoints: [{ ...ok, targetGroupArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/vip/0123456789abcdef" }] }, /targetGroupArn: must be an ELBv2 target group ARN/],
   ];
   it.each(cases)("%s", (_name, content, message) => {
     const file = registryFile(content);
@@ -293,10 +295,116 @@ describe("shards sized by plans", () => {
   });
 });
 
+describe("members from target groups", () => {
+  const ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/puppetdb/0123456789abcdef";
+  const statements = (t: Template) =>
+    Object.values(t.findResources("AWS::IAM::Policy")).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Condition?: unknown }> } } }).Properties.PolicyDocument.Statement);
+  const VPC = { vpcId: "vpc-0abc", availabilityZones: ["eu-west-1a"], privateSubnetIds: ["subnet-0abc"], securityGroupIds: ["sg-0abc"] };
+
+  it("no target group in the registry: no ELBv2 or EC2 permission at all", () => {
+    const [stack] = synth(SMALL());
+    expect(statements(Template.fromStack(stack!)).flatMap((st) => [st.Action].flat()).filter((a) => /^(elasticloadbalancing|ec2):/.test(a))).toEqual([]);
+  });
+
+  it("a target-group endpoint: DescribeTargetHealth and DescribeInstances in its region only, and the ARN reaches the bundled registry", () => {
+    const file = registryFile({ endpoints: [{ name: "puppetdb", host: "vip.example.com", targetGroupArn: ARN }] });
+    const [stack] = synth(file, { vpc: VPC });
+    const t = Template.fromStack(stack!);
+    expect(statements(t).filter((st) => [st.Action].flat().includes("elasticloadbalancing:DescribeTargetHealth"))).toEqual([
+      { Action: ["elasticloadbalancing:DescribeTargetHealth", "ec2:DescribeInstances"], Effect: "Allow", Resource: "*", Condition: { StringEquals: { "aws:RequestedRegion": ["eu-west-1"] } } },
+    ]);
+    expect(Annotations.fromStack(stack!).findWarning("*", Match.stringLikeRegexp("target group"))).toEqual([]);
+    expect(Annotations.fromStack(stack!).findError("*", Match.stringLikeRegexp("(AwsSolutions|Serverless)-.*"))).toEqual([]);
+  });
+
+  it("without a VPC, synth warns that the targets' private addresses are out of reach", () => {
+    const [stack] = synth(registryFile({ endpoints: [{ name: "puppetdb", host: "vip.example.com", targetGroupArn: ARN }] }));
+    const warnings = Annotations.fromStack(stack!).findWarning("*", Match.stringLikeRegexp("read their members from a target group"));
+    expect(warnings.map((w) => String(w.entry.data))).toEqual([expect.stringContaining("puppetdb")]);
+  });
+
+  it("the ARN survives the registry's round trip into the bundle", async () => {
+    const { serializeRegistry } = await import("../../infra/registry.js");
+    const { parseRegistry } = await import("../../lambda/registry/schema.js");
+    const first = parseRegistry(JSON.stringify({ endpoints: [{ name: "puppetdb", host: "vip.example.com", targetGroupArn: ARN, members: ["10.0.0.1"] }] }), "r.json");
+    const again = parseRegistry(serializeRegistry(first.endpoints), "bundle");
+    expect(again.errors).toEqual([]);
+    expect(again.endpoints).toEqual(first.endpoints);
+    // Beside a target group, DNS discovery is off unless asked for: an NLB's name resolves to its own nodes.
+    expect(first.endpoints[0]!.discover).toBe("none");
+  });
+});
+
+describe("alarm modes", () => {
+  const many = (n: number) => registryFile({ endpoints: Array.from({ length: n }, (_, i) => ({ name: `svc-${i}`, host: `svc-${i}.example.com` })) });
+
+  it(`auto: per-endpoint alarms up to ${FLEET_ALARMS_ABOVE_ENDPOINTS} endpoints, fleet alarms above`, () => {
+    const [small] = synth(many(FLEET_ALARMS_ABOVE_ENDPOINTS));
+    expect(small!.monitor.alarmMode).toBe("per-endpoint");
+    const [big] = synth(many(FLEET_ALARMS_ABOVE_ENDPOINTS + 1));
+    expect(big!.monitor.alarmMode).toBe("fleet");
+    const [forced] = synth(many(3), { alarmMode: "fleet" });
+    expect(forced!.monitor.alarmMode).toBe("fleet");
+  });
+
+  it("fleet: one Metrics Insights alarm per alarmed metric and shard, each endpoint a contributor, acting on the topic", () => {
+    const [stack] = synth(many(3), { alarmMode: "fleet" });
+    const t = Template.fromStack(stack!);
+    const plan = stack!.monitor.shardPlan;
+    const fleet = Object.values(t.findResources("AWS::CloudWatch::Alarm")).filter((a) => String(a.Properties.AlarmName).includes("/shard-"));
+    expect(fleet).toHaveLength(plan.shards * FLEET_ALARM_METRICS.length);
+    const heartbeat = fleet.find((a) => a.Properties.AlarmName === `TlsPoolMonitor/shard-0-of-${plan.shards}/heartbeat-missing`)!;
+    expect(heartbeat.Properties).toMatchObject({
+      Metrics: [{ Id: "q", Expression: `SELECT MIN(ProbeCompleted) FROM SCHEMA("TlsPoolMonitor", Endpoint, Shard) WHERE Shard = '0' GROUP BY Endpoint ORDER BY MIN() ASC`, Period: 300, ReturnData: true }],
+      ComparisonOperator: "LessThanThreshold",
+      Threshold: 1,
+      TreatMissingData: "breaching",
+      AlarmActions: [expect.anything()],
+      OKActions: [expect.anything()],
+    });
+    expect(fleet.map((a) => a.Properties.Metrics[0].Expression as string).filter((q) => q.includes("JavaAbortRisk"))).toEqual([
+      `SELECT MAX(JavaAbortRisk) FROM SCHEMA("TlsPoolMonitor", Endpoint, Shard) WHERE Shard = '0' GROUP BY Endpoint ORDER BY MAX() DESC`,
+    ]);
+    t.hasResourceProperties("AWS::Lambda::Function", { Environment: { Variables: Match.objectLike({ FLEET_SHARDS: String(plan.shards) }) } });
+    expect(stack!.monitor.node.findAll().filter((c) => c instanceof cdk.NestedStack)).toEqual([]);
+  });
+
+  it("a namespace Metrics Insights cannot quote is refused, naming the key", () => {
+    expect(() => synth(many(1), { namespace: 'Tls"Pool' })).toThrow(/namespace: must be letters, digits/);
+    expect(() => synth(many(1), { namespace: "AWS/Lambda" })).toThrow(/namespace: must not start with AWS\//);
+  });
+});
+
 describe("scale", () => {
+  it("10,000 endpoints under fleet alarms: at most 10 alarms per shard, at most 500 endpoints per shard, no nested stack, cdk-nag clean", () => {
+    const endpoints = Array.from({ length: 10_000 }, (_, i) => ({ name: `svc-${i}`, host: `svc-${i}.example.com` }));
+    const started = performance.now();
+    const [stack] = synth(registryFile({ endpoints }));
+    const t = Template.fromStack(stack!);
+    const synthMs = performance.now() - started;
+    const plan = stack!.monitor.shardPlan;
+    expect(stack!.monitor.alarmMode).toBe("fleet");
+    expect(Math.max(...plan.sizes)).toBeLessThanOrEqual(FLEET_MAX_ENDPOINTS_PER_SHARD);
+    const alarms = Object.values(t.findResources("AWS::CloudWatch::Alarm"));
+    const perShard = new Map<string, number>();
+    for (const a of alarms) {
+      const shard = /\/shard-(\d+)-of-/.exec(String(a.Properties.AlarmName))?.[1];
+      if (shard !== undefined) perShard.set(shard, (perShard.get(shard) ?? 0) + 1);
+    }
+    expect(perShard.size).toBe(plan.shards);
+    expect(Math.max(...perShard.values())).toBeLessThanOrEqual(10);
+    expect(stack!.monitor.node.findAll().filter((c) => c instanceof cdk.NestedStack)).toEqual([]);
+    expect(Annotations.fromStack(stack!).findError("*", Match.stringLikeRegexp("(AwsSolutions|Serverless)-.*"))).toEqual([]);
+    expect(Annotations.fromStack(stack!).findWarning("*", Match.stringLikeRegexp("(AwsSolutions|Serverless)-.*"))).toEqual([]);
+    const bytes = JSON.stringify(t.toJSON()).length;
+    expect(bytes).toBeLessThan(1_000_000); // CloudFormation's template size limit (uploaded to S3)
+    console.log(`fleet, 10,000 endpoints: ${plan.shards} shards, ${alarms.length} alarms, template ${bytes} bytes, synth ${Math.round(synthMs)} ms`);
+  }, 120_000);
+
   it("a 10,000-endpoint registry synthesizes into shards that each fit their budget", () => {
     const endpoints = Array.from({ length: 10_000 }, (_, i) => ({ name: `svc-${i}`, host: `svc-${i}.example.com` }));
-    const [stack] = synth(registryFile({ endpoints }));
+    const started = performance.now();
+    const [stack] = synth(registryFile({ endpoints }), { alarmMode: "per-endpoint" });
     const plan = stack!.monitor.shardPlan;
     const capacity = shardCapacity(300, 32);
     expect(plan.capacity).toBe(capacity);
@@ -315,5 +423,7 @@ describe("scale", () => {
     // Every template stays within CloudFormation's 500 resources.
     expect(Object.keys(t.toJSON().Resources).length).toBeLessThan(500);
     expect(Object.keys(Template.fromStack(nested[0]!).toJSON().Resources).length).toBeLessThanOrEqual(ENDPOINTS_PER_ALARM_STACK * ALARMS_PER_ENDPOINT);
+    const bytes = nested.reduce((n, s) => n + JSON.stringify(Template.fromStack(s).toJSON()).length, JSON.stringify(t.toJSON()).length);
+    console.log(`per-endpoint, 10,000 endpoints: ${plan.shards} shards, ${10_000 * ALARMS_PER_ENDPOINT} alarms in ${nested.length} nested stacks, templates ${bytes} bytes, synth ${Math.round(performance.now() - started)} ms`);
   }, 300_000);
 });

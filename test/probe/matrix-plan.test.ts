@@ -101,8 +101,8 @@ describe("planEndpoint", () => {
   });
 
   it("DNS discovery is planned as an estimate for a name, and not at all for an address", () => {
-    expect(planEndpoint(endpoint(0, { host: "svc.example", discover: "dns" })).members).toEqual({ listed: 0, planned: DNS_MEMBERS_ESTIMATE, dns: true });
-    expect(planEndpoint(endpoint(0, { discover: "dns" })).members).toEqual({ listed: 0, planned: 0, dns: false });
+    expect(planEndpoint(endpoint(0, { host: "svc.example", discover: "dns" })).members).toEqual({ listed: 0, planned: DNS_MEMBERS_ESTIMATE, dns: true, targetGroup: false });
+    expect(planEndpoint(endpoint(0, { discover: "dns" })).members).toEqual({ listed: 0, planned: 0, dns: false, targetGroup: false });
   });
 
   it("the endpoint's budget: its chains at the worst, or its fan-out at the worst over its slots, whichever is longer", () => {

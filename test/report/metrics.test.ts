@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import type { EndpointSummary } from "../../lambda/analysis/index.js";
 import { batchDatums, datumBytes, MAX_REQUEST_BYTES } from "../../lambda/report/batches.js";
 import { emfLines } from "../../lambda/report/emf.js";
-import { endpointDatums, latencyDatums, METRICS, missedEndpointDatums } from "../../lambda/report/metrics.js";
+import { endpointDatums, FLEET_ALARM_METRICS, latencyDatums, METRICS, missedEndpointDatums, SHARD_DIMENSION } from "../../lambda/report/metrics.js";
 
 const summary: EndpointSummary = {
   certificateVariants: 3,
@@ -33,7 +33,7 @@ const at = new Date("2026-11-22T10:00:00Z");
 
 describe("datums", () => {
   it("one endpoint: at most 12 metrics, each with its unit and the Endpoint dimension", () => {
-    const datums = endpointDatums("api", at, summary);
+    const datums = endpointDatums({ endpoint: "api" }, at, summary);
     const names = new Set(datums.map((d) => d.MetricName));
     expect(names.size).toBeLessThanOrEqual(12);
     // 13 per endpoint (AlertedState is written beside these) and one run-level metric, AlertPublishFailures.
@@ -53,14 +53,25 @@ describe("datums", () => {
     expect(latency.Counts).toEqual([2, 1, 1]);
   });
 
+  it("fleet alarms: the metrics they query carry the shard, the ones the function reads back keep Endpoint alone", () => {
+    const datums = [...endpointDatums({ endpoint: "api", shard: 7 }, at, summary), ...missedEndpointDatums({ endpoint: "db", shard: 2 }, at)];
+    const sharded = new Set(datums.filter((d) => d.Dimensions!.some((x) => x.Name === SHARD_DIMENSION)).map((d) => d.MetricName));
+    expect([...sharded].sort()).toEqual([...FLEET_ALARM_METRICS].sort());
+    expect(datums.find((d) => d.MetricName === "ProbeCompleted" && d.Value === 0)!.Dimensions).toEqual([
+      { Name: "Endpoint", Value: "db" },
+      { Name: SHARD_DIMENSION, Value: "2" },
+    ]);
+    expect(datums.find((d) => d.MetricName === "CertificateVariants")!.Dimensions).toEqual([{ Name: "Endpoint", Value: "api" }]);
+  });
+
   it("an endpoint without a result still gets its heartbeat, at 0", () => {
-    expect(missedEndpointDatums("api", at)).toEqual([
+    expect(missedEndpointDatums({ endpoint: "api" }, at)).toEqual([
       { MetricName: "ProbeCompleted", Dimensions: [{ Name: "Endpoint", Value: "api" }], Timestamp: at, Unit: "Count", Value: 0 },
     ]);
   });
 
   it("more than 150 distinct latencies are split over datums", () => {
-    const datums = latencyDatums("api", at, Array.from({ length: 400 }, (_, i) => i));
+    const datums = latencyDatums({ endpoint: "api" }, at, Array.from({ length: 400 }, (_, i) => i));
     expect(datums.map((d) => d.Values!.length)).toEqual([150, 150, 100]);
     expect(datums.flatMap((d) => d.Counts!).reduce((a, b) => a + b, 0)).toBe(400);
   });
@@ -86,7 +97,7 @@ describe("batches", () => {
   });
 
   it("stays under 1 MB per request when datums are large", () => {
-    const big = latencyDatums("x".repeat(200), at, Array.from({ length: 150 * 900 }, (_, i) => 1000 + i / 10));
+    const big = latencyDatums({ endpoint: "x".repeat(200) }, at, Array.from({ length: 150 * 900 }, (_, i) => 1000 + i / 10));
     expect(big).toHaveLength(900);
     const batches = batchDatums(big);
     expect(batches.length).toBeGreaterThan(1);
@@ -96,7 +107,7 @@ describe("batches", () => {
 
 describe("EMF", () => {
   it("one valid EMF object per endpoint, carrying every value", () => {
-    const datums = [...endpointDatums("api", at, summary), ...endpointDatums("db", at, { ...summary, certificateVariants: 1 })];
+    const datums = [...endpointDatums({ endpoint: "api" }, at, summary), ...endpointDatums({ endpoint: "db" }, at, { ...summary, certificateVariants: 1 })];
     const lines = emfLines("TlsPoolMonitor", datums).map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
     for (const line of lines) {
@@ -116,7 +127,7 @@ describe("EMF", () => {
   });
 
   it("splits a metric with more than 100 values over several lines", () => {
-    const lines = emfLines("N", latencyDatums("api", at, Array.from({ length: 250 }, (_, i) => i))).map((l) => JSON.parse(l));
+    const lines = emfLines("N", latencyDatums({ endpoint: "api" }, at, Array.from({ length: 250 }, (_, i) => i))).map((l) => JSON.parse(l));
     expect(lines.map((l) => l.HandshakeLatency.length)).toEqual([100, 100, 50]);
   });
 });
