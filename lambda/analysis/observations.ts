@@ -99,3 +99,12 @@ export function certificateChange(probe: EndpointProbe, from: string | undefined
 }
 
 export const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+
+/** How reports name a member: its address, and its target health when the target group says it is not healthy. */
+export function memberLabels(probe: EndpointProbe): (label: string) => string {
+  const health = new Map(probe.members.map((m) => [m.label, m.targetHealth?.state]));
+  return (label) => {
+    const state = health.get(label);
+    return state && state !== "healthy" ? `${label} (target ${state})` : label;
+  };
+}

@@ -17,6 +17,7 @@ import {
   plural,
   vipConnections,
   type Offer,
+  memberLabels,
 } from "./observations.js";
 
 export interface CertificateVariant {
@@ -156,13 +157,14 @@ export function divergenceFinding(probe: EndpointProbe, variants: CertificateVar
     if (group) group.offers.push(view.offer);
     else groups.set(key, { offers: [view.offer], view });
   }
+  const named = memberLabels(probe);
   const who = [...groups.values()]
     .map(
       ({ offers, view }) =>
         `to ${offers.map((o) => OFFER_LABEL[o]).join(" and ")}: ` +
         view.leaves
           .map((l) => {
-            const where = l.members.length ? l.members.join(", ") : `only through the VIP (${l.vipConnections.slice(0, 3).join(", ")})`;
+            const where = l.members.length ? l.members.map(named).join(", ") : `only through the VIP (${l.vipConnections.slice(0, 3).join(", ")})`;
             return `${idOf.get(l.fingerprint)} ${certificateName(probe, l.fingerprint)} on ${where}`;
           })
           .join("; "),

@@ -5,6 +5,7 @@
 import type { EndpointAnalysis } from "../analysis/index.js";
 import { SEVERITY_ORDER, type Severity } from "../analysis/finding.js";
 import { JAVA_REMEDIES } from "../analysis/java/verdict.js";
+import { memberLabels } from "../analysis/observations.js";
 import type { EndpointProbe } from "../probe/types.js";
 
 export type PoolState = "consistent" | "divergent";
@@ -54,11 +55,12 @@ function divergenceMessage(probe: EndpointProbe, analysis: EndpointAnalysis, pre
     "",
     "Which member presents which certificate:",
   ];
+  const named = memberLabels(probe);
   for (const v of analysis.variants) {
     const c = probe.certificates[v.fingerprint]!;
     lines.push(
       `  [${v.id}] ${c.subject} (issuer ${c.issuer}; serial ${c.serialNumber}; expires ${c.validTo.slice(0, 10)}; sha256 ${c.fingerprint256})`,
-      `      members: ${v.members.join(", ") || "none probed directly"}; through the VIP on ${v.vipConnections.length} connection(s)`,
+      `      members: ${v.members.map(named).join(", ") || "none probed directly"}; through the VIP on ${v.vipConnections.length} connection(s)`,
     );
   }
   if (analysis.differences.length) {

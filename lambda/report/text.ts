@@ -1,7 +1,7 @@
 /** The human report: variants and who presents them, the members, the resumption chains, the matrix, findings. */
 import type { EndpointAnalysis } from "../analysis/index.js";
 import type { Finding } from "../analysis/finding.js";
-import { memberLeaf, OFFER_LABEL } from "../analysis/observations.js";
+import { memberLabels, memberLeaf, OFFER_LABEL } from "../analysis/observations.js";
 import type { ChainConnection, EndpointProbe, MatrixCell, MemberProbe } from "../probe/types.js";
 import { RESUMPTION_MECHANISMS } from "../probe/types.js";
 import { MATRIX_SAMPLE_DEGREE } from "../probe/matrix-plan.js";
@@ -57,13 +57,14 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
       ? `Certificate variants: ${seen}`
       : `Certificate variants: ${analysis.summary.certificateVariants} per client offer (${seen} certificates seen: members present alternates to different offers)`,
   );
+  const named = memberLabels(probe);
   for (const v of analysis.variants) {
     const c = probe.certificates[v.fingerprint]!;
     out.push(`  [${v.id}] ${c.subject || "(empty subject)"}`);
     out.push(`      issuer ${c.issuer}; serial ${c.serialNumber}; ${c.keyType}${c.keySize ? ` ${c.keySize}` : ""}`);
     out.push(`      SAN ${[...c.sanDns.map((d) => `DNS:${d}`), ...c.sanIp.map((i) => `IP:${i}`)].join(", ") || "(none)"}`);
     out.push(`      valid ${c.validFrom.slice(0, 10)} → ${c.validTo.slice(0, 10)} (${c.daysToExpiry ?? "?"} days left); sha256 ${c.fingerprint256.slice(0, 23)}…`);
-    out.push(`      presented by: ${v.members.length ? v.members.join(", ") : "no member probed directly"}; to ${v.offers.map((o) => OFFER_LABEL[o]).join(", ")}`);
+    out.push(`      presented by: ${v.members.length ? v.members.map(named).join(", ") : "no member probed directly"}; to ${v.offers.map((o) => OFFER_LABEL[o]).join(", ")}`);
     if (v.vipConnections.length) out.push(`      seen through the VIP on ${v.vipConnections.length} connection(s)`);
   }
   if (analysis.differences.length) {

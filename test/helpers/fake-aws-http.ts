@@ -1,7 +1,7 @@
 /**
- * A fake AWS endpoint over real HTTP for the fault suite: CloudWatch (awsJson1_0: PutMetricData, GetMetricData)
- * and SNS (awsQuery: Publish), driven through the real SDK clients, so that timeouts, retries and pagination are
- * the SDK's own. Each service can be told to misbehave: stall (accept, never answer), 500, throttle, malformed
+ * A fake AWS endpoint over real HTTP for the fault suite: CloudWatch (awsJson1_0: PutMetricData, GetMetricData),
+ * SNS (awsQuery: Publish), ELBv2 (awsQuery: DescribeTargetHealth) and EC2 (ec2Query: DescribeInstances), driven
+ * through the real SDK clients, so that timeouts, retries and pagination are the SDK's own. Each service can be told to misbehave: stall (accept, never answer), 500, throttle, malformed
  * bodies, endless NextToken, or reset the connection.
  */
 import http from "node:http";
@@ -9,7 +9,17 @@ import type net from "node:net";
 import { gunzipSync } from "node:zlib";
 import { AwsPublisher, defaultClients } from "../../lambda/aws/publisher.js";
 
-export type Fault = "none" | "stall" | "500" | "throttle" | "malformed" | "endless-token" | "reset";
+export type Fault = "none" | "stall" | "500" | "throttle" | "malformed" | "endless-token" | "reset" | "access-denied";
+
+type Action = "PutMetricData" | "GetMetricData" | "Publish" | "DescribeTargetHealth" | "DescribeInstances";
+
+/** A registered target as the fake's DescribeTargetHealth lists it. */
+export interface FakeTarget {
+  id: string;
+  port?: number;
+  state: string;
+  reason?: string;
+}
 
 interface StoredDatum {
   metric: string;
@@ -21,8 +31,11 @@ interface StoredDatum {
 export class FakeAwsHttp {
   readonly datums: StoredDatum[] = [];
   readonly published: Array<{ subject: string; message: string }> = [];
-  readonly requests: Record<"PutMetricData" | "GetMetricData" | "Publish", number> = { PutMetricData: 0, GetMetricData: 0, Publish: 0 };
-  faults: Partial<Record<"PutMetricData" | "GetMetricData" | "Publish", Fault>> = {};
+  readonly requests: Record<Action, number> = { PutMetricData: 0, GetMetricData: 0, Publish: 0, DescribeTargetHealth: 0, DescribeInstances: 0 };
+  faults: Partial<Record<Action, Fault>> = {};
+  /** Target groups by ARN, and instances' private IPv4 addresses by id. */
+  readonly targetGroups = new Map<string, FakeTarget[]>();
+  readonly instances = new Map<string, string>();
   private readonly sockets = new Set<net.Socket>();
   private constructor(private readonly server: http.Server) {}
 
@@ -71,16 +84,28 @@ export class FakeAwsHttp {
       let body = Buffer.concat(chunks);
       if (req.headers["content-encoding"] === "gzip") body = gunzipSync(body);
       const target = String(req.headers["x-amz-target"] ?? "");
-      const action = target.endsWith(".PutMetricData") ? "PutMetricData" : target.endsWith(".GetMetricData") ? "GetMetricData" : "Publish";
+      const form = new URLSearchParams(target ? "" : body.toString());
+      const action: Action = target.endsWith(".PutMetricData")
+        ? "PutMetricData"
+        : target.endsWith(".GetMetricData")
+          ? "GetMetricData"
+          : form.get("Action") === "DescribeTargetHealth"
+            ? "DescribeTargetHealth"
+            : form.get("Action") === "DescribeInstances"
+              ? "DescribeInstances"
+              : "Publish";
       this.requests[action]++;
       const fault = this.faults[action] ?? "none";
       if (fault === "stall") return; // accepted, never answered: the SDK's request timeout must end it
       if (fault === "reset") return req.socket.destroy();
-      const json = action !== "Publish";
+      const json = action === "PutMetricData" || action === "GetMetricData";
       const send = (status: number, text: string, type = json ? "application/x-amz-json-1.0" : "text/xml") => {
         res.writeHead(status, { "content-type": type, "x-amzn-requestid": "fake" });
         res.end(text);
       };
+      if (fault === "access-denied") return send(403, errorXml("AccessDenied", "User is not authorized to perform: elasticloadbalancing:DescribeTargetHealth"));
+      if (action === "DescribeTargetHealth") return this.describeTargetHealth(form, send);
+      if (action === "DescribeInstances") return send(200, this.describeInstances(form));
       if (fault === "500") return send(500, json ? JSON.stringify({ __type: "InternalServiceError", message: "boom" }) : errorXml("InternalError", "boom"));
       if (fault === "throttle") {
         if (json) res.setHeader("x-amzn-query-error", "Throttling;Sender");
@@ -89,10 +114,35 @@ export class FakeAwsHttp {
       if (fault === "malformed") return send(200, json ? "{not json" : "<PublishResponse><oops");
       if (action === "PutMetricData") return send(200, this.put(JSON.parse(body.toString())));
       if (action === "GetMetricData") return send(200, this.get(JSON.parse(body.toString()), fault === "endless-token"));
-      const form = new URLSearchParams(body.toString());
       this.published.push({ subject: form.get("Subject") ?? "", message: form.get("Message") ?? "" });
       return send(200, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-${this.published.length}</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>`);
     });
+  }
+
+  private describeTargetHealth(form: URLSearchParams, send: (status: number, text: string) => void): void {
+    const arn = form.get("TargetGroupArn") ?? "";
+    const targets = this.targetGroups.get(arn);
+    if (!targets) return send(400, errorXml("TargetGroupNotFound", `Target groups '${xml(arn)}' not found`));
+    const members = targets
+      .map(
+        (t) =>
+          `<member><Target><Id>${xml(t.id)}</Id>${t.port === undefined ? "" : `<Port>${t.port}</Port>`}</Target>` +
+          `<TargetHealth><State>${t.state}</State>${t.reason ? `<Reason>${t.reason}</Reason>` : ""}</TargetHealth></member>`,
+      )
+      .join("");
+    send(
+      200,
+      `<DescribeTargetHealthResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DescribeTargetHealthResult><TargetHealthDescriptions>${members}</TargetHealthDescriptions></DescribeTargetHealthResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeTargetHealthResponse>`,
+    );
+  }
+
+  private describeInstances(form: URLSearchParams): string {
+    const ids = [...form.entries()].filter(([k]) => k.startsWith("InstanceId.")).map(([, v]) => v);
+    const items = ids
+      .filter((id) => this.instances.has(id))
+      .map((id) => `<item><instanceId>${id}</instanceId><privateIpAddress>${this.instances.get(id)}</privateIpAddress></item>`)
+      .join("");
+    return `<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><reservationSet><item><reservationId>r-1</reservationId><instancesSet>${items}</instancesSet></item></reservationSet></DescribeInstancesResponse>`;
   }
 
   private put(input: { MetricData: Array<{ MetricName: string; Dimensions?: Array<{ Value: string }>; Value?: number; Timestamp?: number }> }): string {
@@ -112,6 +162,8 @@ export class FakeAwsHttp {
     return JSON.stringify({ MetricDataResults: results, ...(endless ? { NextToken: `t${this.requests.GetMetricData}` } : {}) });
   }
 }
+
+const xml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
 const errorXml = (code: string, message: string) =>
   `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r</RequestId></ErrorResponse>`;
