@@ -153,6 +153,8 @@ const BUNDLE_OPTIONS: BuildOptions = {
   minify: true,
   sourcemap: true,
   mainFields: ["module", "main"],
+  // As the stack bundles it: EC2's client comes from the runtime (infra/construct.ts EC2_CLIENT_MODULE).
+  external: ["@aws-sdk/client-ec2"],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: "silent",
 };

@@ -56,6 +56,9 @@ export function resolveAlarmMode(config: Pick<MonitorConfig, "alarmMode">, endpo
   return endpoints > FLEET_ALARMS_ABOVE_ENDPOINTS ? "fleet" : "per-endpoint";
 }
 
+/** Left out of the bundle and taken from the Lambda runtime's SDK (lambda/aws/publisher.ts). */
+export const EC2_CLIENT_MODULE = "@aws-sdk/client-ec2";
+
 const HANDLER_ENTRY = fileURLToPath(new URL("../lambda/handler.ts", import.meta.url));
 
 /** One shard's Metrics Insights query: the statistic of one metric per endpoint, worst first. */
@@ -191,7 +194,9 @@ export class TlsPoolMonitor extends Construct {
         mainFields: ["module", "main"],
         // The SDK is bundled rather than taken from the runtime: one tested version, and a single minified file
         // loads faster at cold start than the runtime's many SDK files (BENCHMARKS.md: ~95 ms vs ~170 ms init).
-        externalModules: [],
+        // Except EC2's client, loaded only for instance targets (lambda/aws/publisher.ts loadEc2): bundled, it would
+        // triple the bundle and double the init for every run.
+        externalModules: [EC2_CLIENT_MODULE],
         // Some dependencies are CommonJS: give the ESM bundle a require().
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
         commandHooks: {

@@ -14,6 +14,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AwsTargetGroups } from "../lambda/aws/publisher.js";
 import { runCli } from "../lambda/cli.js";
+import { EC2_CLIENT_MODULE } from "../infra/construct.js";
 import { FakeAwsHttp } from "./helpers/fake-aws-http.js";
 import { Harness, SERVICE, TestPki, type Pool } from "./helpers/pool.js";
 
@@ -172,6 +173,32 @@ describe("end to end: target-group members probed and labelled", () => {
     expect(fake.values("CertificateVariants", "api")).toEqual([2]);
     const alert = fake.published.find((p) => p.subject.includes("api"))!;
     expect(alert.message).toContain(`127.0.0.3:${port} (target draining)`);
+  });
+
+  it("bundled as the stack bundles it (EC2's client left out), an instance target still resolves: require() finds the SDK on NODE_PATH, as in the Lambda runtime", { timeout: 60_000 }, async () => {
+    const { build } = await import("esbuild");
+    const out = mkdtempSync(join(tmpdir(), "tpm-bundle-"));
+    try {
+      const entry = join(out, "entry.ts");
+      writeFileSync(entry, `import { AwsTargetGroups } from ${JSON.stringify(join(process.cwd(), "lambda/aws/publisher.js"))};\nconsole.log(JSON.stringify(await new AwsTargetGroups().lookup(${JSON.stringify(ARN)})));\n`);
+      await build({
+        entryPoints: [entry],
+        outfile: join(out, "index.mjs"),
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        mainFields: ["module", "main"],
+        external: [EC2_CLIENT_MODULE],
+        banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+        logLevel: "silent",
+      });
+      // No node_modules beside the bundle: the ES import of the client fails, NODE_PATH serves require().
+      const { stdout } = await promisify(execFile)(process.execPath, [join(out, "index.mjs")], { cwd: out, env: { ...process.env, ...awsEnv(), NODE_PATH: join(process.cwd(), "node_modules") } });
+      const result = JSON.parse(stdout) as { targets: Array<{ id: string; address?: string }> };
+      expect(result.targets.find((t) => t.id === INSTANCE)!.address).toBe("127.0.0.3");
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it("the CLI's --target-group: members from the group, where each came from, its health, the skipped Lambda target", async () => {

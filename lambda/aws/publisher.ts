@@ -7,6 +7,7 @@
 import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type MetricDataQuery, type MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { createRequire } from "node:module";
 import { isIP } from "node:net";
 import type { ProbeError, TargetGroupLookup, TargetGroupTarget } from "../probe/types.js";
 import { arnRegion } from "../registry/schema.js";
@@ -231,7 +232,7 @@ export class AwsTargetGroups {
   private ec2Client(region: string) {
     let client = this.ec2.get(region);
     if (!client) {
-      client = import("@aws-sdk/client-ec2").then(({ EC2Client, DescribeInstancesCommand }) => {
+      client = loadEc2().then(({ EC2Client, DescribeInstancesCommand }) => {
         const ec2 = new EC2Client(clientConfig({ ...this.overrides, region }));
         return {
           send: async (ids: string[], token: string | undefined, signal?: AbortSignal) => {
@@ -245,6 +246,19 @@ export class AwsTargetGroups {
       this.ec2.set(region, client);
     }
     return client;
+  }
+}
+
+/**
+ * The EC2 client, loaded only for instance targets. The Lambda bundle leaves it out (it is most of the SDK's size:
+ * 1.6 MB and 126 ms of init with it, 467 KB and 56 ms without) and takes the runtime's own SDK, which an ES module
+ * cannot import by name there but require() finds on the runtime's NODE_PATH.
+ */
+async function loadEc2(): Promise<typeof import("@aws-sdk/client-ec2")> {
+  try {
+    return await import("@aws-sdk/client-ec2");
+  } catch {
+    return createRequire(import.meta.url)("@aws-sdk/client-ec2") as typeof import("@aws-sdk/client-ec2");
   }
 }
 
