@@ -30,6 +30,9 @@ export interface CliIo {
 
 class UsageError extends Error {}
 
+/** Flags that describe one endpoint: meaningless beside --registry. */
+const ENDPOINT_FLAGS = ["servername", "member", "no-dns", "target-group", "attempts", "ca", "timeout"] as const;
+
 const FLAG_OF_FIELD: Record<string, string> = {
   host: "<host[:port]>",
   port: "<host[:port]> port",
@@ -226,6 +229,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     if (values.registry !== undefined) {
       if (rest.length) throw new UsageError(`--registry: give either a registry file or one <host[:port]>, not both`);
+      // The registry's entries carry their own settings: a per-endpoint flag beside it would be silently ignored.
+      const ignored = ENDPOINT_FLAGS.filter((flag) => values[flag] !== undefined);
+      if (ignored.length) throw new UsageError(`--registry: ${ignored.map((f) => `--${f}`).join(", ")} set${ignored.length === 1 ? "s" : ""} one endpoint; put it in the registry's entries instead`);
       const load = loadRegistryFile(values.registry);
       for (const e of load.errors) io.stderr(`error: ${e.message}\n`);
       if (load.endpoints.length === 0) return EXIT_USAGE;

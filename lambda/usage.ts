@@ -23,5 +23,10 @@ Probe options:
   --plan              print what the probe would connect to and what it costs, without connecting
   --deadline S        stop after S seconds: endpoints not done are reported NOT FINISHED (exit 1), never analysed
 
+Per-endpoint options (--servername, --member, --no-dns, --target-group, --attempts, --ca, --timeout) describe one
+endpoint; with --registry each entry carries its own, and giving them is a usage error.
+
 Exit status: 0 no finding that breaks or can break clients (hygiene warnings such as a member's EMS, TLS 1.3 or
-client renegotiation are shown but do not count); 1 at least one; 2 usage error or nothing could be probed.`;
+client renegotiation are shown but do not count); 1 at least one; 2 usage error or nothing could be probed.
+demo exits 0 once its pool was probed and reported: the pool is divergent on purpose, so probe's rule would always
+say 1.`;

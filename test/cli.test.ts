@@ -45,11 +45,22 @@ describe("usage errors exit 2 and name what is wrong", () => {
     [["probe", "a.example", "--concurrency", "0"], /--concurrency: must be 1-10000/],
     [["probe", "a.example", "--frobnicate"], /Unknown option '--frobnicate'/],
     [["probe", "--registry", "/nonexistent/registry.json"], /cannot read/],
+    [["probe", "--registry", "r.json", "--servername", "x.example"], /--registry: --servername sets one endpoint; put it in the registry's entries instead/],
+    [["probe", "--registry", "r.json", "--attempts", "3", "--member", "10.0.0.1"], /--registry: --member, --attempts set one endpoint/],
+    [["probe", "--registry", "r.json", "--target-group", "arn:x"], /--registry: --target-group sets one endpoint/],
+    [["probe", "a.example", "--target-group", "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/x/0"], /--target-group: must be an ELBv2 target group ARN/],
   ])("%j", async (argv, message) => {
     const { code, stdout, stderr } = await cli(...argv);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stdout).toBe("");
+  });
+
+  it("--ca naming a file that holds no certificate says exactly that", async () => {
+    writeFileSync(join(dir, "not-a-ca.pem"), "just some text\n");
+    const { code, stderr } = await cli("probe", "a.example", "--ca", join(dir, "not-a-ca.pem"));
+    expect(code).toBe(2);
+    expect(stderr).toContain(`--ca ${join(dir, "not-a-ca.pem")}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   });
 
   it("--help prints usage and exits 0", async () => {
