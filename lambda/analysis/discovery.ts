@@ -1,3 +1,4 @@
+import { plainError } from "../probe/errors.js";
 import type { EndpointProbe } from "../probe/types.js";
 import type { Finding } from "./finding.js";
 import { DNS_MEMBERS_ESTIMATE, TARGET_GROUP_MEMBERS_ESTIMATE } from "../probe/plan.js";
@@ -77,7 +78,7 @@ function dnsFindings(probe: EndpointProbe): Finding[] {
       {
         kind: "discovery",
         severity: probe.members.length ? "info" : "warning",
-        message: `DNS discovery of ${probe.endpoint.host} failed (${d.error.class}: ${d.error.message}); ${probe.members.length ? "only the listed members were probed" : "no member could be probed one by one"}.`,
+        message: `DNS discovery of ${probe.endpoint.host} failed (${plainError(d.error)}: ${d.error.message}); ${probe.members.length ? "only the listed members were probed" : "no member could be probed one by one"}.`,
         remedy: "List the pool members explicitly (--member / the registry's members) to compare them one by one.",
         evidence: { error: d.error },
       },

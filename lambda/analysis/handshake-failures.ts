@@ -1,3 +1,4 @@
+import { plainError } from "../probe/errors.js";
 import type { EndpointProbe, ErrorClass, HandshakeRecord } from "../probe/types.js";
 import type { Finding } from "./finding.js";
 import { connectionName, memberHandshakes, plural, versionRefusal, vipConnections } from "./observations.js";
@@ -31,8 +32,8 @@ export function handshakeFailureFindings(probe: EndpointProbe): Finding[] {
       kind: "handshake-failure",
       severity: all ? "critical" : "warning",
       message: all
-        ? `Every connection through the VIP ${probe.vip.target} failed (${describe(classes(vip))}): ${vip[0]!.error!.message}.`
-        : `${plural(vip.length, "connection")} of ${vipAll.length} through the VIP failed (${describe(classes(vip))}), e.g. ${connectionName(vip[0]!)}: ${vip[0]!.error!.message}.`,
+        ? `Every connection through the VIP ${probe.vip.target} failed (${describe(classes(vip))}): ${plainError(vip[0]!.error!)}.`
+        : `${plural(vip.length, "connection")} of ${vipAll.length} through the VIP failed (${describe(classes(vip))}), e.g. ${connectionName(vip[0]!)}: ${plainError(vip[0]!.error!)}.`,
       remedy: all ? "Check that the VIP is up and listening for TLS on this port." : "Some pool member the VIP routes to is failing: see the member table for which.",
       evidence: { connections: vip.map((c) => ({ connection: connectionName(c), error: c.error })) },
     });
@@ -42,7 +43,7 @@ export function handshakeFailureFindings(probe: EndpointProbe): Finding[] {
     findings.push({
       kind: "handshake-failure",
       severity: "warning",
-      message: `${plural(down.length, "member")} could not be reached over TLS: ${down.map((m) => `${m.label} (${m.handshake.error!.class}: ${m.handshake.error!.message})`).join("; ")}.`,
+      message: `${plural(down.length, "member")} could not be reached over TLS: ${down.map((m) => `${m.label} (${plainError(m.handshake.error!)})`).join("; ")}.`,
       remedy: "Take the member out of the pool or bring it back; a load balancer without health checks keeps routing clients to it.",
       evidence: { members: down.map((m) => ({ member: m.label, error: m.handshake.error })) },
     });

@@ -18,6 +18,7 @@ import {
 } from "./resumption.js";
 import { atRisk, javaFinding, javaVerdicts, type JavaVerdict } from "./java/verdict.js";
 import { validationFindings } from "./validation.js";
+import { computeRemedies, type Remedy } from "./remedies.js";
 import {
   alternatesFinding,
   certificateVariants,
@@ -67,6 +68,8 @@ export interface EndpointAnalysis {
   variants: CertificateVariant[];
   differences: FieldDifference[];
   javaClients: JavaVerdict[];
+  /** What to change, best first, each with the Java profiles it makes safe (a what-if on the pool model). */
+  remedies: Remedy[];
   findings: Finding[];
   summary: EndpointSummary;
 }
@@ -105,6 +108,7 @@ export function analyzeEndpoint(probe: EndpointProbe): EndpointAnalysis {
     variants,
     differences,
     javaClients,
+    remedies: computeRemedies(probe, javaClients),
     findings,
     summary: {
       certificateVariants: identitiesPerOffer(probe),

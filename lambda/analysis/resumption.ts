@@ -1,4 +1,5 @@
 /** What happened to offered sessions: through the VIP (observed) and across members (the matrix). */
+import { plainError } from "../probe/errors.js";
 import type { ChainConnection, EndpointProbe, MatrixCell } from "../probe/types.js";
 import type { Finding } from "./finding.js";
 import { identityEquivalent } from "./java/identity.js";
@@ -131,7 +132,7 @@ export function resumptionFailureFinding(probe: EndpointProbe): Finding[] {
     {
       kind: "resumption-failure",
       severity: "critical",
-      message: `${plural(failed.length, "cross-member session offer")} ended in a fatal alert instead of a resumption or a full handshake (e.g. ${example.mechanism} session of ${example.from} offered to ${example.to}: ${example.error?.message}). Any client that resumes a session on one member and is then routed to the other fails the connection.`,
+      message: `${plural(failed.length, "cross-member session offer")} ended in a fatal alert instead of a resumption or a full handshake (e.g. ${example.mechanism} session of ${example.from} offered to ${example.to}: ${example.error ? plainError(example.error) : "no detail"}). Any client that resumes a session on one member and is then routed to the other fails the connection.`,
       remedy:
         "Members that share ticket keys or a session cache must agree on the extended master secret (RFC 7627) and on protocol settings; enable EMS on all of them, or stop sharing session state between unlike members.",
       evidence: { offers: failed.map((c) => ({ mechanism: c.mechanism, from: c.from, to: c.to, error: c.error })) },

@@ -61,3 +61,37 @@ export function classifyVerificationError(code: string): VerificationClass {
 export function timeoutError(phase: string, ms: number): ProbeError {
   return { class: "timeout", message: `no answer within ${ms} ms (${phase})` };
 }
+
+/**
+ * Probe errors in plain words for reports and finding messages: what an operator reads at 3 a.m. instead of
+ * OpenSSL's strings. The raw error (class, code, message) stays in the records and the JSON.
+ */
+const PLAIN_BY_CLASS: Record<ErrorClass, string> = {
+  timeout: "no answer in time",
+  reset: "the connection was closed during the handshake",
+  refused: "the connection was refused (nothing listens, or a firewall)",
+  "tls-alert": "the server ended the handshake with an alert",
+  "protocol-version": "no TLS version in common",
+  untrusted: "the certificate is not trusted",
+  "hostname-mismatch": "the certificate does not name the server",
+  expired: "the certificate has expired",
+  "not-tls": "the port does not speak TLS",
+  dns: "the name does not resolve",
+  aws: "the AWS call failed",
+  other: "the handshake failed",
+};
+
+/** `ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE` → `handshake failure`, the alert's own name (RFC 8446 6.2). */
+function alertName(code: string | undefined): string | undefined {
+  const m = code && /ALERT_(.+)$/.exec(code);
+  return m ? m[1]!.toLowerCase().replace(/_/g, " ") : undefined;
+}
+
+export function plainError(e: ProbeError): string {
+  if (e.class === "tls-alert" || e.class === "protocol-version") {
+    const alert = alertName(e.code);
+    if (alert) return `${PLAIN_BY_CLASS[e.class]} (${alert})`;
+  }
+  if (e.class === "aws" && e.code) return `${PLAIN_BY_CLASS.aws} (${e.code})`;
+  return PLAIN_BY_CLASS[e.class];
+}

@@ -27,6 +27,7 @@ export function endpointReport(probe: EndpointProbe, analysis: EndpointAnalysis)
     variants: analysis.variants,
     differences: analysis.differences,
     javaClients: analysis.javaClients,
+    remedies: analysis.remedies,
     findings: analysis.findings,
     certificates: Object.values(probe.certificates),
     discovery: probe.discovery,

@@ -179,6 +179,14 @@ export function javaVerdicts(probe: EndpointProbe, model: PoolModel = poolModel(
   return JAVA_PROFILES.map((profile) => verdictFor(probe, profile, model, routing));
 }
 
+/**
+ * Verdicts on a model changed by a what-if (a remedy applied): from the members' facts alone, since this run's
+ * routing was observed on the pool as it is.
+ */
+export function whatIfVerdicts(probe: EndpointProbe, model: PoolModel): JavaVerdict[] {
+  return JAVA_PROFILES.map((profile) => verdictFor(probe, profile, model, []));
+}
+
 export const atRisk = (v: JavaVerdict) => v.verdict === "aborts" || v.verdict === "can-abort";
 
 export function javaFinding(verdicts: JavaVerdict[]): Finding[] {
