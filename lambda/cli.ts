@@ -3,6 +3,7 @@
  * A thin composition of the probe core, the analysis and the report.
  */
 import { MAX_CA_BYTES, readTextFile } from "./registry/files.js";
+import { writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { outcomeOf, type EndpointOutcome } from "./outcome.js";
@@ -169,6 +170,18 @@ async function streamJsonLines(endpoints: Endpoint[], concurrency: number | unde
   return kept.some((k) => !k.finished || k.affecting > 0) ? EXIT_FINDINGS : EXIT_OK;
 }
 
+/** --html FILE: the self-contained page beside the usual output; a file that cannot be written is a usage error. */
+async function writeHtml(file: string | undefined, outcomes: EndpointOutcome[], io: CliIo): Promise<void> {
+  if (file === undefined) return;
+  const { renderHtml } = await import("./report/html.js");
+  try {
+    writeFileSync(file, renderHtml(outcomes));
+  } catch (err) {
+    throw new UsageError(`--html ${file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  io.stderr(`tls-pool-monitor: wrote ${file}\n`);
+}
+
 function unreachableMessage(outcomes: EndpointOutcome[]): string {
   return finishedOf(outcomes)
     .filter((r) => !r.analysis.summary.reachable)
@@ -198,6 +211,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         json: { type: "boolean" },
         plan: { type: "boolean" },
         jsonl: { type: "boolean" },
+        html: { type: "string" },
         deadline: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
@@ -219,6 +233,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       try {
         const results = await probeAll([pool.endpoint], concurrency, deadline);
         print(results, values.json ?? false, io);
+        await writeHtml(values.html, results, io);
       } finally {
         await pool.close();
       }
@@ -237,11 +252,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       if (load.endpoints.length === 0) return EXIT_USAGE;
       if (values.plan) return printPlans(load.endpoints, values.json ?? false, io);
       if (values.jsonl) {
+        if (values.html !== undefined) throw new UsageError("--html: not with --jsonl (it keeps no records to draw); use --json or the report");
         const code = await streamJsonLines(load.endpoints, concurrency, deadline, io);
         return load.errors.length ? Math.max(EXIT_FINDINGS, code) : code;
       }
       const results = await probeAll(load.endpoints, concurrency, deadline);
       print(results, values.json ?? false, io, { registryErrors: load.errors.map((e) => e.message) });
+      await writeHtml(values.html, results, io);
       if (finishedOf(results).some((r) => !r.analysis.summary.reachable)) io.stderr(unreachableMessage(results) + "\n");
       return load.errors.length ? Math.max(EXIT_FINDINGS, exitCodeFor(results)) : exitCodeFor(results);
     }
@@ -251,6 +268,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (values.plan) return printPlans([endpoint], values.json ?? false, io);
     const results = await probeAll([endpoint], concurrency, deadline);
     print(results, values.json ?? false, io);
+    await writeHtml(values.html, results, io);
     const code = exitCodeFor(results);
     if (code === EXIT_USAGE) io.stderr(unreachableMessage(results) + "\n");
     return code;

@@ -4,7 +4,7 @@ import { DEFAULT_CONCURRENCY } from "./probe/limiter.js";
 export const USAGE = `Usage:
   tls-pool-monitor probe <host[:port]> [options]     probe one endpoint through its VIP and member by member
   tls-pool-monitor probe --registry FILE [options]   probe every endpoint of a registry file
-  tls-pool-monitor demo [--json]                     start a divergent pool on loopback, probe it, stop it
+  tls-pool-monitor demo [--json] [--html FILE]       start a divergent pool on loopback, probe it, stop it
   tls-pool-monitor --help
 
 Probe options:
@@ -20,6 +20,8 @@ Probe options:
   --json              print one JSON document instead of the report
   --jsonl             with --registry: one JSON line per endpoint as soon as it is done (records not kept: for big
                       registries); the one JSON document of --json stays the default
+  --html FILE         also write one self-contained HTML page (findings, remedies, chains as strips, the matrix as
+                      a grid, certificates side by side); no script, no external asset
   --plan              print what the probe would connect to and what it costs, without connecting
   --deadline S        stop after S seconds: endpoints not done are reported NOT FINISHED (exit 1), never analysed
 

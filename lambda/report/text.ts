@@ -149,19 +149,22 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
 
 /** The endpoint and its worst state in one line, for the operator woken at 3 a.m. */
 function headline(probe: EndpointProbe, analysis: EndpointAnalysis, options: TextOptions): string {
-  const name = probe.endpoint.name;
+  const { state, severity, text } = headlineOf(probe, analysis);
+  return `${options.color ? `${COLOR[severity]}${state}\x1b[0m` : state}  ${probe.endpoint.name}: ${text}`;
+}
+
+/** The headline's state word (CRITICAL, WARNING, OK, UNREACHABLE) and text; the HTML report shows the same. */
+export function headlineOf(probe: EndpointProbe, analysis: EndpointAnalysis): { state: string; severity: keyof typeof COLOR; text: string } {
   const worst = analysis.findings.find(affectsClients);
-  const paint = (label: string, severity: keyof typeof COLOR) => (options.color ? `${COLOR[severity]}${label}\x1b[0m` : label);
-  if (!worst) {
-    const hygiene = analysis.findings.filter((f) => f.severity === "warning").length;
-    const ok = analysis.summary.reachable ? "OK" : "UNREACHABLE";
-    return `${paint(ok, ok === "OK" ? "info" : "critical")}  ${name}: ${
-      analysis.summary.reachable
-        ? `${plural(analysis.summary.membersProbed, "member")}, ${analysis.summary.certificateVariants === 1 ? "one certificate per client offer" : "no member compared"}; nothing that breaks clients${hygiene ? ` (${plural(hygiene, "hygiene warning")} below)` : ""}`
-        : "no TLS handshake completed"
-    }`;
-  }
-  return `${paint(worst.severity.toUpperCase(), worst.severity)}  ${name}: ${headlineText(probe, analysis, worst)}`;
+  if (worst) return { state: worst.severity.toUpperCase(), severity: worst.severity, text: headlineText(probe, analysis, worst) };
+  const s = analysis.summary;
+  if (!s.reachable) return { state: "UNREACHABLE", severity: "critical", text: "no TLS handshake completed" };
+  const hygiene = analysis.findings.filter((f) => f.severity === "warning").length;
+  return {
+    state: "OK",
+    severity: "info",
+    text: `${plural(s.membersProbed, "member")}, ${s.certificateVariants === 1 ? "one certificate per client offer" : "no member compared"}; nothing that breaks clients${hygiene ? ` (${plural(hygiene, "hygiene warning")} below)` : ""}`,
+  };
 }
 
 function headlineText(probe: EndpointProbe, analysis: EndpointAnalysis, f: Finding): string {
