@@ -107,7 +107,7 @@ export function computeRemedies(probe: EndpointProbe, javaClients: JavaVerdict[]
       detail: ticketsShared
         ? "Every member resumes every other member's session tickets."
         : "Give every member the same session-ticket keys (and rotate them together), so that any member resumes another's ticket. " +
-          "It does not help clients that offer session IDs only (JDK 8), and nginx and Apache resume another member's ticket only when it presents the same certificate (measured), so with different certificates it needs same-certificate too.",
+          "It does not help clients that offer session IDs only (JDK 8). Measured: HAProxy resumes another instance's ticket whatever its certificate; nginx and Apache only when it presents the same certificate, so there it needs same-certificate too.",
     }),
   );
 

@@ -35,6 +35,8 @@ export interface NginxMember {
   noEms?: boolean;
   /** `ssl_protocols` (default TLSv1.2 TLSv1.3). */
   protocols?: string;
+  /** More lines for the server block, verbatim (a remedy's snippet); one that sets ssl_protocols replaces ours. */
+  extra?: string[];
 }
 
 /** nginx 1.22, one process (no master, no daemon), one TLS server block. */
@@ -56,11 +58,12 @@ export async function startNginx(spec: NginxMember): Promise<RunningProcess> {
     "  server {",
     `    listen 127.0.0.1:${port} ssl;`,
     ...files.flatMap((f) => [`    ssl_certificate ${f.cert};`, `    ssl_certificate_key ${f.key};`]),
-    `    ssl_protocols ${spec.protocols ?? "TLSv1.2 TLSv1.3"};`,
+    ...(spec.extra?.some((l) => /^\s*ssl_protocols\b/.test(l)) ? [] : [`    ssl_protocols ${spec.protocols ?? "TLSv1.2 TLSv1.3"};`]),
     "    ssl_session_cache shared:members:1m;",
     "    ssl_session_tickets on;",
     ...(spec.ticketKey ? [`    ssl_session_ticket_key ${join(dir, "ticket.key")};`] : []),
     ...(spec.noEms ? ["    ssl_conf_command Options -ExtendedMasterSecret;"] : []),
+    ...(spec.extra ?? []).map((l) => `    ${l}`),
     '    location / { return 200 "ok\\n"; }',
     "  }",
     "}",
@@ -88,6 +91,10 @@ export interface ApacheMember {
   noTickets?: boolean;
   /** `SSLSessionTicketKeyFile` contents (48 bytes), shared between members to share tickets. */
   ticketKey?: Buffer;
+  /** `SSLOpenSSLConfCmd Options -ExtendedMasterSecret`. */
+  noEms?: boolean;
+  /** More lines for the virtual host, verbatim (a remedy's snippet). */
+  extra?: string[];
 }
 
 const APACHE_MODULES = "/usr/lib/apache2/modules";
@@ -123,6 +130,8 @@ export async function startApache(spec: ApacheMember): Promise<RunningProcess> {
     `  SSLCertificateKeyFile ${files!.key}`,
     `  SSLSessionTickets ${spec.noTickets ? "off" : "on"}`,
     ...(spec.ticketKey ? [`  SSLSessionTicketKeyFile ${join(dir, "ticket.key")}`] : []),
+    ...(spec.noEms ? ["  SSLOpenSSLConfCmd Options -ExtendedMasterSecret"] : []),
+    ...(spec.extra ?? []).map((l) => `  ${l}`),
     `  DocumentRoot ${dir}`,
     "</VirtualHost>",
     "",

@@ -147,12 +147,20 @@ export async function startDaemon(name: string, binary: string, args: string[], 
  * HAProxy round-robin over the backends, as the VIP: `mode tcp` (TLS passes through to the members), or, given a
  * certificate, terminating TLS itself in `mode http` in front of plain backends.
  */
-export async function startHaproxy(backends: Array<{ host: string; port: number }>, terminate?: IssuedCertificate): Promise<RunningProcess> {
+export interface HaproxyOptions {
+  /** More options on the `bind` line (a remedy's snippet: `tls-ticket-keys FILE`, `ssl-max-ver TLSv1.2`). */
+  bind?: string;
+  /** Files written beside the configuration first, by name (the ticket keys file, say). */
+  files?: Record<string, string>;
+}
+
+export async function startHaproxy(backends: Array<{ host: string; port: number }>, terminate?: IssuedCertificate, options: HaproxyOptions = {}): Promise<RunningProcess> {
   const haproxy = findBinary("haproxy", ["/usr/sbin", "/usr/local/sbin"]);
   const dir = mkdtempSync(join(tmpdir(), "tpm-haproxy-"));
   const port = await freePort();
   // HAProxy takes the chain and the key in one PEM file.
   if (terminate) writeFileSync(join(dir, "site.pem"), `${terminate.chainPem}\n${terminate.keyPem}`, { mode: 0o600 });
+  for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), content, { mode: 0o600 });
   const config = [
     "global",
     "  maxconn 512",
@@ -162,7 +170,7 @@ export async function startHaproxy(backends: Array<{ host: string; port: number 
     "  timeout client 10s",
     "  timeout server 10s",
     "frontend vip",
-    `  bind 127.0.0.1:${port}${terminate ? ` ssl crt ${join(dir, "site.pem")}` : ""}`,
+    `  bind 127.0.0.1:${port}${terminate ? ` ssl crt ${join(dir, "site.pem")}` : ""}${options.bind ? ` ${options.bind.replace(/\{dir\}/g, dir)}` : ""}`,
     "  default_backend pool",
     "backend pool",
     "  balance roundrobin",
