@@ -83,7 +83,8 @@ describe("alerts on transitions only", () => {
     expect(alert.Message).toContain(`CN=*.${SERVICE}`);
     expect(alert.Message).toContain("How they differ:");
     expect(alert.Message).toContain("JDK 8u60–8u152: can-abort");
-    expect(alert.Message).toContain("What to do, best first:");
+    // The remedies computed for this pool: the one certificate first, on the member that differs.
+    expect(alert.Message).toMatch(/What to do, best first \(each change alone, its effect computed on this pool\):\n {2}1\. same-certificate on 127\.0\.0\.1:\d+ \(makes safe: /);
     expect(published[1]!.Subject).toContain("recovered");
   });
 

@@ -5,6 +5,7 @@
 import type { EndpointAnalysis } from "../analysis/index.js";
 import { SEVERITY_ORDER, type Severity } from "../analysis/finding.js";
 import { JAVA_REMEDIES } from "../analysis/java/verdict.js";
+import { profileLabel } from "../analysis/remedies.js";
 import { memberLabels } from "../analysis/observations.js";
 import type { EndpointProbe } from "../probe/types.js";
 
@@ -73,7 +74,16 @@ function divergenceMessage(probe: EndpointProbe, analysis: EndpointAnalysis, pre
   }
   lines.push("", "Findings:");
   for (const f of analysis.findings) lines.push(`  [${f.severity}] ${f.kind}: ${f.message}`);
-  lines.push("", "What to do, best first:", ...JAVA_REMEDIES.map((r, i) => `  ${i + 1}. ${r}`));
+  // The remedies computed for this pool (what-ifs on its model), not a generic list: what is in place is said so.
+  const todo = analysis.remedies.filter((r) => !r.inPlace);
+  const inPlace = analysis.remedies.filter((r) => r.inPlace);
+  lines.push("", "What to do, best first (each change alone, its effect computed on this pool):");
+  todo.forEach((r, i) => {
+    const safe = r.makesSafe.length ? `makes safe: ${r.makesSafe.map(profileLabel).join(", ")}` : "no Java profile made safe by this alone";
+    lines.push(`  ${i + 1}. ${r.action}${r.members.length ? ` on ${r.members.join(", ")}` : ""} (${safe}). ${r.detail}`);
+  });
+  if (todo.length === 0) lines.push(...JAVA_REMEDIES.map((r, i) => `  ${i + 1}. ${r}`));
+  if (inPlace.length) lines.push(`  Already in place: ${inPlace.map((r) => r.action).join(", ")}.`);
   return lines.join("\n");
 }
 
