@@ -6,6 +6,7 @@ import type { EndpointAnalysis } from "../analysis/index.js";
 import { affectsClients, type Finding } from "../analysis/finding.js";
 import { membersWithoutEms } from "../analysis/ems.js";
 import { JAVA_CLIENT_LIBRARIES, JAVA_EXPOSURE_NOTE } from "../analysis/java/clients.js";
+import { CHECK_SWITCHES } from "../analysis/java/profiles.js";
 import { profileLabel } from "../analysis/remedies.js";
 import { memberLabels, memberLeaf, OFFER_LABEL, plural } from "../analysis/observations.js";
 import type { ChainConnection, EndpointProbe, MatrixCell, MemberProbe } from "../probe/types.js";
@@ -133,7 +134,7 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
   out.push("  Which clients these lines apply to (measured on JDK 17):");
   out.push(`    exposed: ${JAVA_CLIENT_LIBRARIES.filter((c) => c.exposed).map((c) => c.client).join("; ")}`);
   out.push(`    protected (0 aborts in 10,470 requests): ${JAVA_CLIENT_LIBRARIES.filter((c) => !c.exposed).map((c) => c.client).join("; ")}`);
-  out.push(`    ${JAVA_EXPOSURE_NOTE}`);
+  out.push(`    ${JAVA_EXPOSURE_NOTE}`, `    ${CHECK_SWITCHES}`);
   out.push("");
 
   const s = analysis.summary;

@@ -202,9 +202,10 @@ export function javaFinding(verdicts: JavaVerdict[]): Finding[] {
       message:
         `Java clients without endpoint identification ${observed.length ? "abort" : "can abort"} with "server certificate change is restricted during renegotiation": ` +
         risky.map((v) => `${v.label} ${v.verdict === "aborts" ? `aborts (${v.abortedConnections} connection(s) of this run)` : "can abort"}`).join("; ") +
-        `. ${risky[0]!.reason[0]!.toUpperCase()}${risky[0]!.reason.slice(1)}. ${CHECK_SWITCHES}`,
+        `. ${risky[0]!.reason[0]!.toUpperCase()}${risky[0]!.reason.slice(1)}.`,
       remedy: JAVA_REMEDIES.map((r, i) => `${i + 1}. ${r}`).join(" "),
-      evidence: { profiles: risky },
+      // What switches the check off is said once, with the evidence and in the report's Java section, not in the headline's finding.
+      evidence: { profiles: risky, checkSwitches: CHECK_SWITCHES },
     });
   }
   const unknown = verdicts.filter((v) => v.verdict === "unknown");
