@@ -11,7 +11,7 @@ import { probeEach, probeEndpoints, type ProbeOptions } from "./probe/endpoint.j
 import { describePlan, planEndpoint } from "./probe/plan.js";
 import { loadRegistryFile } from "./registry/load.js";
 import { RegistryError, validateEndpoint, type Endpoint } from "./registry/schema.js";
-import { endpointReport } from "./report/json.js";
+import { endpointReport, notFinishedReport, registryReport } from "./report/json.js";
 import { renderText } from "./report/text.js";
 import { USAGE } from "./usage.js";
 
@@ -114,12 +114,13 @@ function printPlans(endpoints: Endpoint[], json: boolean, io: CliIo): number {
 const notFinishedText = (o: Extract<EndpointOutcome, { kind: "not-finished" }>) =>
   `tls-pool-monitor — ${o.endpoint.name}: NOT FINISHED (${o.reason}): ${o.message}. Nothing is concluded from a cut probe.`;
 
-function print(outcomes: EndpointOutcome[], json: boolean, io: CliIo, extra: Record<string, unknown> = {}): void {
+const documentOf = (o: EndpointOutcome) => (o.kind === "finished" ? endpointReport(o.probe, o.analysis) : notFinishedReport(o.probe.endpoint, o.reason, o.message));
+
+/** Prints the report, or the JSON document (one endpoint's, or the registry's with its errors). */
+function print(outcomes: EndpointOutcome[], json: boolean, io: CliIo, registryErrors?: string[]): void {
   if (json) {
-    const docs = outcomes.map((o) =>
-      o.kind === "finished" ? endpointReport(o.probe, o.analysis) : { endpoint: o.probe.endpoint, notFinished: { reason: o.reason, message: o.message } },
-    );
-    const doc = docs.length === 1 && Object.keys(extra).length === 0 ? docs[0] : { ...extra, endpoints: docs };
+    const docs = outcomes.map(documentOf);
+    const doc = docs.length === 1 && registryErrors === undefined ? docs[0] : registryReport(registryErrors ?? [], docs);
     io.stdout(JSON.stringify(doc, null, 2) + "\n");
     return;
   }
@@ -160,7 +161,7 @@ async function streamJsonLines(endpoints: Endpoint[], concurrency: number | unde
       endpoints,
       (probe, i) => {
         const o = outcomeOf(endpoints[i]!, probe);
-        io.stdout(JSON.stringify(o.kind === "finished" ? endpointReport(o.probe, o.analysis) : { endpoint: o.probe.endpoint, notFinished: { reason: o.reason, message: o.message } }) + "\n");
+        io.stdout(JSON.stringify(documentOf(o)) + "\n");
         kept.push(o.kind === "finished" ? { finished: true, reachable: o.analysis.summary.reachable, affecting: o.analysis.summary.clientAffectingFindings } : { finished: false, reachable: false, affecting: 0 });
       },
       options,
@@ -257,7 +258,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return load.errors.length ? Math.max(EXIT_FINDINGS, code) : code;
       }
       const results = await probeAll(load.endpoints, concurrency, deadline);
-      print(results, values.json ?? false, io, { registryErrors: load.errors.map((e) => e.message) });
+      print(results, values.json ?? false, io, load.errors.map((e) => e.message));
       await writeHtml(values.html, results, io);
       if (finishedOf(results).some((r) => !r.analysis.summary.reachable)) io.stderr(unreachableMessage(results) + "\n");
       return load.errors.length ? Math.max(EXIT_FINDINGS, exitCodeFor(results)) : exitCodeFor(results);

@@ -4,6 +4,8 @@ import type { Finding } from "../../lambda/analysis/finding.js";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
 import type { EndpointProbe } from "../../lambda/probe/types.js";
 import type { Endpoint } from "../../lambda/registry/schema.js";
+import { endpointReport } from "../../lambda/report/json.js";
+import { reportSchemaErrors } from "./contract.js";
 import type { RunningProcess } from "./processes.js";
 
 export interface FieldResult {
@@ -36,6 +38,9 @@ export async function probeField(endpoint: Endpoint): Promise<FieldResult> {
 
 export function resultOf(probe: EndpointProbe): FieldResult {
   const analysis = analyzeEndpoint(probe);
+  // Every real-server result is also a check of the --json contract.
+  const contract = reportSchemaErrors(endpointReport(probe, analysis));
+  if (contract.length) throw new Error(`the --json document breaks schema/report.schema.json: ${contract.join("; ")}`);
   return {
     probe,
     analysis,
