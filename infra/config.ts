@@ -1,5 +1,13 @@
 /** Deployment settings, from cdk.json's `tlsPoolMonitor` context (each key overridable with `-c key=value`). */
+import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { z } from "zod";
+import { EXPIRY_WARNING_DAYS } from "../lambda/analysis/expiry.js";
+import { DEFAULT_CONCURRENCY } from "../lambda/probe/limiter.js";
+import { DEFAULT_NAMESPACE } from "../lambda/report/metrics.js";
+import { MAX_CONCURRENCY } from "../lambda/settings.js";
+
+/** The retention periods CloudWatch Logs accepts (another number synthesizes and then fails at deploy). */
+const LOG_RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is number => typeof v === "number" && v !== RetentionDays.INFINITE).sort((a, b) => a - b);
 
 const regionName = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region name such as eu-west-1");
 
@@ -13,19 +21,23 @@ export const MonitorConfigSchema = z
       .max(255)
       .regex(/^[0-9A-Za-z._\/#: -]+$/, "must be letters, digits and . - _ / # : or space (CloudWatch namespace characters)")
       .refine((n) => !n.startsWith("AWS/"), "must not start with AWS/ (reserved for AWS services)")
-      .default("TlsPoolMonitor"),
+      .default(DEFAULT_NAMESPACE),
     rateMinutes: z.number().int().min(1).max(1440).default(5),
     memoryMb: z.number().int().min(128).max(10240).default(512),
     timeoutSeconds: z.number().int().min(30).max(900).default(300),
     /** Connection-seconds one endpoint's probe is budgeted (used to size shards). */
     endpointBudgetSeconds: z.number().min(0.5).max(600).default(10),
-    concurrency: z.number().int().min(1).max(1000).default(32),
-    logRetentionDays: z.number().int().min(1).default(30),
+    concurrency: z.number().int().min(1).max(MAX_CONCURRENCY).default(DEFAULT_CONCURRENCY),
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((d) => LOG_RETENTION_DAYS.includes(d), `must be one of the periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")}`)
+      .default(30),
     regions: z.array(regionName).min(1).default(["us-east-1"]),
     alertTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "must be an SNS topic ARN").optional(),
     alertEmails: z.array(z.string().email()).default([]),
     alertHttpsUrls: z.array(z.string().url().startsWith("https://")).default([]),
-    expiryAlarmDays: z.number().int().min(1).max(365).default(21),
+    expiryAlarmDays: z.number().int().min(1).max(365).default(EXPIRY_WARNING_DAYS),
     /**
      * "per-endpoint": five alarms per endpoint (nested stacks of 90 endpoints). "fleet": four Metrics Insights alarms
      * per shard, each endpoint a contributor. "auto" (default): fleet above FLEET_ALARMS_ABOVE_ENDPOINTS endpoints.

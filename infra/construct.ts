@@ -27,7 +27,8 @@ import { stageRegistry } from "./registry.js";
 import { endpointCost, planShards, shardCapacity, type ShardPlan } from "./shards.js";
 import { probeBudgetMs } from "../lambda/deadline.js";
 import { planEndpoint } from "../lambda/probe/plan.js";
-import { FLEET_ALARM_METRICS, SHARD_DIMENSION } from "../lambda/report/metrics.js";
+import { FLEET_ALARM_METRICS, SHARD_DIMENSION, type MetricName } from "../lambda/report/metrics.js";
+import { DEFAULT_STATE_LOOKBACK_MINUTES, ENV } from "../lambda/settings.js";
 
 export interface TlsPoolMonitorProps {
   endpoints: Endpoint[];
@@ -154,6 +155,7 @@ export class TlsPoolMonitor extends Construct {
       retentionPeriod: cdk.Duration.days(14),
     });
 
+    // config.ts accepts only the retention values CloudWatch Logs takes (logs.RetentionDays).
     const logGroup = new logs.LogGroup(this, "Logs", { retention: config.logRetentionDays as logs.RetentionDays, removalPolicy: cdk.RemovalPolicy.RETAIN });
     const registryFile = stageRegistry(endpoints);
     const vpcProps = config.vpc
@@ -179,11 +181,14 @@ export class TlsPoolMonitor extends Construct {
       retryAttempts: 1,
       maxEventAge: cdk.Duration.minutes(Math.max(1, Math.min(360, config.rateMinutes))),
       environment: {
-        METRIC_NAMESPACE: config.namespace,
-        ALERT_TOPIC_ARN: this.topic.topicArn,
-        CONCURRENCY: String(config.concurrency),
-        STATE_LOOKBACK_MINUTES: String(Math.max(30, config.rateMinutes * 3)),
-        ...(this.alarmMode === "fleet" ? { FLEET_SHARDS: String(this.shardPlan.shards) } : {}),
+        // The names the function reads (lambda/settings.ts ENV), from the one settings module.
+        [ENV.namespace]: config.namespace,
+        [ENV.topicArn]: this.topic.topicArn,
+        [ENV.concurrency]: String(config.concurrency),
+        [ENV.stateLookbackMinutes]: String(Math.max(DEFAULT_STATE_LOOKBACK_MINUTES, config.rateMinutes * 3)),
+        // The expiry-soon finding follows the expiry alarm's threshold.
+        [ENV.expiryWarningDays]: String(config.expiryAlarmDays),
+        ...(this.alarmMode === "fleet" ? { [ENV.fleetShards]: String(this.shardPlan.shards) } : {}),
         NODE_OPTIONS: "--enable-source-maps",
       },
       bundling: {
@@ -251,7 +256,7 @@ export class TlsPoolMonitor extends Construct {
     for (let i = 0; i < endpoints.length; i += ENDPOINTS_PER_ALARM_STACK) {
       const nested = new cdk.NestedStack(this, `Alarms${i / ENDPOINTS_PER_ALARM_STACK}`);
       for (const e of endpoints.slice(i, i + ENDPOINTS_PER_ALARM_STACK)) {
-        const metric = (metricName: string, statistic: string) =>
+        const metric = (metricName: MetricName, statistic: string) =>
           new cloudwatch.Metric({
             namespace: config.namespace,
             metricName,
@@ -439,7 +444,7 @@ export class TlsPoolMonitor extends Construct {
   private addRunAlarms(config: MonitorConfig): void {
     const action = new cwActions.SnsAction(this.topic);
     const alarms = [
-      new cloudwatch.Metric({ namespace: config.namespace, metricName: "AlertPublishFailures", statistic: "Sum", period: cdk.Duration.minutes(config.rateMinutes) }).createAlarm(
+      new cloudwatch.Metric({ namespace: config.namespace, metricName: "AlertPublishFailures" satisfies MetricName, statistic: "Sum", period: cdk.Duration.minutes(config.rateMinutes) }).createAlarm(
         this,
         "AlertPublishFailuresAlarm",
         {
@@ -467,8 +472,8 @@ export class TlsPoolMonitor extends Construct {
   private addDashboard(config: MonitorConfig): cloudwatch.Dashboard {
     // Under fleet alarms the alarmed metrics carry the shard too (lambda/report/metrics.ts).
     const fleet = new Set<string>(this.alarmMode === "fleet" ? FLEET_ALARM_METRICS : []);
-    const dimensions = (metric: string) => (fleet.has(metric) ? `Endpoint,${SHARD_DIMENSION}` : "Endpoint");
-    const search = (metric: string, stat: string, label: string) =>
+    const dimensions = (metric: MetricName) => (fleet.has(metric) ? `Endpoint,${SHARD_DIMENSION}` : "Endpoint");
+    const search = (metric: MetricName, stat: string, label: string) =>
       new cloudwatch.MathExpression({
         expression: `SEARCH('{${config.namespace},${dimensions(metric)}} MetricName="${metric}"', '${stat}', ${config.rateMinutes * 60})`,
         label,

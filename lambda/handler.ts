@@ -50,6 +50,7 @@ export async function handler(event: unknown, context: Pick<Context, "getRemaini
     ...(targetGroups ? { targetGroups: targetGroups.lookup } : {}),
     stateLookbackMs: settings.stateLookbackMs,
     confirmRuns: settings.confirmRuns,
+    ruleSettings: { expiryWarningDays: settings.expiryWarningDays },
     ...(settings.fleetShards ? { fleetShards: settings.fleetShards } : {}),
     log: jsonLogger,
   });

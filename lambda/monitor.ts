@@ -8,6 +8,7 @@ import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
 import type { AwsPublisher } from "./aws/publisher.js";
 import { outcomeOf, type EndpointOutcome, type NotFinishedReason } from "./outcome.js";
 import { probeEach } from "./probe/endpoint.js";
+import type { RuleSettings } from "./analysis/rules.js";
 import type { TargetGroupLookup } from "./probe/types.js";
 import type { Endpoint, RegistryError } from "./registry/schema.js";
 import { alertFor, stateFromVariants, stateOf, type Alert, type PoolState } from "./report/alerts.js";
@@ -40,6 +41,8 @@ export interface MonitorOptions {
    * endpoint's shard as a dimension. Absent: per-endpoint alarms, `Endpoint` alone.
    */
   fleetShards?: number;
+  /** What the analysis rules read from the deployment (the expiry threshold); default DEFAULT_RULE_SETTINGS. */
+  ruleSettings?: RuleSettings;
   /** Reads target groups (lambda/aws), for endpoints that have one. */
   targetGroups?: TargetGroupLookup;
   /** Endpoints probed at once (default: the connection bound, at least MIN_ENDPOINTS_IN_FLIGHT). */
@@ -188,7 +191,7 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
     await probeEach(
       endpoints,
       (probe, i) => {
-        const { kept, datums } = fold(outcomeOf(endpoints[i]!, probe), timestamp, log, options.fleetShards);
+        const { kept, datums } = fold(outcomeOf(endpoints[i]!, probe, options.ruleSettings), timestamp, log, options.fleetShards);
         outcomes.push(kept);
         emit(datums);
       },

@@ -4,6 +4,7 @@
  * recovery. An analysis that throws costs that endpoint's result, never the run's.
  */
 import { analyzeEndpoint, type EndpointAnalysis } from "./analysis/index.js";
+import type { RuleSettings } from "./analysis/rules.js";
 import type { EndpointProbe } from "./probe/types.js";
 import type { Endpoint } from "./registry/schema.js";
 
@@ -13,11 +14,11 @@ export type EndpointOutcome =
   | { kind: "finished"; endpoint: Endpoint; probe: EndpointProbe; analysis: EndpointAnalysis }
   | { kind: "not-finished"; endpoint: Endpoint; probe: EndpointProbe; reason: NotFinishedReason; message: string };
 
-export function outcomeOf(endpoint: Endpoint, probe: EndpointProbe): EndpointOutcome {
+export function outcomeOf(endpoint: Endpoint, probe: EndpointProbe, settings?: RuleSettings): EndpointOutcome {
   if (probe.error?.code === "DEADLINE") return { kind: "not-finished", endpoint, probe, reason: "deadline", message: probe.error.message };
   if (probe.error?.code === "BUDGET") return { kind: "not-finished", endpoint, probe, reason: "budget", message: probe.error.message };
   try {
-    return { kind: "finished", endpoint, probe, analysis: analyzeEndpoint(probe) };
+    return { kind: "finished", endpoint, probe, analysis: analyzeEndpoint(probe, settings) };
   } catch (err) {
     return { kind: "not-finished", endpoint, probe, reason: "analysis-error", message: `the analysis failed: ${String(err)}` };
   }

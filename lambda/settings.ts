@@ -3,6 +3,7 @@
  * at once with the variable's name (an init error alarms through the failed-invocation queue), instead of a run
  * that silently ignores it. The construct writes the same names (infra/construct.ts).
  */
+import { EXPIRY_WARNING_DAYS } from "./analysis/expiry.js";
 import { DEFAULT_NAMESPACE } from "./report/metrics.js";
 import { CONFIRM_RUNS_DEFAULT } from "./monitor.js";
 
@@ -13,6 +14,8 @@ export const ENV = {
   concurrency: "CONCURRENCY",
   stateLookbackMinutes: "STATE_LOOKBACK_MINUTES",
   confirmRuns: "CONFIRM_RUNS",
+  /** Days under which a presented leaf is an expiry-soon warning: the construct writes its expiryAlarmDays here. */
+  expiryWarningDays: "EXPIRY_WARNING_DAYS",
   /** Set by the construct under fleet alarms: the shard count, which puts each endpoint's shard on its alarmed metrics. */
   fleetShards: "FLEET_SHARDS",
 } as const;
@@ -30,6 +33,7 @@ export interface LambdaSettings {
   stateLookbackMs: number;
   confirmRuns: number;
   fleetShards?: number;
+  expiryWarningDays: number;
 }
 
 export class SettingsError extends Error {
@@ -50,6 +54,7 @@ export function readSettings(env: NodeJS.ProcessEnv): LambdaSettings {
   const lookback = integer(env, ENV.stateLookbackMinutes, 1, 24 * 60) ?? DEFAULT_STATE_LOOKBACK_MINUTES;
   const confirmRuns = integer(env, ENV.confirmRuns, 1, 10) ?? CONFIRM_RUNS_DEFAULT;
   const fleetShards = integer(env, ENV.fleetShards, 1, MAX_SHARDS);
+  const expiryWarningDays = integer(env, ENV.expiryWarningDays, 1, 365) ?? EXPIRY_WARNING_DAYS;
   const topicArn = env[ENV.topicArn];
   if (topicArn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn)) throw new SettingsError(`${ENV.topicArn}: not an SNS topic ARN`);
   return {
@@ -60,5 +65,6 @@ export function readSettings(env: NodeJS.ProcessEnv): LambdaSettings {
     stateLookbackMs: lookback * 60_000,
     confirmRuns,
     ...(fleetShards === undefined ? {} : { fleetShards }),
+    expiryWarningDays,
   };
 }

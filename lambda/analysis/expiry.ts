@@ -39,10 +39,10 @@ export function unparseableFindings(probe: EndpointProbe): Finding[] {
   ];
 }
 
-export function expiryFindings(probe: EndpointProbe): Finding[] {
+export function expiryFindings(probe: EndpointProbe, warningDays = EXPIRY_WARNING_DAYS): Finding[] {
   const soon = presentedLeaves(probe)
     .map((fp) => probe.certificates[fp]!)
-    .filter((c): c is typeof c & { daysToExpiry: number } => c !== undefined && c.daysToExpiry !== null && c.daysToExpiry >= 0 && c.daysToExpiry < EXPIRY_WARNING_DAYS)
+    .filter((c): c is typeof c & { daysToExpiry: number } => c !== undefined && c.daysToExpiry !== null && c.daysToExpiry >= 0 && c.daysToExpiry < warningDays)
     .sort((a, b) => a.daysToExpiry - b.daysToExpiry);
   if (soon.length === 0) return [];
   return [

@@ -1,28 +1,16 @@
 /** From one endpoint's probe records to variants, findings and the summary numbers. Pure. */
 import type { EndpointProbe } from "../probe/types.js";
-import { discoveryFindings } from "./discovery.js";
-import { emsFindings } from "./ems.js";
-import { expiryFindings, minDaysToExpiry, unparseableFindings } from "./expiry.js";
+import { minDaysToExpiry } from "./expiry.js";
 import { affectsClients, bySeverity, type Finding, type Severity } from "./finding.js";
-import { failedHandshakes, handshakeFailureFindings, tls13Findings } from "./handshake-failures.js";
+import { failedHandshakes } from "./handshake-failures.js";
 import { memberHandshakes, vipConnections } from "./observations.js";
-import { renegotiationFailures, renegotiationFindings } from "./renegotiation.js";
-import {
-  certificateChangeFinding,
-  failedResumptions,
-  matrixChanges,
-  refusedResumptionFinding,
-  resumptionCounts,
-  resumptionFailureFinding,
-  sharedResumptionFinding,
-} from "./resumption.js";
-import { atRisk, javaFinding, javaVerdicts, type JavaVerdict } from "./java/verdict.js";
-import { validationFindings } from "./validation.js";
+import { renegotiationFailures } from "./renegotiation.js";
+import { failedResumptions, matrixChanges, resumptionCounts } from "./resumption.js";
+import { atRisk, javaVerdicts, type JavaVerdict } from "./java/verdict.js";
+import { DEFAULT_RULE_SETTINGS, runRules, type RuleSettings } from "./rules.js";
 import { computeRemedies, type Remedy } from "./remedies.js";
 import {
-  alternatesFinding,
   certificateVariants,
-  divergenceFinding,
   divergingMembers,
   identitiesPerOffer,
   variantDifferences,
@@ -74,27 +62,11 @@ export interface EndpointAnalysis {
   summary: EndpointSummary;
 }
 
-export function analyzeEndpoint(probe: EndpointProbe): EndpointAnalysis {
+export function analyzeEndpoint(probe: EndpointProbe, settings: RuleSettings = DEFAULT_RULE_SETTINGS): EndpointAnalysis {
   const variants = certificateVariants(probe);
   const differences = variantDifferences(probe, variants);
   const javaClients = javaVerdicts(probe);
-  const findings = [
-    ...javaFinding(javaClients),
-    ...validationFindings(probe),
-    ...handshakeFailureFindings(probe),
-    ...divergenceFinding(probe, variants, differences),
-    ...alternatesFinding(probe, variants),
-    ...resumptionFailureFinding(probe),
-    ...certificateChangeFinding(probe),
-    ...emsFindings(probe),
-    ...renegotiationFindings(probe),
-    ...expiryFindings(probe),
-    ...unparseableFindings(probe),
-    ...tls13Findings(probe),
-    ...refusedResumptionFinding(probe),
-    ...sharedResumptionFinding(probe),
-    ...discoveryFindings(probe),
-  ];
+  const findings = runRules(probe, { variants, differences, javaClients }, settings);
   if (probe.error) {
     findings.unshift({ kind: "handshake-failure", severity: "critical", message: `The probe itself failed: ${probe.error.message}`, evidence: { error: probe.error } });
   }

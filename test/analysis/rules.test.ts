@@ -1,7 +1,11 @@
 /** The analysis rules on small records: the edge cases the real-server suites found, without a pool. */
 import { describe, expect, it } from "vitest";
 import { analyzeEndpoint } from "../../lambda/analysis/index.js";
-import { certificate, chain, matrix, member, probeOf } from "../helpers/records.js";
+import { javaVerdicts } from "../../lambda/analysis/java/verdict.js";
+import { DEFAULT_RULE_SETTINGS, RULES, type RuleName, type RuleSettings } from "../../lambda/analysis/rules.js";
+import { certificateVariants, variantDifferences } from "../../lambda/analysis/variants.js";
+import type { CertificateInfo, EndpointProbe, MemberProbe } from "../../lambda/probe/types.js";
+import { certificate, chain, matrix, member, probeOf, type MemberFacts } from "../helpers/records.js";
 
 const M1 = "10.0.0.1:443";
 const M2 = "10.0.0.2:443";
@@ -157,4 +161,101 @@ describe("findings follow identity and impact", () => {
     expect(order.indexOf("certificate-expired")).toBeLessThan(order.indexOf("java-client-abort"));
     expect(a.findings[0]!.kind).toBe("certificate-expired");
   });
+});
+
+describe("every rule, on its own, from small records", () => {
+  const [A, B, C] = ["A", "B", "C"].map((f) => certificate({ fingerprint: f, subject: `CN=${f.toLowerCase()}.pool.test`, dns: [`${f.toLowerCase()}.pool.test`] })) as [CertificateInfo, CertificateInfo, CertificateInfo];
+  const labels = [M1, M2, M3];
+  const same = (over: Partial<MemberFacts> = {}) => labels.map((label) => member({ label, leaf: "A", ...over }));
+  const healthy = () => probeOf({ members: same(), certificates: [A] });
+  const distinct = (over: Partial<MemberFacts>[] = []) => probeOf({ members: labels.map((label, i) => member({ label, leaf: "ABC"[i]!, ...over[i] })), certificates: [A, B, C] });
+  const withMember = (probe: EndpointProbe, i: number, change: (m: MemberProbe) => MemberProbe): EndpointProbe => ({ ...probe, members: probe.members.map((m, j) => (j === i ? change(m) : m)) });
+  const untrusted = (m: MemberProbe): MemberProbe => ({ ...m, handshake: { ...m.handshake, verification: { chainTrusted: false, failure: "untrusted", chainError: "unable to get local issuer certificate", hostnameMatches: true } } });
+
+  /** Per rule (typed by the registry: a rule without cases does not compile), probes and the findings it gives. */
+  const CASES: Record<RuleName, Array<[string, () => EndpointProbe, string[], RuleSettings?]>> = {
+    "java-client-abort": [
+      ["distinct identities, TLS 1.2, one member without EMS: current JDKs at risk", () => distinct([{ tls13: false }, { tls13: false, ems: false }, { tls13: false }]), ["critical:java-client-abort"]],
+      ["one certificate everywhere", healthy, []],
+    ],
+    validation: [
+      ["a member whose chain is not trusted", () => withMember(healthy(), 0, untrusted), ["critical:certificate-untrusted"]],
+      ["every chain trusted", healthy, []],
+    ],
+    "handshake-failures": [
+      ["a member refusing connections", () => withMember(healthy(), 2, () => member({ label: M3, leaf: "A", down: { class: "refused", code: "ECONNREFUSED", message: "connect ECONNREFUSED" } })), ["warning:handshake-failure"]],
+      [
+        "every connection through the VIP failing",
+        () => ({ ...healthy(), vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "A" }]).map(({ leaf: _leaf, ...c }) => ({ ...c, error: { class: "timeout" as const, message: "no answer within 3000 ms" } })), ticket: [], "tls13-psk": [] } } }),
+        ["critical:handshake-failure"],
+      ],
+      ["every handshake completes", healthy, []],
+    ],
+    divergence: [
+      ["three members, three certificates", () => distinct(), ["warning:certificate-divergence"]],
+      ["one certificate", healthy, []],
+    ],
+    alternates: [
+      ["RSA to TLS 1.2 offers, ECDSA to TLS 1.3 offers, on every member", () => probeOf({ members: same({ best: "B" }), certificates: [A, B] }), ["info:certificate-alternates"]],
+      ["one certificate for every offer", healthy, []],
+    ],
+    "resumption-failure": [
+      ["a cross-member offer answered with a fatal alert", () => ({ ...healthy(), matrix: matrix(labels, [[M1, M2, "failed"]]).map((c) => (c.outcome === "failed" ? { ...c, error: { class: "tls-alert" as const, code: "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE", message: "alert" } } : c)) }), ["critical:resumption-failure"]],
+      ["offers refused cleanly", healthy, []],
+    ],
+    "certificate-change": [
+      ["a refused resumption through the VIP presents another identity", () => ({ ...distinct(), vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "B" }]), ticket: [], "tls13-psk": [] } } }), ["warning:certificate-change-on-resumption"]],
+      ["every offer resumed", () => ({ ...healthy(), vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "A", resumed: true }]), ticket: [], "tls13-psk": [] } } }), []],
+    ],
+    ems: [
+      ["one member without EMS", () => withMember(healthy(), 1, () => member({ label: M2, leaf: "A", ems: false })), ["warning:ems-missing"]],
+      ["EMS everywhere", healthy, []],
+    ],
+    renegotiation: [
+      ["a renegotiation that changes the certificate", () => withMember(healthy(), 0, (m) => ({ ...m, renegotiation: { outcome: "certificate-changed", leafBefore: "A", leafAfter: "B" } })), ["warning:renegotiation", "info:renegotiation"]],
+      ["client renegotiation refused everywhere: said, as info", healthy, ["info:renegotiation"]],
+    ],
+    expiry: [
+      ["a leaf with 10 days left", () => probeOf({ members: same(), certificates: [{ ...A, daysToExpiry: 10 }] }), ["warning:expiry-soon"]],
+      ["10 days left under a 5-day threshold (the deployment's expiryAlarmDays)", () => probeOf({ members: same(), certificates: [{ ...A, daysToExpiry: 10 }] }), [], { expiryWarningDays: 5 }],
+      ["60 days left", healthy, []],
+    ],
+    unparseable: [
+      ["a leaf whose notAfter does not parse", () => probeOf({ members: same(), certificates: [{ ...A, problems: ["notAfter: month 13"] }] }), ["warning:certificate-unparseable"]],
+      ["every field parses", healthy, []],
+    ],
+    tls13: [
+      ["one member without TLS 1.3", () => withMember(healthy(), 2, () => member({ label: M3, leaf: "A", tls13: false })), ["warning:tls13-unsupported"]],
+      ["TLS 1.3 everywhere", healthy, []],
+    ],
+    "refused-resumption": [
+      ["offers refused, the same certificate presented", () => ({ ...healthy(), vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "A" }]), ticket: [], "tls13-psk": [] } } }), ["info:resumption-refused"]],
+      ["offers resumed", () => ({ ...healthy(), vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "A", resumed: true }]), ticket: [], "tls13-psk": [] } } }), []],
+    ],
+    "shared-resumption": [
+      ["members resume each other's sessions", () => ({ ...healthy(), matrix: matrix(labels, [[M1, M2], [M2, M1]]) }), ["info:resumption-shared"]],
+      ["each member resumes only its own", healthy, []],
+    ],
+    discovery: [
+      ["nothing probed member by member", () => probeOf({ members: [], certificates: [A] }), ["info:discovery"]],
+      ["members listed", healthy, []],
+    ],
+  };
+
+  const factsOf = (probe: EndpointProbe) => {
+    const variants = certificateVariants(probe);
+    return { variants, differences: variantDifferences(probe, variants), javaClients: javaVerdicts(probe) };
+  };
+
+  it("every registered rule has cases here", () => {
+    expect(Object.keys(CASES).sort()).toEqual(Object.keys(RULES).sort());
+  });
+
+  for (const [rule, cases] of Object.entries(CASES) as Array<[RuleName, (typeof CASES)[RuleName]]>) {
+    it.each(cases)(`${rule}: %s`, (_name, build, expected, settings) => {
+      const probe = build();
+      const found = RULES[rule](probe, factsOf(probe), settings ?? DEFAULT_RULE_SETTINGS);
+      expect(found.map((f) => `${f.severity}:${f.kind}`)).toEqual(expected);
+    });
+  }
 });

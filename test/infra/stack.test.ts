@@ -11,6 +11,7 @@ import { FLEET_ALARM_METRICS } from "../../lambda/report/metrics.js";
 import { endpointCost, planShards, shardCapacity } from "../../infra/shards.js";
 import type { TlsPoolMonitorStack } from "../../infra/stack.js";
 import { shardOf } from "../../lambda/registry/shard.js";
+import { ENV } from "../../lambda/settings.js";
 import { TestPki } from "../helpers/pool.js";
 
 let dir: string;
@@ -74,6 +75,14 @@ describe("the stack", () => {
     expect(registry.endpoints[0].ca).toContain("BEGIN CERTIFICATE");
     expect(existsSync(join(assetDir, "index.mjs"))).toBe(true);
     expect(existsSync(join(assetDir, "index.mjs.map"))).toBe(true);
+  });
+
+  it("the function's environment: only names lambda/settings.ts reads, the expiry threshold the alarm uses", () => {
+    const fn = Object.values(template.findResources("AWS::Lambda::Function")).find((r) => r.Properties.Environment)!;
+    const variables = fn.Properties.Environment.Variables as Record<string, string>;
+    const known = new Set<string>([...Object.values(ENV), "NODE_OPTIONS", "AWS_NODEJS_CONNECTION_REUSE_ENABLED"]);
+    expect(Object.keys(variables).filter((k) => !known.has(k))).toEqual([]);
+    expect(variables[ENV.expiryWarningDays]).toBe("21");
   });
 
   it("log group with retention, async invocation with a failure queue and bounded retries", () => {
@@ -211,6 +220,8 @@ describe("configuration", () => {
     expect(() => synth(SMALL(), { rateMinutes: 0 })).toThrow(/rateMinutes: /);
     expect(() => synth(SMALL(), { regions: ["mars-1"] })).toThrow(/regions.0: must be an AWS region name/);
     expect(() => synth(SMALL(), { colour: "red" })).toThrow(/Unrecognized key.*colour/);
+    // 45 synthesizes fine with a cast and then fails at deploy: only CloudWatch Logs' own periods are accepted.
+    expect(() => synth(SMALL(), { logRetentionDays: 45 })).toThrow(/logRetentionDays: must be one of the periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60/);
   });
 });
 

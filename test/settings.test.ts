@@ -1,0 +1,50 @@
+/** The one settings module: the Lambda's environment parsed once, each bad value named; the construct writes the same names. */
+import { describe, expect, it } from "vitest";
+import { EXPIRY_WARNING_DAYS } from "../lambda/analysis/expiry.js";
+import { CONFIRM_RUNS_DEFAULT } from "../lambda/monitor.js";
+import { DEFAULT_NAMESPACE } from "../lambda/report/metrics.js";
+import { DEFAULT_STATE_LOOKBACK_MINUTES, ENV, readSettings } from "../lambda/settings.js";
+
+describe("readSettings", () => {
+  it("defaults when nothing is set", () => {
+    expect(readSettings({})).toEqual({
+      namespace: DEFAULT_NAMESPACE,
+      stateLookbackMs: DEFAULT_STATE_LOOKBACK_MINUTES * 60_000,
+      confirmRuns: CONFIRM_RUNS_DEFAULT,
+      expiryWarningDays: EXPIRY_WARNING_DAYS,
+    });
+  });
+
+  it("every variable the construct writes is read", () => {
+    const s = readSettings({
+      [ENV.namespace]: "Ops/Tls",
+      [ENV.topicArn]: "arn:aws:sns:eu-west-1:123456789012:alerts",
+      [ENV.concurrency]: "64",
+      [ENV.stateLookbackMinutes]: "45",
+      [ENV.confirmRuns]: "3",
+      [ENV.expiryWarningDays]: "30",
+      [ENV.fleetShards]: "31",
+      [ENV.registryFile]: "/var/task/registry.json",
+    });
+    expect(s).toEqual({
+      namespace: "Ops/Tls",
+      topicArn: "arn:aws:sns:eu-west-1:123456789012:alerts",
+      concurrency: 64,
+      stateLookbackMs: 45 * 60_000,
+      confirmRuns: 3,
+      expiryWarningDays: 30,
+      fleetShards: 31,
+      registryFile: "/var/task/registry.json",
+    });
+  });
+
+  it.each([
+    [ENV.concurrency, "lots", /CONCURRENCY="lots": must be a whole number from 1 to 1000/],
+    [ENV.concurrency, "5000", /CONCURRENCY=5000: must be from 1 to 1000/],
+    [ENV.expiryWarningDays, "0", /EXPIRY_WARNING_DAYS=0: must be from 1 to 365/],
+    [ENV.fleetShards, "-1", /FLEET_SHARDS="-1": must be a whole number/],
+    [ENV.topicArn, "not-an-arn", /ALERT_TOPIC_ARN: not an SNS topic ARN/],
+  ])("%s=%s is refused at once, naming the variable", (name, value, message) => {
+    expect(() => readSettings({ [name]: value })).toThrow(message);
+  });
+});
