@@ -15,7 +15,6 @@ import { endpointReport, notFinishedReport, registryReport } from "./report/json
 import { renderText } from "./report/text.js";
 import { USAGE } from "./usage.js";
 
-export { USAGE } from "./usage.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;

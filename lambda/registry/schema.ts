@@ -96,8 +96,6 @@ export const EndpointSchema = z.strictObject({
   timeoutMs: z._default(integer(100, 60_000, "must be at least 100", "must be at most 60000"), DEFAULT_TIMEOUT_MS),
 });
 
-export type EndpointInput = z.input<typeof EndpointSchema>;
-
 /** An endpoint after validation and defaults: what the probe works on. */
 export interface Endpoint {
   name: string;

@@ -64,7 +64,11 @@ export interface RegistryReport {
   endpoints: Array<EndpointReport | NotFinishedReport>;
 }
 
-/** What `--json` prints (and each `--jsonl` line: an EndpointReport or a NotFinishedReport). */
+/**
+ * What `--json` prints (and each `--jsonl` line: an EndpointReport or a NotFinishedReport). The schema generator
+ * reads it by name (package.json "schema").
+ * @public
+ */
 export type ReportDocument = EndpointReport | NotFinishedReport | RegistryReport;
 
 export function notFinishedReport(endpoint: EndpointProbe["endpoint"], reason: NotFinishedReason, message: string): NotFinishedReport {

@@ -10,7 +10,6 @@ import { startVip, type RunningVip } from "../../lambda/lab/vip.js";
 import type { Endpoint } from "../../lambda/registry/schema.js";
 
 export { TestPki, selfSigned } from "../../lambda/lab/pki.js";
-export { startMember, SSL_OP_NO_EXTENDED_MASTER_SECRET } from "../../lambda/lab/member.js";
 export { startVip } from "../../lambda/lab/vip.js";
 
 export const SERVICE = "pool.test";
