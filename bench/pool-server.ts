@@ -28,7 +28,8 @@ process.stdout.write(
   }) + "\n",
 );
 process.stdin.resume();
-process.stdin.on("end", async () => {
-  await Promise.all([vip.close(), delayedVip.close(), bigVip.close(), ...members.map((m) => m.close()), ...big.map((m) => m.close())]);
-  process.exit(0);
+process.stdin.on("end", () => {
+  void Promise.all([vip.close(), delayedVip.close(), bigVip.close(), ...members.map((m) => m.close()), ...big.map((m) => m.close())]).then(() =>
+    process.exit(0),
+  );
 });

@@ -36,7 +36,7 @@ async function startPool(): Promise<{ info: PoolInfo; stop: () => Promise<void> 
     let out = "";
     child.stdout.on("data", (c: Buffer) => {
       out += c.toString();
-      if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]!));
+      if (out.includes("\n")) resolve(JSON.parse(out.split("\n")[0]!) as PoolInfo);
     });
     child.once("exit", (code) => reject(new Error(`pool server exited with ${code}`)));
   });
@@ -66,12 +66,14 @@ async function engineOverhead(pool: PoolInfo, n: number) {
   const target = { host: "127.0.0.1", port: Number(pool.members[0]!.split(":")[1]) };
   for (let i = 0; i < 20; i++) await bareHandshake(target.host, target.port, pool.ca); // warm-up
   const catalog = new CertificateCatalog(new Date());
-  for (let i = 0; i < 20; i++) await handshake({ address: target.host, port: target.port, servername: SERVICE, profile: "tls12-ticket", ca: pool.ca, timeoutMs: 5000, catalog });
+  for (let i = 0; i < 20; i++)
+    await handshake({ address: target.host, port: target.port, servername: SERVICE, profile: "tls12-ticket", ca: pool.ca, timeoutMs: 5000, catalog });
   let cpu = cpuSeconds();
   for (let i = 0; i < n; i++) await bareHandshake(target.host, target.port, pool.ca);
   const bareCpu = cpuSeconds() - cpu;
   cpu = cpuSeconds();
-  for (let i = 0; i < n; i++) await handshake({ address: target.host, port: target.port, servername: SERVICE, profile: "tls12-ticket", ca: pool.ca, timeoutMs: 5000, catalog });
+  for (let i = 0; i < n; i++)
+    await handshake({ address: target.host, port: target.port, servername: SERVICE, profile: "tls12-ticket", ca: pool.ca, timeoutMs: 5000, catalog });
   const probeCpu = cpuSeconds() - cpu;
   return { n, barePerCpuSecond: n / bareCpu, probePerCpuSecond: n / probeCpu, ratio: bareCpu / probeCpu };
 }
@@ -94,12 +96,25 @@ function wholeProcess(pool: PoolInfo, handshakes: number) {
   const [host, port] = [target.slice(0, target.lastIndexOf(":")), target.slice(target.lastIndexOf(":") + 1)];
   // The bare loop: the same number of sequential TLS 1.2 handshakes, each offering the last session as the probe's
   // chains do (so both resume alike), each closed at once, in its own process.
-  const loop = `const tls=require("tls"),fs=require("fs");const ca=fs.readFileSync(${JSON.stringify(join(dir, "ca.pem"))});let n=0,last;` +
+  const loop =
+    `const tls=require("tls"),fs=require("fs");const ca=fs.readFileSync(${JSON.stringify(join(dir, "ca.pem"))});let n=0,last;` +
     `const next=()=>{if(n++>=${handshakes})return;const s=tls.connect({host:${JSON.stringify(host)},port:${port},servername:${JSON.stringify(SERVICE)},ca,maxVersion:"TLSv1.2",...(last?{session:last}:{})},()=>{s.getPeerCertificate(true);s.end()});` +
     `s.on("session",(x)=>{last=x});s.on("close",next);s.on("error",next)};next();`;
   const bare = processCpu(["-e", loop]);
   // The probe: 3 chains × attempts connections to one member, no members, no DNS.
-  const ours = processCpu([bin, "probe", target, "--servername", SERVICE, "--no-dns", "--attempts", String(Math.round(handshakes / 3)), "--ca", join(dir, "ca.pem"), "--json"]);
+  const ours = processCpu([
+    bin,
+    "probe",
+    target,
+    "--servername",
+    SERVICE,
+    "--no-dns",
+    "--attempts",
+    String(Math.round(handshakes / 3)),
+    "--ca",
+    join(dir, "ca.pem"),
+    "--json",
+  ]);
   rmSync(dir, { recursive: true, force: true });
   return bare === undefined || ours === undefined ? undefined : { handshakes, bare, ours, ratio: bare / ours };
 }
@@ -168,10 +183,14 @@ async function coldStart() {
   const bytes = statSync(outfile).size;
   const inits: number[] = [];
   for (let i = 0; i < 7; i++) {
-    const r = spawnSync(process.execPath, ["--input-type=module", "-e", `const t=performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now()-t)`], {
-      encoding: "utf8",
-      env: { ...process.env, AWS_REGION: "us-east-1", NODE_NO_WARNINGS: "1" },
-    });
+    const r = spawnSync(
+      process.execPath,
+      ["--input-type=module", "-e", `const t=performance.now(); await import(${JSON.stringify(outfile)}); console.log(performance.now()-t)`],
+      {
+        encoding: "utf8",
+        env: { ...process.env, AWS_REGION: "us-east-1", NODE_NO_WARNINGS: "1" },
+      },
+    );
     inits.push(Number(r.stdout.trim()));
   }
   rmSync(dir, { recursive: true, force: true });
@@ -196,7 +215,10 @@ async function versusOpenssl(pool: PoolInfo, runs: number) {
     const t = performance.now();
     // -reconnect: one full handshake, then 5 reconnections offering its session (6 connections).
     // stdin closed at once, or s_client waits for input.
-    spawnSync("openssl", ["s_client", "-connect", target, "-servername", SERVICE, "-CAfile", join(dir, "ca.pem"), "-reconnect", "-no_ticket", "-tls1_2"], { input: "", timeout: 30_000 });
+    spawnSync("openssl", ["s_client", "-connect", target, "-servername", SERVICE, "-CAfile", join(dir, "ca.pem"), "-reconnect", "-no_ticket", "-tls1_2"], {
+      input: "",
+      timeout: 30_000,
+    });
     opensslTimes.push((performance.now() - t) / 6);
   }
   rmSync(dir, { recursive: true, force: true });
@@ -206,7 +228,16 @@ async function versusOpenssl(pool: PoolInfo, runs: number) {
     const t = performance.now();
     let session: Buffer | undefined;
     for (let k = 0; k < 6; k++) {
-      const out = await handshake({ address: pool.vip.host, port: pool.vip.port, servername: SERVICE, profile: "tls12-session-id", ca: pool.ca, timeoutMs: 5000, catalog, ...(session ? { session } : {}) });
+      const out = await handshake({
+        address: pool.vip.host,
+        port: pool.vip.port,
+        servername: SERVICE,
+        profile: "tls12-session-id",
+        ca: pool.ca,
+        timeoutMs: 5000,
+        catalog,
+        ...(session ? { session } : {}),
+      });
       session ??= out.session;
     }
     oursTimes.push((performance.now() - t) / 6);

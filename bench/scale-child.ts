@@ -9,7 +9,13 @@ import { probeEach } from "../lambda/probe/endpoint.js";
 import type { Endpoint } from "../lambda/registry/schema.js";
 
 export interface ScaleInput {
-  pool: { delayedVip: { host: string; port: number }; vip: { host: string; port: number }; bigVip: { host: string; port: number }; bigMembers: string[]; ca: string };
+  pool: {
+    delayedVip: { host: string; port: number };
+    vip: { host: string; port: number };
+    bigVip: { host: string; port: number };
+    bigMembers: string[];
+    ca: string;
+  };
   endpointsCount: number;
   concurrency: number;
   servername: string;
@@ -103,8 +109,24 @@ async function fairness(): Promise<FairnessResult> {
     const [address, port] = [label.slice(0, label.lastIndexOf(":")), Number(label.slice(label.lastIndexOf(":") + 1))];
     return { address, port, label };
   });
-  const big: Endpoint = { name: "big", host: input.pool.bigVip.host, port: input.pool.bigVip.port, servername: input.servername, members, discover: "none", attempts: 2, ca: input.pool.ca, timeoutMs: 10_000 };
-  const small: Endpoint[] = Array.from({ length: input.endpointsCount }, (_, i) => ({ ...big, name: `small-${i}`, host: input.pool.vip.host, port: input.pool.vip.port, members: [] }));
+  const big: Endpoint = {
+    name: "big",
+    host: input.pool.bigVip.host,
+    port: input.pool.bigVip.port,
+    servername: input.servername,
+    members,
+    discover: "none",
+    attempts: 2,
+    ca: input.pool.ca,
+    timeoutMs: 10_000,
+  };
+  const small: Endpoint[] = Array.from({ length: input.endpointsCount }, (_, i) => ({
+    ...big,
+    name: `small-${i}`,
+    host: input.pool.vip.host,
+    port: input.pool.vip.port,
+    members: [],
+  }));
   const deadline = AbortSignal.timeout((input.deadlineSeconds ?? 60) * 1000);
   const start = performance.now();
   let smallFinished = 0;
@@ -128,5 +150,15 @@ async function fairness(): Promise<FairnessResult> {
     },
     { limit: connectionLimiter(input.concurrency), signal: deadline },
   );
-  return { smallEndpoints: small.length, smallFinished, smallLastSeconds: smallLast, bigOutcome, bigSeconds, bigConnections, wall: (performance.now() - start) / 1000, rss: peakRssMb(), baselineRss };
+  return {
+    smallEndpoints: small.length,
+    smallFinished,
+    smallLastSeconds: smallLast,
+    bigOutcome,
+    bigSeconds,
+    bigConnections,
+    wall: (performance.now() - start) / 1000,
+    rss: peakRssMb(),
+    baselineRss,
+  };
 }

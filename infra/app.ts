@@ -21,9 +21,9 @@ function contextValue(value: unknown): unknown {
 }
 
 export function buildApp(app: cdk.App): TlsPoolMonitorStack[] {
-  const raw: Record<string, unknown> = { ...(app.node.tryGetContext("tlsPoolMonitor") ?? {}) };
+  const raw: Record<string, unknown> = { ...((app.node.tryGetContext("tlsPoolMonitor") as Record<string, unknown> | undefined) ?? {}) };
   for (const key of OVERRIDABLE) {
-    const v = app.node.tryGetContext(key);
+    const v: unknown = app.node.tryGetContext(key);
     if (v !== undefined) raw[key] = contextValue(v);
   }
   const config: MonitorConfig = parseConfig(raw);

@@ -7,7 +7,9 @@ import { DEFAULT_NAMESPACE } from "../lambda/report/metrics.js";
 import { MAX_CONCURRENCY } from "../lambda/settings.js";
 
 /** The retention periods CloudWatch Logs accepts (another number synthesizes and then fails at deploy). */
-const LOG_RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is number => typeof v === "number" && v !== RetentionDays.INFINITE).sort((a, b) => a - b);
+const LOG_RETENTION_DAYS = Object.values(RetentionDays)
+  .filter((v): v is number => typeof v === "number" && v !== RetentionDays.INFINITE)
+  .sort((a, b) => a - b);
 
 const regionName = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "must be an AWS region name such as eu-west-1");
 
@@ -34,7 +36,10 @@ export const MonitorConfigSchema = z
       .refine((d) => LOG_RETENTION_DAYS.includes(d), `must be one of the periods CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(", ")}`)
       .default(30),
     regions: z.array(regionName).min(1).default(["us-east-1"]),
-    alertTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "must be an SNS topic ARN").optional(),
+    alertTopicArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "must be an SNS topic ARN")
+      .optional(),
     alertEmails: z.array(z.string().email()).default([]),
     alertHttpsUrls: z.array(z.string().url().startsWith("https://")).default([]),
     expiryAlarmDays: z.number().int().min(1).max(365).default(EXPIRY_WARNING_DAYS),

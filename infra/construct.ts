@@ -142,7 +142,11 @@ export class TlsPoolMonitor extends Construct {
       this.topic = topic;
     }
     // Alerts SNS could not deliver to a subscriber are kept, not lost.
-    this.undeliveredAlerts = new sqs.Queue(this, "UndeliveredAlerts", { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED, retentionPeriod: cdk.Duration.days(14) });
+    this.undeliveredAlerts = new sqs.Queue(this, "UndeliveredAlerts", {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      retentionPeriod: cdk.Duration.days(14),
+    });
     const deadLetterQueue = this.undeliveredAlerts;
     for (const email of config.alertEmails) this.topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue }));
     for (const url of config.alertHttpsUrls) {
@@ -160,7 +164,11 @@ export class TlsPoolMonitor extends Construct {
     const registryFile = stageRegistry(endpoints);
     const vpcProps = config.vpc
       ? {
-          vpc: ec2.Vpc.fromVpcAttributes(this, "Vpc", { vpcId: config.vpc.vpcId, availabilityZones: config.vpc.availabilityZones, privateSubnetIds: config.vpc.privateSubnetIds }),
+          vpc: ec2.Vpc.fromVpcAttributes(this, "Vpc", {
+            vpcId: config.vpc.vpcId,
+            availabilityZones: config.vpc.availabilityZones,
+            privateSubnetIds: config.vpc.privateSubnetIds,
+          }),
           vpcSubnets: { subnets: config.vpc.privateSubnetIds.map((id, i) => ec2.Subnet.fromSubnetId(this, `Subnet${i}`, id)) },
           securityGroups: config.vpc.securityGroupIds.map((id, i) => ec2.SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id)),
         }
@@ -435,7 +443,12 @@ export class TlsPoolMonitor extends Construct {
     if (!config.vpc) {
       cdk.Annotations.of(this).addWarningV2(
         "tls-pool-monitor:target-group-without-vpc",
-        `${groups.length} endpoint(s) read their members from a target group (${groups.map((e) => e.name).slice(0, 3).join(", ")}${groups.length > 3 ? ", ..." : ""}), but the function runs outside any VPC: targets usually have private addresses it cannot reach. Set vpc in the tlsPoolMonitor context.`,
+        `${groups.length} endpoint(s) read their members from a target group (${groups
+          .map((e) => e.name)
+          .slice(0, 3)
+          .join(
+            ", ",
+          )}${groups.length > 3 ? ", ..." : ""}), but the function runs outside any VPC: targets usually have private addresses it cannot reach. Set vpc in the tlsPoolMonitor context.`,
       );
     }
   }
@@ -444,26 +457,30 @@ export class TlsPoolMonitor extends Construct {
   private addRunAlarms(config: MonitorConfig): void {
     const action = new cwActions.SnsAction(this.topic);
     const alarms = [
-      new cloudwatch.Metric({ namespace: config.namespace, metricName: "AlertPublishFailures" satisfies MetricName, statistic: "Sum", period: cdk.Duration.minutes(config.rateMinutes) }).createAlarm(
-        this,
-        "AlertPublishFailuresAlarm",
-        {
-          alarmName: alarmName("monitor", "alert-publish-failures"),
-          alarmDescription: "The monitor could not publish alerts to SNS; they are retried every run until SNS takes them. Check the topic, its key policy and the function's log.",
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        },
-      ),
-      this.failureQueue.metricApproximateNumberOfMessagesVisible({ period: cdk.Duration.minutes(5), statistic: "Maximum" }).createAlarm(this, "FailedInvocationsAlarm", {
-        alarmName: alarmName("monitor", "failed-invocations"),
-        alarmDescription: "Probe invocations failed outright (init error, crash, timeout): messages wait in the failed-invocation queue with the error.",
+      new cloudwatch.Metric({
+        namespace: config.namespace,
+        metricName: "AlertPublishFailures" satisfies MetricName,
+        statistic: "Sum",
+        period: cdk.Duration.minutes(config.rateMinutes),
+      }).createAlarm(this, "AlertPublishFailuresAlarm", {
+        alarmName: alarmName("monitor", "alert-publish-failures"),
+        alarmDescription:
+          "The monitor could not publish alerts to SNS; they are retried every run until SNS takes them. Check the topic, its key policy and the function's log.",
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
+      this.failureQueue
+        .metricApproximateNumberOfMessagesVisible({ period: cdk.Duration.minutes(5), statistic: "Maximum" })
+        .createAlarm(this, "FailedInvocationsAlarm", {
+          alarmName: alarmName("monitor", "failed-invocations"),
+          alarmDescription: "Probe invocations failed outright (init error, crash, timeout): messages wait in the failed-invocation queue with the error.",
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
     ];
     for (const alarm of alarms) alarm.addAlarmAction(action);
   }
@@ -481,7 +498,9 @@ export class TlsPoolMonitor extends Construct {
         searchAccount: undefined,
       });
     const graph = (title: string, metrics: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left: metrics, width: 12, height: 6 });
-    const dashboard = new cloudwatch.Dashboard(this, "Dashboard", { dashboardName: `TlsPoolMonitor-${cdk.Stack.of(this).region}`.replace(/[^A-Za-z0-9_-]/g, "-") });
+    const dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
+      dashboardName: `TlsPoolMonitor-${cdk.Stack.of(this).region}`.replace(/[^A-Za-z0-9_-]/g, "-"),
+    });
     dashboard.addWidgets(
       graph("Certificate variants per endpoint", [search("CertificateVariants", "Maximum", "variants")]),
       graph("Resumption refused vs attempted", [search("ResumptionRefused", "Sum", "refused"), search("ResumptionAttempts", "Sum", "attempted")]),
@@ -492,7 +511,10 @@ export class TlsPoolMonitor extends Construct {
     );
     dashboard.addWidgets(
       graph("Handshake latency p90 (ms)", [search("HandshakeLatency", "p90", "p90")]),
-      graph("Java abort risk, handshake failures", [search("JavaAbortRisk", "Maximum", "java profiles at risk"), search("HandshakeFailures", "Sum", "failures")]),
+      graph("Java abort risk, handshake failures", [
+        search("JavaAbortRisk", "Maximum", "java profiles at risk"),
+        search("HandshakeFailures", "Sum", "failures"),
+      ]),
     );
     return dashboard;
   }
@@ -501,7 +523,10 @@ export class TlsPoolMonitor extends Construct {
     NagSuppressions.addResourceSuppressions(
       this.function,
       [
-        { id: "AwsSolutions-IAM4", reason: "AWSLambdaBasicExecutionRole (and the VPC variant when in a VPC) is the minimal managed policy for writing the function's logs." },
+        {
+          id: "AwsSolutions-IAM4",
+          reason: "AWSLambdaBasicExecutionRole (and the VPC variant when in a VPC) is the minimal managed policy for writing the function's logs.",
+        },
         {
           id: "AwsSolutions-IAM5",
           reason:
@@ -509,7 +534,10 @@ export class TlsPoolMonitor extends Construct {
         },
         { id: "AwsSolutions-L1", reason: "The runtime is pinned to nodejs22.x by design (the code is tested on Node 20 and 22); raise it deliberately." },
         { id: "Serverless-LambdaLatestVersion", reason: "The runtime is pinned to nodejs22.x by design; see AwsSolutions-L1." },
-        { id: "Serverless-LambdaDLQ", reason: "Failed asynchronous invocations go to an SQS on-failure destination (newer than a DLQ, and carries the error)." },
+        {
+          id: "Serverless-LambdaDLQ",
+          reason: "Failed asynchronous invocations go to an SQS on-failure destination (newer than a DLQ, and carries the error).",
+        },
       ],
       true,
     );

@@ -15,7 +15,6 @@ import { endpointReport, notFinishedReport, registryReport } from "./report/json
 import { renderText } from "./report/text.js";
 import { USAGE } from "./usage.js";
 
-
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
@@ -25,8 +24,6 @@ export interface CliIo {
   stderr: (text: string) => void;
   color?: boolean;
 }
-
-
 
 class UsageError extends Error {}
 
@@ -86,7 +83,7 @@ function endpointFromArgs(target: string, values: Record<string, unknown>): Endp
   } catch (err) {
     if (!(err instanceof RegistryError)) throw err;
     const root = err.field?.split(/[.[]/)[0] ?? "";
-    const flag = root === "ca" && values.ca !== undefined ? `--ca ${String(values.ca)}` : (FLAG_OF_FIELD[root] ?? err.field ?? target);
+    const flag = root === "ca" && values.ca !== undefined ? `--ca ${values.ca as string}` : (FLAG_OF_FIELD[root] ?? err.field ?? target);
     throw new UsageError(`${flag}: ${err.reason}`);
   }
 }
@@ -106,14 +103,16 @@ function exitCodeFor(outcomes: EndpointOutcome[]): number {
 function printPlans(endpoints: Endpoint[], json: boolean, io: CliIo): number {
   const plans = endpoints.map((e) => planEndpoint(e));
   if (json) io.stdout(JSON.stringify(plans.length === 1 ? plans[0] : { plans }, null, 2) + "\n");
-  else io.stdout(plans.map(describePlan).join("\n") + `\n${plans.length} endpoint(s), ${plans.reduce((n, p) => n + p.connections.total, 0)} connections in all\n`);
+  else
+    io.stdout(plans.map(describePlan).join("\n") + `\n${plans.length} endpoint(s), ${plans.reduce((n, p) => n + p.connections.total, 0)} connections in all\n`);
   return EXIT_OK;
 }
 
 const notFinishedText = (o: Extract<EndpointOutcome, { kind: "not-finished" }>) =>
   `tls-pool-monitor — ${o.endpoint.name}: NOT FINISHED (${o.reason}): ${o.message}. Nothing is concluded from a cut probe.`;
 
-const documentOf = (o: EndpointOutcome) => (o.kind === "finished" ? endpointReport(o.probe, o.analysis) : notFinishedReport(o.probe.endpoint, o.reason, o.message));
+const documentOf = (o: EndpointOutcome) =>
+  o.kind === "finished" ? endpointReport(o.probe, o.analysis) : notFinishedReport(o.probe.endpoint, o.reason, o.message);
 
 /** Prints the report, or the JSON document (one endpoint's, or the registry's with its errors). */
 function print(outcomes: EndpointOutcome[], json: boolean, io: CliIo, registryErrors?: string[]): void {
@@ -141,7 +140,11 @@ async function underDeadline<T>(
   const timer = deadlineSeconds === undefined ? undefined : setTimeout(() => controller.abort(), deadlineSeconds * 1000);
   const targetGroups = endpoints.some((e) => e.targetGroupArn) ? new (await import("./aws/publisher.js")).AwsTargetGroups().lookup : undefined;
   try {
-    return await run({ ...(concurrency === undefined ? {} : { concurrency }), ...(timer ? { signal: controller.signal } : {}), ...(targetGroups ? { targetGroups } : {}) });
+    return await run({
+      ...(concurrency === undefined ? {} : { concurrency }),
+      ...(timer ? { signal: controller.signal } : {}),
+      ...(targetGroups ? { targetGroups } : {}),
+    });
   } finally {
     clearTimeout(timer);
   }
@@ -161,7 +164,11 @@ async function streamJsonLines(endpoints: Endpoint[], concurrency: number | unde
       (probe, i) => {
         const o = outcomeOf(endpoints[i]!, probe);
         io.stdout(JSON.stringify(documentOf(o)) + "\n");
-        kept.push(o.kind === "finished" ? { finished: true, reachable: o.analysis.summary.reachable, affecting: o.analysis.summary.clientAffectingFindings } : { finished: false, reachable: false, affecting: 0 });
+        kept.push(
+          o.kind === "finished"
+            ? { finished: true, reachable: o.analysis.summary.reachable, affecting: o.analysis.summary.clientAffectingFindings }
+            : { finished: false, reachable: false, affecting: 0 },
+        );
       },
       options,
     ),
@@ -246,7 +253,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       if (rest.length) throw new UsageError(`--registry: give either a registry file or one <host[:port]>, not both`);
       // The registry's entries carry their own settings: a per-endpoint flag beside it would be silently ignored.
       const ignored = ENDPOINT_FLAGS.filter((flag) => values[flag] !== undefined);
-      if (ignored.length) throw new UsageError(`--registry: ${ignored.map((f) => `--${f}`).join(", ")} set${ignored.length === 1 ? "s" : ""} one endpoint; put it in the registry's entries instead`);
+      if (ignored.length)
+        throw new UsageError(
+          `--registry: ${ignored.map((f) => `--${f}`).join(", ")} set${ignored.length === 1 ? "s" : ""} one endpoint; put it in the registry's entries instead`,
+        );
       const load = loadRegistryFile(values.registry);
       for (const e of load.errors) io.stderr(`error: ${e.message}\n`);
       if (load.endpoints.length === 0) return EXIT_USAGE;
@@ -257,7 +267,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return load.errors.length ? Math.max(EXIT_FINDINGS, code) : code;
       }
       const results = await probeAll(load.endpoints, concurrency, deadline);
-      print(results, values.json ?? false, io, load.errors.map((e) => e.message));
+      print(
+        results,
+        values.json ?? false,
+        io,
+        load.errors.map((e) => e.message),
+      );
       await writeHtml(values.html, results, io);
       if (finishedOf(results).some((r) => !r.analysis.summary.reachable)) io.stderr(unreachableMessage(results) + "\n");
       return load.errors.length ? Math.max(EXIT_FINDINGS, exitCodeFor(results)) : exitCodeFor(results);

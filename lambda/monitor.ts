@@ -93,8 +93,7 @@ export interface RunSummary {
  * would announce its current state (sent only if the state is confirmed and differs from what subscribers were told).
  */
 export type KeptOutcome =
-  | { kind: "finished"; name: string; state: PoolState; announcement?: Alert }
-  | { kind: "not-finished"; name: string; reason: NotFinishedReason };
+  { kind: "finished"; name: string; state: PoolState; announcement?: Alert } | { kind: "not-finished"; name: string; reason: NotFinishedReason };
 
 /** Folds one endpoint's outcome into what the run keeps, its datums and its log line; the records are not kept. */
 export function fold(outcome: EndpointOutcome, timestamp: Date, log: Logger, fleetShards?: number): { kept: KeptOutcome; datums: MetricDatum[] } {
@@ -109,7 +108,10 @@ export function fold(outcome: EndpointOutcome, timestamp: Date, log: Logger, fle
   const state = stateOf(outcome.analysis);
   // The message for a transition INTO the current state, built now while the records exist.
   const announcement = alertFor(outcome.probe, outcome.analysis, state === "divergent" ? undefined : "divergent");
-  return { kept: { kind: "finished", name, state, ...(announcement ? { announcement } : {}) }, datums: endpointDatums(target, timestamp, outcome.analysis.summary) };
+  return {
+    kept: { kind: "finished", name, state, ...(announcement ? { announcement } : {}) },
+    datums: endpointDatums(target, timestamp, outcome.analysis.summary),
+  };
 }
 
 /** Under fleet alarms an endpoint's datums carry its shard, as synth assigned it (the same hash, the same count). */
@@ -129,14 +131,25 @@ async function readState(names: string[], options: MonitorOptions, timestamp: Da
     { metric: "CertificateVariants", endpoint },
   ]);
   const values = queries.length
-    ? await options.publisher.recentValues(options.namespace, queries, new Date(timestamp.getTime() - options.stateLookbackMs), timestamp, STATE_PERIOD_SECONDS, runs, signal)
+    ? await options.publisher.recentValues(
+        options.namespace,
+        queries,
+        new Date(timestamp.getTime() - options.stateLookbackMs),
+        timestamp,
+        STATE_PERIOD_SECONDS,
+        runs,
+        signal,
+      )
     : new Map<string, number[]>();
   const told = new Map<string, PoolState>();
   const observed = new Map<string, PoolState[]>();
   for (const name of names) {
     const alerted = values.get(`AlertedState ${name}`)?.[0];
     if (alerted !== undefined) told.set(name, alerted > 0 ? "divergent" : "consistent");
-    observed.set(name, (values.get(`CertificateVariants ${name}`) ?? []).map((v) => stateFromVariants(v)!));
+    observed.set(
+      name,
+      (values.get(`CertificateVariants ${name}`) ?? []).map((v) => stateFromVariants(v)!),
+    );
   }
   return { told, observed };
 }
@@ -206,7 +219,8 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
     // An invalid entry still gets its heartbeat at 0 when its name is known (and not also a valid entry's, as for a
     // duplicate), so that its alarm sees it.
     const valid = new Set(endpoints.map((e) => e.name));
-    for (const name of new Set(registryErrors.map((e) => e.endpointName).filter((n): n is string => n !== undefined && !valid.has(n)))) emit(missedEndpointDatums(datumTarget(name, options.fleetShards), timestamp));
+    for (const name of new Set(registryErrors.map((e) => e.endpointName).filter((n): n is string => n !== undefined && !valid.has(n))))
+      emit(missedEndpointDatums(datumTarget(name, options.fleetShards), timestamp));
 
     // Alerts: what subscribers were told is recorded only once SNS has taken the message.
     const state = await statePromise;
@@ -243,7 +257,10 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
       }
     }
     emit(
-      [...[...told].map(([name, s]) => alertedStateDatum(name, timestamp, s === "divergent")), ...(alertFailures > 0 ? [alertFailuresDatum(timestamp, alertFailures)] : [])],
+      [
+        ...[...told].map(([name, s]) => alertedStateDatum(name, timestamp, s === "divergent")),
+        ...(alertFailures > 0 ? [alertFailuresDatum(timestamp, alertFailures)] : []),
+      ],
       true,
     );
 

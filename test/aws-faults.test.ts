@@ -15,8 +15,14 @@ let endpoint: Endpoint;
 
 beforeAll(async () => {
   const pki = await TestPki.create();
-  const certs = [await pki.issue({ subject: `CN=api.${SERVICE}`, dns: [`api.${SERVICE}`] }), await pki.issue({ subject: `CN=*.${SERVICE}`, dns: [`*.${SERVICE}`] })];
-  const pool = await harness.pool(pki, certs.map((certificate) => ({ certificate })));
+  const certs = [
+    await pki.issue({ subject: `CN=api.${SERVICE}`, dns: [`api.${SERVICE}`] }),
+    await pki.issue({ subject: `CN=*.${SERVICE}`, dns: [`*.${SERVICE}`] }),
+  ];
+  const pool = await harness.pool(
+    pki,
+    certs.map((certificate) => ({ certificate })),
+  );
   endpoint = pool.endpoint({ name: "api", attempts: 2, servername: `api.${SERVICE}`, timeoutMs: 2000 });
 });
 afterAll(() => harness.closeAll());
@@ -89,20 +95,37 @@ describe.each(CASES)("%s answering %s", (action, fault) => {
 });
 
 describe("the SDK's own request timeout, without the run's deadline", () => {
-  it.each(["GetMetricData", "PutMetricData", "Publish"] as const)("%s that never answers fails by the request timeout and is retried, not waited on", { timeout: 15_000 }, async (action) => {
-    const fake = await FakeAwsHttp.start();
-    try {
-      fake.faults[action] = "stall";
-      const publisher = fake.publisher({ maxAttempts: 2, requestTimeout: 500 });
-      const now = new Date();
-      let failed: string | undefined;
-      if (action === "Publish") failed = await publisher.publishAlert(TOPIC, { endpoint: "e", kind: "divergence", severity: "warning", subject: "s", message: "m", attributes: { endpoint: "e", severity: "warning", kind: "divergence" } });
-      else if (action === "PutMetricData") failed = (await publisher.putMetrics("N", [[{ MetricName: "CertificateVariants", Timestamp: now, Unit: "Count", Value: 1 }]])).failed[0]?.error;
-      else failed = await publisher.recentValues("N", [{ metric: "AlertedState", endpoint: "e" }], now, now, 60, 1).then(() => undefined, (err: Error) => err.name);
-      expect(failed).toMatch(/Timeout/i);
-      expect(fake.requests[action]).toBe(2);
-    } finally {
-      await fake.close();
-    }
-  });
+  it.each(["GetMetricData", "PutMetricData", "Publish"] as const)(
+    "%s that never answers fails by the request timeout and is retried, not waited on",
+    { timeout: 15_000 },
+    async (action) => {
+      const fake = await FakeAwsHttp.start();
+      try {
+        fake.faults[action] = "stall";
+        const publisher = fake.publisher({ maxAttempts: 2, requestTimeout: 500 });
+        const now = new Date();
+        let failed: string | undefined;
+        if (action === "Publish")
+          failed = await publisher.publishAlert(TOPIC, {
+            endpoint: "e",
+            kind: "divergence",
+            severity: "warning",
+            subject: "s",
+            message: "m",
+            attributes: { endpoint: "e", severity: "warning", kind: "divergence" },
+          });
+        else if (action === "PutMetricData")
+          failed = (await publisher.putMetrics("N", [[{ MetricName: "CertificateVariants", Timestamp: now, Unit: "Count", Value: 1 }]])).failed[0]?.error;
+        else
+          failed = await publisher.recentValues("N", [{ metric: "AlertedState", endpoint: "e" }], now, now, 60, 1).then(
+            () => undefined,
+            (err: Error) => err.name,
+          );
+        expect(failed).toMatch(/Timeout/i);
+        expect(fake.requests[action]).toBe(2);
+      } finally {
+        await fake.close();
+      }
+    },
+  );
 });

@@ -48,7 +48,10 @@ describe("usage errors exit 2 and name what is wrong", () => {
     [["probe", "--registry", "r.json", "--servername", "x.example"], /--registry: --servername sets one endpoint; put it in the registry's entries instead/],
     [["probe", "--registry", "r.json", "--attempts", "3", "--member", "10.0.0.1"], /--registry: --member, --attempts set one endpoint/],
     [["probe", "--registry", "r.json", "--target-group", "arn:x"], /--registry: --target-group sets one endpoint/],
-    [["probe", "a.example", "--target-group", "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/x/0"], /--target-group: must be an ELBv2 target group ARN/],
+    [
+      ["probe", "a.example", "--target-group", "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/net/x/0"],
+      /--target-group: must be an ELBv2 target group ARN/,
+    ],
   ])("%j", async (argv, message) => {
     const { code, stdout, stderr } = await cli(...argv);
     expect(code).toBe(2);
@@ -73,7 +76,10 @@ describe("usage errors exit 2 and name what is wrong", () => {
 
 describe("probing", () => {
   it("--json on a divergent pool: the document has the summary, certificates, members, VIP connections, findings; exit 1", async () => {
-    const pool = await harness.pool(pki, (await distinctIdentities(pki, 3)).map((certificate) => ({ certificate })));
+    const pool = await harness.pool(
+      pki,
+      (await distinctIdentities(pki, 3)).map((certificate) => ({ certificate })),
+    );
     const args = ["probe", pool.vip.label, "--servername", SERVICE, "--no-dns", "--attempts", "4", "--ca", join(dir, "root.pem"), "--json"];
     for (const m of pool.members) args.push("--member", m.label);
     const { code, stdout, stderr } = await cli(...args);
@@ -93,15 +99,34 @@ describe("probing", () => {
     expect(doc.members.map((m: { label: string }) => m.label)).toEqual(pool.members.map((m) => m.label));
     expect(doc.vip.connections).toHaveLength(12);
     expect(doc.findings.map((f: { kind: string }) => f.kind)).toEqual(expect.arrayContaining(["certificate-divergence", "certificate-change-on-resumption"]));
-    expect(doc.findings.every((f: { message: string; severity: string }) => f.message.length > 20 && ["critical", "warning", "info"].includes(f.severity))).toBe(true);
+    expect(
+      doc.findings.every((f: { message: string; severity: string }) => f.message.length > 20 && ["critical", "warning", "info"].includes(f.severity)),
+    ).toBe(true);
   });
 
   it("a consistent pool exits 0 and says so", async () => {
     const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
     const ticketKeys = sharedTicketKeys();
     const cache = new Map<string, Buffer>();
-    const pool = await harness.pool(pki, [0, 1].map(() => ({ certificate: cert, ticketKeys, sessionCache: cache })));
-    const { code, stdout } = await cli("probe", pool.vip.label, "--servername", SERVICE, "--no-dns", "--member", pool.members[0]!.label, "--member", pool.members[1]!.label, "--attempts", "3", "--ca", join(dir, "root.pem"));
+    const pool = await harness.pool(
+      pki,
+      [0, 1].map(() => ({ certificate: cert, ticketKeys, sessionCache: cache })),
+    );
+    const { code, stdout } = await cli(
+      "probe",
+      pool.vip.label,
+      "--servername",
+      SERVICE,
+      "--no-dns",
+      "--member",
+      pool.members[0]!.label,
+      "--member",
+      pool.members[1]!.label,
+      "--attempts",
+      "3",
+      "--ca",
+      join(dir, "root.pem"),
+    );
     expect(code).toBe(0);
     expect(stdout).toContain("Certificate variants: 1");
     // Node members accept client renegotiation: a hygiene warning, shown, that does not fail the run.
@@ -163,7 +188,16 @@ describe("probing", () => {
     const bad = await harness.member({ certificate: cert, onSecure: flood });
     const good = await harness.member({ certificate: cert });
     const file = join(dir, "registry-flood.json");
-    const entry = (name: string, port: number) => ({ name, host: "127.0.0.1", port, servername: SERVICE, members: [`127.0.0.1:${port}`], discover: "none", attempts: 2, ca: "root.pem" });
+    const entry = (name: string, port: number) => ({
+      name,
+      host: "127.0.0.1",
+      port,
+      servername: SERVICE,
+      members: [`127.0.0.1:${port}`],
+      discover: "none",
+      attempts: 2,
+      ca: "root.pem",
+    });
     writeFileSync(file, JSON.stringify({ endpoints: [entry("flooding", bad.port), entry("healthy", good.port)] }));
     const { stdout } = await cli("probe", "--registry", file, "--json");
     const doc = JSON.parse(stdout);

@@ -24,7 +24,9 @@ async function cli(...argv: string[]) {
 
 describe("the --json contract", () => {
   it("schema/report.schema.json is what the declared types generate (run npm run schema after changing them)", { timeout: 60_000 }, () => {
-    const generated = createGenerator({ path: "lambda/report/json.ts", type: "ReportDocument", tsconfig: "tsconfig.json", skipTypeCheck: true }).createSchema("ReportDocument");
+    const generated = createGenerator({ path: "lambda/report/json.ts", type: "ReportDocument", tsconfig: "tsconfig.json", skipTypeCheck: true }).createSchema(
+      "ReportDocument",
+    );
     expect(JSON.parse(readFileSync(REPORT_SCHEMA_FILE, "utf8"))).toEqual(JSON.parse(JSON.stringify(generated)));
   });
 
@@ -59,7 +61,15 @@ describe("the --json contract", () => {
     const dir = mkdtempSync(join(tmpdir(), "tpm-contract-"));
     try {
       const file = join(dir, "registry.json");
-      writeFileSync(file, JSON.stringify({ endpoints: [{ name: "plain", host: "127.0.0.1", port, discover: "none", attempts: 1, timeoutMs: 1000 }, { name: "bad", host: "x.example", attempts: 0 }] }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          endpoints: [
+            { name: "plain", host: "127.0.0.1", port, discover: "none", attempts: 1, timeoutMs: 1000 },
+            { name: "bad", host: "x.example", attempts: 0 },
+          ],
+        }),
+      );
       const whole = JSON.parse((await cli("probe", "--registry", file, "--json")).stdout) as { registryErrors: string[] };
       expect(whole.registryErrors).toHaveLength(1);
       expect(reportSchemaErrors(whole)).toEqual([]);

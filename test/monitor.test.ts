@@ -60,7 +60,10 @@ async function consistentPool(): Promise<Pool> {
 const NAME = `api.${SERVICE}`;
 async function divergentPool(): Promise<Pool> {
   const certs = [await pki.issue({ subject: `CN=${NAME}`, dns: [NAME] }), await pki.issue({ subject: `CN=*.${SERVICE}`, dns: [`*.${SERVICE}`] })];
-  return harness.pool(pki, certs.map((certificate) => ({ certificate })));
+  return harness.pool(
+    pki,
+    certs.map((certificate) => ({ certificate })),
+  );
 }
 const named = (pool: Pool, name = "api"): Endpoint => pool.endpoint({ name, attempts: 3, servername: NAME });
 
@@ -84,7 +87,9 @@ describe("alerts on transitions only", () => {
     expect(alert.Message).toContain("How they differ:");
     expect(alert.Message).toContain("JDK 8u60–8u152: can-abort");
     // The remedies computed for this pool: the one certificate first, on the member that differs.
-    expect(alert.Message).toMatch(/What to do, best first \(each change alone, its effect computed on this pool\):\n {2}1\. same-certificate on 127\.0\.0\.1:\d+ \(makes safe: /);
+    expect(alert.Message).toMatch(
+      /What to do, best first \(each change alone, its effect computed on this pool\):\n {2}1\. same-certificate on 127\.0\.0\.1:\d+ \(makes safe: /,
+    );
     expect(published[1]!.Subject).toContain("recovered");
   });
 
@@ -105,10 +110,17 @@ describe("alerts on transitions only", () => {
 describe("what subscribers were told is kept apart from what was observed", () => {
   it("an alert SNS did not take is sent on the next run, then never again", async () => {
     const pool = await divergentPool();
-    aws.sns.on(PublishCommand).rejectsOnce(Object.assign(new Error("throttled"), { name: "Throttling" })).resolves({ MessageId: "m-2" });
+    aws.sns
+      .on(PublishCommand)
+      .rejectsOnce(Object.assign(new Error("throttled"), { name: "Throttling" }))
+      .resolves({ MessageId: "m-2" });
     const runs = [];
     for (let i = 0; i < 3; i++) runs.push(await runMonitor([named(pool)], [], options()));
-    expect(runs.map((r) => [r.alertFailures, r.alertsPublished])).toEqual([[1, 0], [0, 1], [0, 0]]);
+    expect(runs.map((r) => [r.alertFailures, r.alertsPublished])).toEqual([
+      [1, 0],
+      [0, 1],
+      [0, 0],
+    ]);
     expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(2);
     // Written only once SNS took the message; carried forward after that.
     expect(aws.values("AlertedState", "api")).toEqual([1, 1]);
@@ -151,7 +163,10 @@ describe("nothing lost", () => {
     expect(summary.metricsPublished).toBeGreaterThanOrEqual(11);
     expect(aws.values("CertificateVariants", "api")).toEqual([2]);
     expect(aws.stored.find((s) => s.datum.MetricName === "AlertPublishFailures")!.datum.Value).toBe(1);
-    expect(logs.find((l) => l.msg === "SNS publish failed; the alert is retried next run")).toMatchObject({ endpoint: "api", error: "NotFoundException: topic gone" });
+    expect(logs.find((l) => l.msg === "SNS publish failed; the alert is retried next run")).toMatchObject({
+      endpoint: "api",
+      error: "NotFoundException: topic gone",
+    });
   });
 
   it("CloudWatch failing for good: every datum goes out as EMF", async () => {
@@ -181,18 +196,18 @@ describe("nothing lost", () => {
       credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
       maxAttempts: 3,
       requestHandler: {
-        handle: async () => {
+        handle: () => {
           calls++;
           const throttled = calls === 1;
           const body = throttled ? JSON.stringify({ __type: "Throttling", message: "Rate exceeded" }) : "{}";
-          return {
+          return Promise.resolve({
             // The shape of an HttpResponse: the SDK checks fields, not the class.
             response: {
               statusCode: throttled ? 400 : 200,
               headers: { "content-type": "application/x-amz-json-1.0", ...(throttled ? { "x-amzn-query-error": "Throttling;Sender" } : {}) },
               body: Readable.from([Buffer.from(body)]),
             },
-          };
+          });
         },
       },
     });
@@ -208,7 +223,13 @@ describe("nothing lost", () => {
     const publisher = new AwsPublisher(new CloudWatchClient({ region: "us-east-1" }), new SNSClient({ region: "us-east-1" }));
     const { batchDatums } = await import("../lambda/report/batches.js");
     const at = new Date();
-    const datums = Array.from({ length: 2500 }, (_, i) => ({ MetricName: "CertificateVariants", Dimensions: [{ Name: "Endpoint", Value: `e${i}` }], Timestamp: at, Unit: "Count" as const, Value: 1 }));
+    const datums = Array.from({ length: 2500 }, (_, i) => ({
+      MetricName: "CertificateVariants",
+      Dimensions: [{ Name: "Endpoint", Value: `e${i}` }],
+      Timestamp: at,
+      Unit: "Count" as const,
+      Value: 1,
+    }));
     const result = await publisher.putMetrics("TlsPoolMonitor", batchDatums(datums));
     const calls = aws.cloudwatch.commandCalls(PutMetricDataCommand).map((c) => c.args[0].input);
     expect(calls.map((c) => c.MetricData!.length)).toEqual([1000, 1000, 500]);
@@ -223,7 +244,13 @@ describe("deadline and bad input", () => {
     const sockets = new Set<net.Socket>();
     const silent = net.createServer((s) => sockets.add(s.on("error", () => undefined)));
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
-    harness.track({ close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); silent.close(() => r()); }) });
+    harness.track({
+      close: () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          silent.close(() => r());
+        }),
+    });
     const pool = await divergentPool();
     const stuck: Endpoint = { ...named(pool, "stuck"), host: "127.0.0.1", port: (silent.address() as net.AddressInfo).port, members: [], timeoutMs: 30_000 };
     // The deadline itself: a member that never answers is cut when the budget runs out, long before its own timeout.
@@ -274,7 +301,12 @@ describe("deadline and bad input", () => {
 
   it("a bad registry entry fails loudly for that entry only", async () => {
     const pool = await consistentPool();
-    const text = JSON.stringify({ endpoints: [{ name: "broken", host: "x.example", attempts: 0 }, { ...named(pool), members: pool.members.map((m) => m.label) }] });
+    const text = JSON.stringify({
+      endpoints: [
+        { name: "broken", host: "x.example", attempts: 0 },
+        { ...named(pool), members: pool.members.map((m) => m.label) },
+      ],
+    });
     const load = parseRegistry(text, "registry.json");
     const summary = await runMonitor(load.endpoints, load.errors, options());
     expect(summary.invalid).toEqual(['registry.json: endpoint endpoints[0] ("broken"): attempts: must be at least 1']);

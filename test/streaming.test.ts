@@ -29,7 +29,10 @@ describe("the fold keeps no records", () => {
       kind === "divergent"
         ? [await pki.issue({ subject: `CN=a.${SERVICE}`, dns: [`a.${SERVICE}`] }), await pki.issue({ subject: `CN=b.${SERVICE}`, dns: [`b.${SERVICE}`] })]
         : [await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] })];
-    const pool = await harness.pool(pki, certs.map((certificate) => ({ certificate })));
+    const pool = await harness.pool(
+      pki,
+      certs.map((certificate) => ({ certificate })),
+    );
     const endpoint = pool.endpoint({ attempts: 2 });
     const outcome = outcomeOf(endpoint, await probeEndpoint(endpoint));
     expect(outcome.kind).toBe("finished");

@@ -48,7 +48,10 @@ describe("the lookup (aws-sdk-client-mock)", () => {
         { Target: { Id: INSTANCE, Port: 8081 }, TargetHealth: { State: "draining", Reason: "Target.DeregistrationInProgress" } },
         { Target: { Id: "i-0fedcba9876543210", Port: 8081 }, TargetHealth: { State: "unused", Reason: "Target.NotInUse" } },
         { Target: { Id: LAMBDA }, TargetHealth: { State: "healthy" } },
-        { Target: { Id: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/inner/0123456789abcdef", Port: 443 }, TargetHealth: { State: "healthy" } },
+        {
+          Target: { Id: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/inner/0123456789abcdef", Port: 443 },
+          TargetHealth: { State: "healthy" },
+        },
       ],
     });
     ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: INSTANCE, PrivateIpAddress: "10.0.2.22" }] }] });
@@ -72,7 +75,9 @@ describe("the lookup (aws-sdk-client-mock)", () => {
   });
 
   it("only IP targets: EC2 is never called", async () => {
-    elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [{ Target: { Id: "10.0.1.11", Port: 443 }, TargetHealth: { State: "initial" } }] });
+    elb
+      .on(DescribeTargetHealthCommand)
+      .resolves({ TargetHealthDescriptions: [{ Target: { Id: "10.0.1.11", Port: 443 }, TargetHealth: { State: "initial" } }] });
     const result = await groups().lookup(ARN);
     expect(result.targets[0]).toMatchObject({ address: "10.0.1.11", health: { state: "initial" } });
     expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(0);
@@ -99,7 +104,9 @@ describe("the lookup (aws-sdk-client-mock)", () => {
     ec2.on(DescribeInstancesCommand).rejects(Object.assign(new Error("not authorized to perform: ec2:DescribeInstances"), { name: "UnauthorizedOperation" }));
     const result = await groups().lookup(ARN);
     expect(result.targets[0]!.address).toBe("10.0.1.11");
-    expect(result.targets[1]!.skipped).toBe("its private address is unknown: DescribeInstances failed (UnauthorizedOperation: not authorized to perform: ec2:DescribeInstances)");
+    expect(result.targets[1]!.skipped).toBe(
+      "its private address is unknown: DescribeInstances failed (UnauthorizedOperation: not authorized to perform: ec2:DescribeInstances)",
+    );
   });
 });
 
@@ -122,7 +129,13 @@ describe("end to end: target-group members probed and labelled", () => {
     const third = await harness.member({ certificate: old, host: "127.0.0.3", port });
     const { startVip } = await import("./helpers/pool.js");
     const vip = harness.track(await startVip([first, second, third]));
-    pool = { members: [first, second, third], vip, endpoint: () => { throw new Error("unused"); } };
+    pool = {
+      members: [first, second, third],
+      vip,
+      endpoint: () => {
+        throw new Error("unused");
+      },
+    };
     fake = await FakeAwsHttp.start();
     fake.targetGroups.set(ARN, [
       { id: "127.0.0.1", port, state: "healthy" },
@@ -148,58 +161,83 @@ describe("end to end: target-group members probed and labelled", () => {
     AWS_EC2_METADATA_DISABLED: "true",
   });
 
-  it("npm run invoke: every target probed (the draining one named in the alert), a missing group is that endpoint's finding only", { timeout: 90_000 }, async () => {
-    const registry = join(dir, "registry.json");
-    const entry = { host: "127.0.0.1", port: pool.vip.port, servername: SERVICE, ca: "root.pem", attempts: 4, timeoutMs: 3000 };
-    writeFileSync(registry, JSON.stringify({ endpoints: [{ name: "api", ...entry, targetGroupArn: ARN }, { name: "gone", ...entry, targetGroupArn: MISSING_ARN }] }));
-    const { stdout, stderr } = await promisify(execFile)("npx", ["tsx", "scripts/invoke.ts", registry, "--timeout-seconds", "60"], {
-      env: { ...process.env, ...awsEnv(), ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:alerts", CONFIRM_RUNS: "1" },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    const summary = JSON.parse(stderr.slice(stderr.indexOf("{"))) as { probed: number; divergent: string[]; notFinished: string[] };
-    // "gone" sees the same VIP, so its chains see both certificates too: divergent, without a member to name.
-    expect(summary).toMatchObject({ probed: 2, notFinished: [] });
-    expect(summary.divergent.sort()).toEqual(["api", "gone"]);
-    const lines = stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
-    const api = lines.find((l) => l.msg === "endpoint" && l.endpoint === "api")!;
-    expect(api).toMatchObject({ finished: true, membersProbed: 3, certificateVariants: 2, membersDiverging: 1 });
-    const gone = lines.find((l) => l.msg === "endpoint" && l.endpoint === "gone")!;
-    expect(gone).toMatchObject({ finished: true, membersProbed: 0 });
-    expect((gone.findings as { warning: number }).warning).toBeGreaterThan(0);
-    expect(fake.requests.DescribeTargetHealth).toBe(2);
-    expect(fake.requests.DescribeInstances).toBe(1);
-    expect(fake.values("ProbeCompleted", "api")).toEqual([1]);
-    expect(fake.values("ProbeCompleted", "gone")).toEqual([1]);
-    expect(fake.values("CertificateVariants", "api")).toEqual([2]);
-    const alert = fake.published.find((p) => p.subject.includes("api"))!;
-    expect(alert.message).toContain(`127.0.0.3:${port} (target draining)`);
-  });
-
-  it("bundled as the stack bundles it (EC2's client left out), an instance target still resolves: require() finds the SDK on NODE_PATH, as in the Lambda runtime", { timeout: 60_000 }, async () => {
-    const { build } = await import("esbuild");
-    const out = mkdtempSync(join(tmpdir(), "tpm-bundle-"));
-    try {
-      const entry = join(out, "entry.ts");
-      writeFileSync(entry, `import { AwsTargetGroups } from ${JSON.stringify(join(process.cwd(), "lambda/aws/publisher.js"))};\nconsole.log(JSON.stringify(await new AwsTargetGroups().lookup(${JSON.stringify(ARN)})));\n`);
-      await build({
-        entryPoints: [entry],
-        outfile: join(out, "index.mjs"),
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        mainFields: ["module", "main"],
-        external: [EC2_CLIENT_MODULE],
-        banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-        logLevel: "silent",
+  it(
+    "npm run invoke: every target probed (the draining one named in the alert), a missing group is that endpoint's finding only",
+    { timeout: 90_000 },
+    async () => {
+      const registry = join(dir, "registry.json");
+      const entry = { host: "127.0.0.1", port: pool.vip.port, servername: SERVICE, ca: "root.pem", attempts: 4, timeoutMs: 3000 };
+      writeFileSync(
+        registry,
+        JSON.stringify({
+          endpoints: [
+            { name: "api", ...entry, targetGroupArn: ARN },
+            { name: "gone", ...entry, targetGroupArn: MISSING_ARN },
+          ],
+        }),
+      );
+      const { stdout, stderr } = await promisify(execFile)("npx", ["tsx", "scripts/invoke.ts", registry, "--timeout-seconds", "60"], {
+        env: { ...process.env, ...awsEnv(), ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:alerts", CONFIRM_RUNS: "1" },
+        maxBuffer: 64 * 1024 * 1024,
       });
-      // No node_modules beside the bundle: the ES import of the client fails, NODE_PATH serves require().
-      const { stdout } = await promisify(execFile)(process.execPath, [join(out, "index.mjs")], { cwd: out, env: { ...process.env, ...awsEnv(), NODE_PATH: join(process.cwd(), "node_modules") } });
-      const result = JSON.parse(stdout) as { targets: Array<{ id: string; address?: string }> };
-      expect(result.targets.find((t) => t.id === INSTANCE)!.address).toBe("127.0.0.3");
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
-  });
+      const summary = JSON.parse(stderr.slice(stderr.indexOf("{"))) as { probed: number; divergent: string[]; notFinished: string[] };
+      // "gone" sees the same VIP, so its chains see both certificates too: divergent, without a member to name.
+      expect(summary).toMatchObject({ probed: 2, notFinished: [] });
+      expect(summary.divergent.sort()).toEqual(["api", "gone"]);
+      const lines = stdout
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const api = lines.find((l) => l.msg === "endpoint" && l.endpoint === "api")!;
+      expect(api).toMatchObject({ finished: true, membersProbed: 3, certificateVariants: 2, membersDiverging: 1 });
+      const gone = lines.find((l) => l.msg === "endpoint" && l.endpoint === "gone")!;
+      expect(gone).toMatchObject({ finished: true, membersProbed: 0 });
+      expect((gone.findings as { warning: number }).warning).toBeGreaterThan(0);
+      expect(fake.requests.DescribeTargetHealth).toBe(2);
+      expect(fake.requests.DescribeInstances).toBe(1);
+      expect(fake.values("ProbeCompleted", "api")).toEqual([1]);
+      expect(fake.values("ProbeCompleted", "gone")).toEqual([1]);
+      expect(fake.values("CertificateVariants", "api")).toEqual([2]);
+      const alert = fake.published.find((p) => p.subject.includes("api"))!;
+      expect(alert.message).toContain(`127.0.0.3:${port} (target draining)`);
+    },
+  );
+
+  it(
+    "bundled as the stack bundles it (EC2's client left out), an instance target still resolves: require() finds the SDK on NODE_PATH, as in the Lambda runtime",
+    { timeout: 60_000 },
+    async () => {
+      const { build } = await import("esbuild");
+      const out = mkdtempSync(join(tmpdir(), "tpm-bundle-"));
+      try {
+        const entry = join(out, "entry.ts");
+        writeFileSync(
+          entry,
+          `import { AwsTargetGroups } from ${JSON.stringify(join(process.cwd(), "lambda/aws/publisher.js"))};\nconsole.log(JSON.stringify(await new AwsTargetGroups().lookup(${JSON.stringify(ARN)})));\n`,
+        );
+        await build({
+          entryPoints: [entry],
+          outfile: join(out, "index.mjs"),
+          bundle: true,
+          platform: "node",
+          format: "esm",
+          mainFields: ["module", "main"],
+          external: [EC2_CLIENT_MODULE],
+          banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+          logLevel: "silent",
+        });
+        // No node_modules beside the bundle: the ES import of the client fails, NODE_PATH serves require().
+        const { stdout } = await promisify(execFile)(process.execPath, [join(out, "index.mjs")], {
+          cwd: out,
+          env: { ...process.env, ...awsEnv(), NODE_PATH: join(process.cwd(), "node_modules") },
+        });
+        const result = JSON.parse(stdout) as { targets: Array<{ id: string; address?: string }> };
+        expect(result.targets.find((t) => t.id === INSTANCE)!.address).toBe("127.0.0.3");
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("the CLI's --target-group: members from the group, where each came from, its health, the skipped Lambda target", async () => {
     const saved = { ...process.env };

@@ -19,7 +19,9 @@ export function emsFindings(probe: EndpointProbe): Finding[] {
       severity: "warning",
       message: `${plural(without.length, "member")} of ${known.length} ${without.length === 1 ? "does" : "do"} not negotiate the extended master secret (RFC 7627): ${without
         .map((m) => m.label)
-        .join(", ")}.${mixed ? " In a mixed pool even current Java clients (8u161+, 11+) can abort when a session resumed elsewhere is refused here." : " Java clients keep the certificate-change check active against these members."}`,
+        .join(
+          ", ",
+        )}.${mixed ? " In a mixed pool even current Java clients (8u161+, 11+) can abort when a session resumed elsewhere is refused here." : " Java clients keep the certificate-change check active against these members."}`,
       remedy: "Enable EMS on every member (OpenSSL ≥ 1.1.0 has it on unless SSL_OP_NO_EXTENDED_MASTER_SECRET is set; check the TLS terminator's options).",
       evidence: { withoutEms: without.map((m) => m.label), withEms: known.filter((m) => !without.includes(m)).map((m) => m.label) },
     });

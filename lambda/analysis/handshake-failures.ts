@@ -34,7 +34,9 @@ export function handshakeFailureFindings(probe: EndpointProbe): Finding[] {
       message: all
         ? `Every connection through the VIP ${probe.vip.target} failed (${describe(classes(vip))}): ${plainError(vip[0]!.error!)}.`
         : `${plural(vip.length, "connection")} of ${vipAll.length} through the VIP failed (${describe(classes(vip))}), e.g. ${connectionName(vip[0]!)}: ${plainError(vip[0]!.error!)}.`,
-      remedy: all ? "Check that the VIP is up and listening for TLS on this port." : "Some pool member the VIP routes to is failing: see the member table for which.",
+      remedy: all
+        ? "Check that the VIP is up and listening for TLS on this port."
+        : "Some pool member the VIP routes to is failing: see the member table for which.",
       evidence: { connections: vip.map((c) => ({ connection: connectionName(c), error: c.error })) },
     });
   }

@@ -9,14 +9,7 @@ import { failedResumptions, matrixChanges, resumptionCounts } from "./resumption
 import { atRisk, javaVerdicts, type JavaVerdict } from "./java/verdict.js";
 import { DEFAULT_RULE_SETTINGS, runRules, type RuleSettings } from "./rules.js";
 import { computeRemedies, type Remedy } from "./remedies.js";
-import {
-  certificateVariants,
-  divergingMembers,
-  identitiesPerOffer,
-  variantDifferences,
-  type CertificateVariant,
-  type FieldDifference,
-} from "./variants.js";
+import { certificateVariants, divergingMembers, identitiesPerOffer, variantDifferences, type CertificateVariant, type FieldDifference } from "./variants.js";
 
 export interface EndpointSummary {
   /** The most distinct leaves presented to one client offer (alternates per offer are one identity): 1 when consistent. */
@@ -68,7 +61,12 @@ export function analyzeEndpoint(probe: EndpointProbe, settings: RuleSettings = D
   const javaClients = javaVerdicts(probe);
   const findings = runRules(probe, { variants, differences, javaClients }, settings);
   if (probe.error) {
-    findings.unshift({ kind: "handshake-failure", severity: "critical", message: `The probe itself failed: ${probe.error.message}`, evidence: { error: probe.error } });
+    findings.unshift({
+      kind: "handshake-failure",
+      severity: "critical",
+      message: `The probe itself failed: ${probe.error.message}`,
+      evidence: { error: probe.error },
+    });
   }
   findings.sort(bySeverity);
   const all = [...vipConnections(probe), ...memberHandshakes(probe).map((h) => h.record)];

@@ -63,7 +63,13 @@ export function computeRemedies(probe: EndpointProbe, javaClients: JavaVerdict[]
   out.push(
     remedy("same-certificate", {
       members: others.map((m) => m.label),
-      makesSafe: others.length ? madeSafe(probe, javaClients, withMembers(model, (m) => ({ ...m, leaf: target }))) : [],
+      makesSafe: others.length
+        ? madeSafe(
+            probe,
+            javaClients,
+            withMembers(model, (m) => ({ ...m, leaf: target })),
+          )
+        : [],
       inPlace: others.length === 0,
       detail: others.length
         ? `Install ${certificateName(probe, target.fingerprint256)} (sha256 ${target.fingerprint256.slice(0, 23)}…, presented by ${majority.length} of ${plural(members.length, "member")}) with the same key and chain on ${others.map((m) => m.label).join(", ")}.`
@@ -81,7 +87,11 @@ export function computeRemedies(probe: EndpointProbe, javaClients: JavaVerdict[]
         members: equivalent ? [] : first.map((m) => m.label),
         makesSafe: equivalent
           ? []
-          : madeSafe(probe, javaClients, withMembers(model, (m) => ({ ...m, leaf: { ...m.leaf, sanDns: [service, ...m.leaf.sanDns.filter((d) => d !== service)] } }))),
+          : madeSafe(
+              probe,
+              javaClients,
+              withMembers(model, (m) => ({ ...m, leaf: { ...m.leaf, sanDns: [service, ...m.leaf.sanDns.filter((d) => d !== service)] } })),
+            ),
         inPlace: equivalent,
         detail: equivalent
           ? "Every member's certificate is identity-equivalent to every other's, even for JDK 8u25–8u51 (same first SAN, or the same certificate)."
@@ -116,7 +126,14 @@ export function computeRemedies(probe: EndpointProbe, javaClients: JavaVerdict[]
   out.push(
     remedy("enable-ems", {
       members: withoutEms.map((m) => m.label),
-      makesSafe: withoutEms.length || unknownEms.length ? madeSafe(probe, javaClients, withMembers(model, (m) => ({ ...m, ems: true }))) : [],
+      makesSafe:
+        withoutEms.length || unknownEms.length
+          ? madeSafe(
+              probe,
+              javaClients,
+              withMembers(model, (m) => ({ ...m, ems: true })),
+            )
+          : [],
       inPlace: withoutEms.length === 0 && unknownEms.length === 0,
       detail:
         withoutEms.length === 0 && unknownEms.length === 0
@@ -129,7 +146,13 @@ export function computeRemedies(probe: EndpointProbe, javaClients: JavaVerdict[]
   out.push(
     remedy("enable-tls13", {
       members: withoutTls13.map((m) => m.label),
-      makesSafe: withoutTls13.length ? madeSafe(probe, javaClients, withMembers(model, (m) => ({ ...m, tls13: true }))) : [],
+      makesSafe: withoutTls13.length
+        ? madeSafe(
+            probe,
+            javaClients,
+            withMembers(model, (m) => ({ ...m, tls13: true })),
+          )
+        : [],
       inPlace: withoutTls13.length === 0,
       detail: withoutTls13.length
         ? `Enable TLS 1.3 on ${withoutTls13.map((m) => m.label).join(", ")}: JDK 11+ clients then use it, and it has no such check; clients pinned to TLS 1.2 and JDK 8 do not benefit.`

@@ -26,7 +26,8 @@ export function renegotiationFindings(probe: EndpointProbe): Finding[] {
       kind: "renegotiation",
       severity: "warning",
       message: `Client-initiated renegotiation failed on ${plural(failed.length, "member")} without a clean refusal: ${failed.map((m) => `${m.label} (${m.renegotiation.detail})`).join(", ")}.`,
-      remedy: "A member that drops the connection or hangs on renegotiation breaks clients that renegotiate; make it refuse with a no_renegotiation alert (OpenSSL's default) or allow it.",
+      remedy:
+        "A member that drops the connection or hangs on renegotiation breaks clients that renegotiate; make it refuse with a no_renegotiation alert (OpenSSL's default) or allow it.",
       evidence: { members: failed.map((m) => ({ member: m.label, detail: m.renegotiation.detail })) },
     });
   }
@@ -36,7 +37,8 @@ export function renegotiationFindings(probe: EndpointProbe): Finding[] {
       kind: "client-renegotiation-accepted",
       severity: "warning",
       message: `${plural(accepted.length, "member")} accept${accepted.length === 1 ? "s" : ""} client-initiated renegotiation: ${accepted.map((m) => m.label).join(", ")}. Each renegotiation costs the server a full handshake's work at the client's bidding, a denial-of-service lever (CVE-2011-1473; testssl.sh flags it).`,
-      remedy: "Refuse client-initiated renegotiation on these members (OpenSSL-based servers such as nginx and Apache refuse it by default; with other TLS stacks the server's configuration or application decides).",
+      remedy:
+        "Refuse client-initiated renegotiation on these members (OpenSSL-based servers such as nginx and Apache refuse it by default; with other TLS stacks the server's configuration or application decides).",
       evidence: { members: accepted.map((m) => m.label) },
     });
   }

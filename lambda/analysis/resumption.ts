@@ -63,7 +63,11 @@ export function certificateChangeFinding(probe: EndpointProbe): Finding[] {
   ];
   // A renewal with the same subject and SANs, or another key for the same names: the JDK sees one identity.
   const sameIdentity = pairs.every(([a, b]) => oneIdentity(probe, a, b));
-  const examples = changes.slice(0, 3).map((c) => `${connectionName(c)} offered the session of #${c.offeredFrom} and got another certificate (${certificateChange(probe, offeredLeaf(c), c.leaf)})`);
+  const examples = changes
+    .slice(0, 3)
+    .map(
+      (c) => `${connectionName(c)} offered the session of #${c.offeredFrom} and got another certificate (${certificateChange(probe, offeredLeaf(c), c.leaf)})`,
+    );
   const message = changes.length
     ? `${plural(changes.length, "connection")} through the VIP had the offered session refused and received a different certificate: ${examples.join("; ")}${changes.length > 3 ? "; …" : ""}.`
     : `No change was seen through the VIP in this run, but ${plural(crossMember.length, "cross-member offer")} would change the certificate (e.g. ${crossMember[0]!.from}'s session offered to ${crossMember[0]!.to}: ${certificateChange(probe, sessionLeaf(probe, crossMember[0]!.from, crossMember[0]!.mechanism), crossMember[0]!.leaf)}).`;
@@ -71,9 +75,7 @@ export function certificateChangeFinding(probe: EndpointProbe): Finding[] {
     {
       kind: "certificate-change-on-resumption",
       severity: sameIdentity ? "info" : "warning",
-      message: sameIdentity
-        ? `${message} Every JDK identity rule treats the two certificates as one identity, so Java clients do not abort on it.`
-        : message,
+      message: sameIdentity ? `${message} Every JDK identity rule treats the two certificates as one identity, so Java clients do not abort on it.` : message,
       remedy: sameIdentity
         ? "Harmless for Java clients; clients that pin the certificate or its key still see it change. Finish the rollout so that every member presents the same certificate."
         : "A client that resumes sessions sees the server identity change between connections; Java clients without endpoint identification abort with 'server certificate change is restricted during renegotiation'. Present one certificate on every member, or share session-ticket keys / the session cache across members, or enable EMS everywhere.",

@@ -36,7 +36,7 @@ export const SNIPPETS: Record<RemedyAction, Snippets> = {
     apache: "SSLProtocol -all +TLSv1.2 +TLSv1.3",
     haproxy: "ssl-default-bind-options ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.3",
     nlb: "A TLS listener: a security policy with TLS 1.3, such as ELBSecurityPolicy-TLS13-1-2-2021-06. A TCP listener: enable TLS 1.3 on the targets.",
-    f5: "Client SSL profile: clear \"No TLSv1.3\" in Options.",
+    f5: 'Client SSL profile: clear "No TLSv1.3" in Options.',
   },
   "sticky-routing": {
     haproxy: "backend pool\n  mode tcp\n  balance source\n  hash-type consistent  # or: stick-table type ip size 100k expire 30m + stick on src",

@@ -21,7 +21,7 @@ export function validationFindings(probe: EndpointProbe): Finding[] {
     ...memberHandshakes(probe).map(({ member, record }) => ({ where: member.label, record })),
     ...vipConnections(probe)
       .filter((c) => !c.resumed)
-      .map((c) => ({ where: `VIP ${c.mechanism} #${c.index}`, record: c as HandshakeRecord })),
+      .map((c) => ({ where: `VIP ${c.mechanism} #${c.index}`, record: c })),
   ];
   const findings: Finding[] = [];
   for (const cls of ["expired", "untrusted", "hostname-mismatch"] as const) {
@@ -41,7 +41,8 @@ export function validationFindings(probe: EndpointProbe): Finding[] {
     const list = [...byLeaf.entries()].map(
       ([leaf, e]) => `${certificateName(probe, leaf)} (${[...e.reasons].join("; ")}) on ${[...e.where].slice(0, 4).join(", ")}${e.where.size > 4 ? ", …" : ""}`,
     );
-    const what = cls === "expired" ? "is outside its validity period" : cls === "untrusted" ? "does not chain to a trusted root" : `does not match ${servername}`;
+    const what =
+      cls === "expired" ? "is outside its validity period" : cls === "untrusted" ? "does not chain to a trusted root" : `does not match ${servername}`;
     findings.push({
       kind: KIND[cls],
       severity: "critical",

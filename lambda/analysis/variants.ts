@@ -42,17 +42,7 @@ export interface OfferView {
   leaves: Array<{ fingerprint: string; members: string[]; vipConnections: string[] }>;
 }
 
-const COMPARED_FIELDS: Array<keyof CertificateInfo> = [
-  "subject",
-  "issuer",
-  "sanDns",
-  "sanIp",
-  "serialNumber",
-  "validFrom",
-  "validTo",
-  "keyType",
-  "keySize",
-];
+const COMPARED_FIELDS: Array<keyof CertificateInfo> = ["subject", "issuer", "sanDns", "sanIp", "serialNumber", "validFrom", "validTo", "keyType", "keySize"];
 
 export function certificateVariants(probe: EndpointProbe): CertificateVariant[] {
   const variants = new Map<string, CertificateVariant>();
@@ -82,9 +72,10 @@ function variantId(n: number): string {
 
 /** For each offer that got a certificate: which members (and VIP connections) presented which leaf. */
 export function offerViews(probe: EndpointProbe): OfferView[] {
-  const views = new Map<Offer, Map<string, { fingerprint: string; members: string[]; vipConnections: string[] }>>();
-  const entry = (offer: Offer, fingerprint: string) => {
-    const leaves = views.get(offer) ?? new Map();
+  type Leaf = { fingerprint: string; members: string[]; vipConnections: string[] };
+  const views = new Map<Offer, Map<string, Leaf>>();
+  const entry = (offer: Offer, fingerprint: string): Leaf => {
+    const leaves = views.get(offer) ?? new Map<string, Leaf>();
     views.set(offer, leaves);
     let e = leaves.get(fingerprint);
     if (!e) leaves.set(fingerprint, (e = { fingerprint, members: [], vipConnections: [] }));
@@ -107,9 +98,7 @@ export const identitiesPerOffer = (probe: EndpointProbe): number => Math.max(0, 
 
 /** Members that present different leaves to different offers (each offer getting one leaf pool-wide or not). */
 export function membersWithAlternates(probe: EndpointProbe): Array<{ member: string; byOffer: Partial<Record<Offer, string>> }> {
-  return probe.members
-    .map((m) => ({ member: m.label, byOffer: memberLeavesByOffer(m) }))
-    .filter((m) => new Set(Object.values(m.byOffer)).size > 1);
+  return probe.members.map((m) => ({ member: m.label, byOffer: memberLeavesByOffer(m) })).filter((m) => new Set(Object.values(m.byOffer)).size > 1);
 }
 
 function show(value: CertificateInfo[keyof CertificateInfo] | undefined): string {
@@ -152,7 +141,10 @@ export function divergenceFinding(probe: EndpointProbe, variants: CertificateVar
   const groups = new Map<string, { offers: Offer[]; view: OfferView }>();
   for (const view of views) {
     if (!view.leaves.some((l) => l.members.length) && view.leaves.every((l) => onMembers.has(l.fingerprint))) continue;
-    const key = view.leaves.map((l) => `${l.fingerprint}:${[...l.members].sort().join(",")}`).sort().join("|");
+    const key = view.leaves
+      .map((l) => `${l.fingerprint}:${[...l.members].sort().join(",")}`)
+      .sort()
+      .join("|");
     const group = groups.get(key);
     if (group) group.offers.push(view.offer);
     else groups.set(key, { offers: [view.offer], view });
@@ -188,7 +180,11 @@ export function divergenceFinding(probe: EndpointProbe, variants: CertificateVar
           : "."),
       remedy:
         "Install one certificate (same key and chain) on every member, or give each member a certificate that carries the shared service name as a SAN. Where members serve RSA and ECDSA, serve both on every member. Until then, clients that resume TLS sessions see the certificate change between connections.",
-      evidence: { offers: views, variants: variants.filter((v) => views.some((view) => view.leaves.some((l) => l.fingerprint === v.fingerprint))), differences: diffs },
+      evidence: {
+        offers: views,
+        variants: variants.filter((v) => views.some((view) => view.leaves.some((l) => l.fingerprint === v.fingerprint))),
+        differences: diffs,
+      },
     },
   ];
 }

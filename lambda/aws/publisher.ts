@@ -85,7 +85,15 @@ export class AwsPublisher {
    * The most recent datapoints (newest first, at most `count`) of each metric and endpoint within [since, until],
    * keyed `metric endpoint`; series without one are absent. Throws when AWS fails or pagination does not end.
    */
-  async recentValues(namespace: string, queries: MetricQuery[], since: Date, until: Date, periodSeconds: number, count: number, signal?: AbortSignal): Promise<Map<string, number[]>> {
+  async recentValues(
+    namespace: string,
+    queries: MetricQuery[],
+    since: Date,
+    until: Date,
+    periodSeconds: number,
+    count: number,
+    signal?: AbortSignal,
+  ): Promise<Map<string, number[]>> {
     const values = new Map<string, number[]>();
     for (let i = 0; i < queries.length; i += MAX_QUERIES) {
       const slice = queries.slice(i, i + MAX_QUERIES);
@@ -157,7 +165,6 @@ export class AwsPublisher {
   }
 }
 
-
 /** DescribeInstances ids per call, and pages per call before pagination is cut off (as for GetMetricData). */
 const INSTANCE_IDS_PER_CALL = 100;
 
@@ -176,7 +183,10 @@ const awsError = (err: unknown): ProbeError => {
  */
 export class AwsTargetGroups {
   private readonly elb = new Map<string, ElasticLoadBalancingV2Client>();
-  private readonly ec2 = new Map<string, Promise<{ send: (ids: string[], token: string | undefined, signal?: AbortSignal) => Promise<{ ips: Map<string, string | undefined>; next?: string }> }>>();
+  private readonly ec2 = new Map<
+    string,
+    Promise<{ send: (ids: string[], token: string | undefined, signal?: AbortSignal) => Promise<{ ips: Map<string, string | undefined>; next?: string }> }>
+  >();
 
   constructor(private readonly overrides: ClientOverrides = {}) {}
 
@@ -238,7 +248,8 @@ export class AwsTargetGroups {
           send: async (ids: string[], token: string | undefined, signal?: AbortSignal) => {
             const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids, NextToken: token }), signal ? { abortSignal: signal } : {});
             const found = new Map<string, string | undefined>();
-            for (const r of out.Reservations ?? []) for (const inst of r.Instances ?? []) if (inst.InstanceId) found.set(inst.InstanceId, inst.PrivateIpAddress);
+            for (const r of out.Reservations ?? [])
+              for (const inst of r.Instances ?? []) if (inst.InstanceId) found.set(inst.InstanceId, inst.PrivateIpAddress);
             return { ips: found, ...(out.NextToken ? { next: out.NextToken } : {}) };
           },
         };

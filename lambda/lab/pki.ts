@@ -49,7 +49,7 @@ async function keyPem(keys: CryptoKeyPair): Promise<string> {
   return x509.PemConverter.encode(der, "PRIVATE KEY");
 }
 
-const newKeys = () => webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]) as Promise<CryptoKeyPair>;
+const newKeys = () => webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
 const days = (n: number) => new Date(Date.now() + n * DAY_MS);
 
 function leafExtensions(spec: LeafSpec): x509.Extension[] {
@@ -95,7 +95,7 @@ export class TestPki {
   async issue(spec: LeafSpec, intermediates = 0): Promise<IssuedCertificate> {
     let issuer = this.root;
     for (let i = 0; i < intermediates; i++) issuer = await this.subordinate(issuer, `CN=Test Intermediate ${i + 1} ${serial().slice(0, 8)}`);
-    const keys = spec.key === "rsa" ? ((await webcrypto.subtle.generateKey(RSA_KEY, true, ["sign", "verify"])) as CryptoKeyPair) : await newKeys();
+    const keys = spec.key === "rsa" ? await webcrypto.subtle.generateKey(RSA_KEY, true, ["sign", "verify"]) : await newKeys();
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: serial(),
       subject: spec.subject,

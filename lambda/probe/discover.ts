@@ -23,5 +23,9 @@ export async function discoverAddresses(host: string, timeoutMs: number): Promis
   } catch {
     // reported below with the DNS servers' answer
   }
-  return { method: "dns", addresses: [], error: classifyError(hard ?? failures[0] ?? Object.assign(new Error(`${host}: no A or AAAA record`), { code: "ENODATA" })) };
+  return {
+    method: "dns",
+    addresses: [],
+    error: classifyError(hard ?? failures[0] ?? Object.assign(new Error(`${host}: no A or AAAA record`), { code: "ENODATA" })),
+  };
 }

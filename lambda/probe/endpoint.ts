@@ -40,7 +40,12 @@ function memberTargets(endpoint: Endpoint, discovery: DiscoveryResult, group: Ta
 }
 
 async function readTargetGroup(arn: string, lookup: TargetGroupLookup | undefined, signal: AbortSignal | undefined): Promise<TargetGroupResult> {
-  if (!lookup) return { arn, targets: [], error: { class: "aws", code: "NoLookup", message: "target groups are read only with AWS access (the Lambda, or the CLI's --target-group)" } };
+  if (!lookup)
+    return {
+      arn,
+      targets: [],
+      error: { class: "aws", code: "NoLookup", message: "target groups are read only with AWS access (the Lambda, or the CLI's --target-group)" },
+    };
   // The lookup never throws by its contract; a broken one still costs only this endpoint's target-group members.
   return lookup(arn, signal).catch((err: unknown) => ({ arn, targets: [], error: { ...classifyError(err), class: "aws" as const } }));
 }
@@ -84,19 +89,35 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
       // The chains run one after another, not side by side: interleaved on a round-robin VIP, each chain can be
       // pinned to one member and never see the others, hiding exactly the divergence we look for.
       const chains = { ...emptyChains };
-      const target = { address: endpoint.host, port: endpoint.port, servername: endpoint.servername, ...ca, timeoutMs: endpoint.timeoutMs, attempts: endpoint.attempts };
+      const target = {
+        address: endpoint.host,
+        port: endpoint.port,
+        servername: endpoint.servername,
+        ...ca,
+        timeoutMs: endpoint.timeoutMs,
+        attempts: endpoint.attempts,
+      };
       for (const mechanism of RESUMPTION_MECHANISMS) chains[mechanism] = await runChain(target, mechanism, catalog, limit, options.signal);
       return chains;
     })();
     const membersDone = (async () => {
       const [discovery, group] = await Promise.all([
-        endpoint.discover === "dns" ? discoverAddresses(endpoint.host, endpoint.timeoutMs) : Promise.resolve<DiscoveryResult>({ method: "none", addresses: [] }),
+        endpoint.discover === "dns"
+          ? discoverAddresses(endpoint.host, endpoint.timeoutMs)
+          : Promise.resolve<DiscoveryResult>({ method: "none", addresses: [] }),
         endpoint.targetGroupArn === undefined ? Promise.resolve(undefined) : readTargetGroup(endpoint.targetGroupArn, options.targetGroups, options.signal),
       ]);
       result.discovery = discovery;
       if (group) result.targetGroup = group;
       const targets = memberTargets(endpoint, discovery, group);
-      const ctx = { servername: endpoint.servername, ...ca, timeoutMs: endpoint.timeoutMs, catalog, limit, ...(options.signal ? { signal: options.signal } : {}) };
+      const ctx = {
+        servername: endpoint.servername,
+        ...ca,
+        timeoutMs: endpoint.timeoutMs,
+        catalog,
+        limit,
+        ...(options.signal ? { signal: options.signal } : {}),
+      };
       const sessions = await Promise.all(targets.map((t) => probeMember(t, ctx)));
       const plan = planMatrix(sessions.map((s) => ({ label: s.probe.label, ...(s.probe.tls12.leaf ? { leaf: s.probe.tls12.leaf } : {}) })));
       result.matrixPlan = { full: plan.full, pairs: plan.pairs.length, possible: plan.possible };
@@ -111,7 +132,12 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
     result.error = classifyError(err);
   }
   clearTimeout(budgetTimer);
-  if (budget.signal.aborted) result.error = { class: "timeout", code: "BUDGET", message: `the endpoint's own budget (${Math.round(budgetMs / 1000)} s, from its plan) ran out before its probe finished` };
+  if (budget.signal.aborted)
+    result.error = {
+      class: "timeout",
+      code: "BUDGET",
+      message: `the endpoint's own budget (${Math.round(budgetMs / 1000)} s, from its plan) ran out before its probe finished`,
+    };
   else if (options.signal?.aborted) {
     const when = startedProbe ? "before this endpoint's probe finished" : "before this endpoint started";
     result.error = { class: "timeout", code: "DEADLINE", message: `the run's deadline was reached ${when}` };

@@ -34,7 +34,9 @@ const ERROR_CLASSES = new Set<string>(Object.values(BY_CODE).concat(["tls-alert"
 /** A value already classified by this module (errors raised by our own code paths). */
 export function isProbeError(value: unknown): value is ProbeError {
   const v = value as Partial<ProbeError> | undefined;
-  return typeof v === "object" && v !== null && !(v instanceof Error) && typeof v.message === "string" && typeof v.class === "string" && ERROR_CLASSES.has(v.class);
+  return (
+    typeof v === "object" && v !== null && !(v instanceof Error) && typeof v.message === "string" && typeof v.class === "string" && ERROR_CLASSES.has(v.class)
+  );
 }
 
 /** Maps a Node/OpenSSL error (or anything thrown) to one of our classes; never throws. */

@@ -110,6 +110,8 @@ function connectAndHandshake(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      // Failures travel as data (ProbeError, already classified), not as Error objects: see isProbeError.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       if (err) reject(err);
       else resolve(socket!);
     };
@@ -195,11 +197,19 @@ function verify(socket: tls.TLSSocket, servername: string, peer: tls.DetailedPee
   };
 }
 
-async function renegotiate(socket: tls.TLSSocket, record: HandshakeRecord, opts: HandshakeOptions, flow: { applicationBytes: number }): Promise<RenegotiationResult> {
+async function renegotiate(
+  socket: tls.TLSSocket,
+  record: HandshakeRecord,
+  opts: HandshakeOptions,
+  flow: { applicationBytes: number },
+): Promise<RenegotiationResult> {
   if (record.protocol !== "TLSv1.2") return { outcome: "not-attempted", detail: `renegotiation does not exist in ${record.protocol}` };
   const flooded = (): RenegotiationResult | undefined =>
     flow.applicationBytes > MAX_APPLICATION_BYTES
-      ? { outcome: "not-attempted", detail: `the server kept sending application data (over ${MAX_APPLICATION_BYTES / 1024} KiB), so the probe stopped reading` }
+      ? {
+          outcome: "not-attempted",
+          detail: `the server kept sending application data (over ${MAX_APPLICATION_BYTES / 1024} KiB), so the probe stopped reading`,
+        }
       : undefined;
   const before = flooded();
   if (before || socket.destroyed) return before ?? { outcome: "failed", detail: "the server closed the connection after the handshake" };

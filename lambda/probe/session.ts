@@ -50,7 +50,7 @@ function readTlv(der: Buffer, offset: number, limit: number): Tlv | undefined {
 
 function children(der: Buffer, parent: Tlv): Tlv[] | undefined {
   const out: Tlv[] = [];
-  for (let p = parent.start; p < parent.end; ) {
+  for (let p = parent.start; p < parent.end;) {
     const tlv = readTlv(der, p, parent.end);
     if (!tlv) return undefined;
     out.push(tlv);

@@ -30,7 +30,11 @@ export function readTextFile(file: string, maxBytes: number): string {
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new FileInputError(file, `not a regular file (${stat.isDirectory() ? "a directory" : stat.isFIFO() ? "a FIFO" : stat.isCharacterDevice() ? "a device" : "special file"})`);
+    if (!stat.isFile())
+      throw new FileInputError(
+        file,
+        `not a regular file (${stat.isDirectory() ? "a directory" : stat.isFIFO() ? "a FIFO" : stat.isCharacterDevice() ? "a device" : "special file"})`,
+      );
     if (stat.size > maxBytes) throw new FileInputError(file, `is ${stat.size} bytes, more than the ${maxBytes} allowed`);
     const buffer = Buffer.alloc(stat.size);
     let read = 0;

@@ -62,7 +62,8 @@ const hostField = z.string().check(
  * An ELBv2 target group ARN: `arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>`
  * (a name of 1-32 letters, digits and hyphens, not at either end; a 16-hex-digit id).
  */
-export const TARGET_GROUP_ARN = /^arn:aws(-[a-z]+)*:elasticloadbalancing:([a-z]{2}(-[a-z]+)+-\d):(\d{12}):targetgroup\/((?!-)[A-Za-z0-9-]{1,32}(?<!-))\/([0-9a-f]{16})$/;
+export const TARGET_GROUP_ARN =
+  /^arn:aws(-[a-z]+)*:elasticloadbalancing:([a-z]{2}(-[a-z]+)+-\d):(\d{12}):targetgroup\/((?!-)[A-Za-z0-9-]{1,32}(?<!-))\/([0-9a-f]{16})$/;
 
 /** The region an ARN names (the lookup goes to the target group's own region). */
 export const arnRegion = (arn: string): string => arn.split(":")[3]!;
@@ -87,7 +88,11 @@ export const EndpointSchema = z.strictObject({
   servername: z.optional(hostField),
   members: z.optional(z.array(z.string())),
   targetGroupArn: z.optional(
-    z.string().check(z.regex(TARGET_GROUP_ARN, "must be an ELBv2 target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<16 hex digits>)")),
+    z
+      .string()
+      .check(
+        z.regex(TARGET_GROUP_ARN, "must be an ELBv2 target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<16 hex digits>)"),
+      ),
   ),
   /** Default: "dns", or "none" beside a target group (an NLB's name resolves to its own nodes, never to the members). */
   discover: z.optional(z.enum(["dns", "none"])),
@@ -157,8 +162,7 @@ export interface ValidateOptions {
 
 /** Validates one raw endpoint object. Throws a RegistryError naming the endpoint and field. */
 export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint {
-  const rawName =
-    raw && typeof raw === "object" && typeof (raw as { name?: unknown }).name === "string" ? (raw as { name: string }).name : undefined;
+  const rawName = raw && typeof raw === "object" && typeof (raw as { name?: unknown }).name === "string" ? (raw as { name: string }).name : undefined;
   const who = rawName ? `${opts.label} (${JSON.stringify(rawName)})` : opts.label;
   const parsed = EndpointSchema.safeParse(raw);
   if (!parsed.success) {
@@ -262,13 +266,17 @@ export function parseRegistry(text: string, source: string, readCa?: (ref: strin
   }
   // JSON.parse keeps the last of two equal keys; in a registry that silently drops a setting, so it is refused.
   const duplicate = duplicateKey(text);
-  if (duplicate) return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, `duplicate key ${JSON.stringify(duplicate.key)} at ${lineColumn(text, duplicate.at)}`)] };
+  if (duplicate)
+    return {
+      endpoints: [],
+      errors: [new RegistryError(source, undefined, undefined, `duplicate key ${JSON.stringify(duplicate.key)} at ${lineColumn(text, duplicate.at)}`)],
+    };
   if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
     return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, 'must be an object { "endpoints": [ ... ] }')] };
   }
   const extra = Object.keys(doc).filter((k) => k !== "endpoints");
   const errors: RegistryError[] = [];
-  if (extra.length) errors.push(new RegistryError(source, undefined, extra[0], "unknown field (only \"endpoints\" is allowed)"));
+  if (extra.length) errors.push(new RegistryError(source, undefined, extra[0], 'unknown field (only "endpoints" is allowed)'));
   const list = (doc as { endpoints?: unknown }).endpoints;
   if (!Array.isArray(list)) {
     errors.push(new RegistryError(source, undefined, "endpoints", "is required and must be an array"));

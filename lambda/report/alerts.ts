@@ -40,7 +40,9 @@ function subjectLine(text: string): string {
 export function truncateMessage(message: string, maxBytes = MAX_MESSAGE_BYTES): string {
   if (Buffer.byteLength(message) <= maxBytes) return message;
   const note = "\n\n[truncated: the full report is in the function's log for this run]";
-  let cut = Buffer.from(message).subarray(0, maxBytes - Buffer.byteLength(note)).toString("utf8");
+  let cut = Buffer.from(message)
+    .subarray(0, maxBytes - Buffer.byteLength(note))
+    .toString("utf8");
   if (cut.endsWith("\uFFFD")) cut = cut.slice(0, -1);
   return cut + note;
 }
@@ -66,7 +68,12 @@ function divergenceMessage(probe: EndpointProbe, analysis: EndpointAnalysis, pre
   }
   if (analysis.differences.length) {
     lines.push("", "How they differ:");
-    for (const d of analysis.differences) lines.push(`  ${d.field}: ${Object.entries(d.values).map(([id, v]) => `${id}=${v}`).join(" | ")}`);
+    for (const d of analysis.differences)
+      lines.push(
+        `  ${d.field}: ${Object.entries(d.values)
+          .map(([id, v]) => `${id}=${v}`)
+          .join(" | ")}`,
+      );
   }
   lines.push("", "Java clients (no endpoint identification):");
   for (const j of analysis.javaClients) {

@@ -104,7 +104,9 @@ function endpointSection(probe: EndpointProbe, analysis: EndpointAnalysis): stri
   for (const mechanism of RESUMPTION_MECHANISMS) {
     const chain = probe.vip.chains[mechanism];
     if (chain.length === 0) continue;
-    parts.push(`<div class="strip" data-mechanism="${mechanism}"><span class="label">${mechanism}</span>${chain.map((c) => connection(c, variantOf)).join("")}</div>`);
+    parts.push(
+      `<div class="strip" data-mechanism="${mechanism}"><span class="label">${mechanism}</span>${chain.map((c) => connection(c, variantOf)).join("")}</div>`,
+    );
   }
   if (probe.members.length > 1 && probe.matrix.some((c) => c.outcome !== "no-session")) parts.push(matrixGrid(probe));
   parts.push(certificateTable(probe, analysis), javaTable(analysis), "</section>");
@@ -119,7 +121,9 @@ function chainLegend(): string {
 function connection(c: ChainConnection, variantOf: Map<string, string>): string {
   const kind = c.error ? "failed" : c.resumed ? "resumed" : c.certificateChanged ? "changed" : "full";
   const letter = c.error ? "✗" : (variantOf.get(c.leaf ?? "") ?? "?");
-  const title = c.error ? `#${c.index}: ${plainError(c.error)}` : `#${c.index}: ${c.resumed ? "resumed" : c.sessionOffered ? "session refused, full handshake" : "full handshake"}${c.certificateChanged ? ", certificate changed" : ""}`;
+  const title = c.error
+    ? `#${c.index}: ${plainError(c.error)}`
+    : `#${c.index}: ${c.resumed ? "resumed" : c.sessionOffered ? "session refused, full handshake" : "full handshake"}${c.certificateChanged ? ", certificate changed" : ""}`;
   return `<span class="conn ${kind}" title="${escape(title)}">${escape(letter)}</span>`;
 }
 

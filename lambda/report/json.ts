@@ -10,7 +10,16 @@ import { vipConnections } from "../analysis/observations.js";
 import type { Remedy } from "../analysis/remedies.js";
 import type { CertificateVariant, FieldDifference } from "../analysis/variants.js";
 import type { NotFinishedReason } from "../outcome.js";
-import type { CertificateInfo, ChainConnection, DiscoveryResult, EndpointProbe, MatrixCell, MemberProbe, ProbeError, TargetGroupResult } from "../probe/types.js";
+import type {
+  CertificateInfo,
+  ChainConnection,
+  DiscoveryResult,
+  EndpointProbe,
+  MatrixCell,
+  MemberProbe,
+  ProbeError,
+  TargetGroupResult,
+} from "../probe/types.js";
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -103,4 +112,3 @@ export function endpointReport(probe: EndpointProbe, analysis: EndpointAnalysis)
     ...(probe.error ? { error: probe.error } : {}),
   };
 }
-

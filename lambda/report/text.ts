@@ -25,7 +25,14 @@ const COLOR = { critical: "\x1b[1;31m", warning: "\x1b[33m", info: "\x1b[2m" } a
 
 function table(rows: string[][], indent = "  "): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => indent + r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd());
+  return rows.map(
+    (r) =>
+      indent +
+      r
+        .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+  );
 }
 
 const yesNo = (v: boolean | undefined) => (v === undefined ? "?" : v ? "yes" : "NO");
@@ -53,7 +60,9 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
   }
   out.push("");
 
-  out.push(`Findings (${analysis.summary.findings.critical} critical, ${analysis.summary.findings.warning} warning, ${analysis.summary.findings.info} info), what breaks clients first`);
+  out.push(
+    `Findings (${analysis.summary.findings.critical} critical, ${analysis.summary.findings.warning} warning, ${analysis.summary.findings.info} info), what breaks clients first`,
+  );
   if (analysis.findings.length === 0) out.push("  none: every member presents the same certificate and resumption behaves.");
   for (const f of analysis.findings) out.push(...findingLines(f, options));
   out.push("");
@@ -72,14 +81,22 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
     out.push(`  [${v.id}] ${c.subject || "(empty subject)"}`);
     out.push(`      issuer ${c.issuer}; serial ${c.serialNumber}; ${c.keyType}${c.keySize ? ` ${c.keySize}` : ""}`);
     out.push(`      SAN ${[...c.sanDns.map((d) => `DNS:${d}`), ...c.sanIp.map((i) => `IP:${i}`)].join(", ") || "(none)"}`);
-    out.push(`      valid ${c.validFrom.slice(0, 10)} → ${c.validTo.slice(0, 10)} (${c.daysToExpiry ?? "?"} days left); sha256 ${c.fingerprint256.slice(0, 23)}…`);
-    out.push(`      presented by: ${v.members.length ? v.members.map(named).join(", ") : "no member probed directly"}; to ${v.offers.map((o) => OFFER_LABEL[o]).join(", ")}`);
+    out.push(
+      `      valid ${c.validFrom.slice(0, 10)} → ${c.validTo.slice(0, 10)} (${c.daysToExpiry ?? "?"} days left); sha256 ${c.fingerprint256.slice(0, 23)}…`,
+    );
+    out.push(
+      `      presented by: ${v.members.length ? v.members.map(named).join(", ") : "no member probed directly"}; to ${v.offers.map((o) => OFFER_LABEL[o]).join(", ")}`,
+    );
     if (v.vipConnections.length) out.push(`      seen through the VIP on ${v.vipConnections.length} connection(s)`);
   }
   if (analysis.differences.length) {
     out.push("  Differences between variants:");
     for (const d of analysis.differences) {
-      out.push(`    ${d.field}: ${Object.entries(d.values).map(([id, value]) => `${id}=${value}`).join(" | ")}`);
+      out.push(
+        `    ${d.field}: ${Object.entries(d.values)
+          .map(([id, value]) => `${id}=${value}`)
+          .join(" | ")}`,
+      );
     }
   }
   out.push("");
@@ -106,9 +123,13 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
     if (plan && !plan.full) {
       // A sampled matrix of a big pool is not a grid anyone reads: its counts, and what was not offered.
       const count = (mechanism: string, outcome: string) => probe.matrix.filter((c) => c.mechanism === mechanism && c.outcome === outcome).length;
-      out.push(`Cross-member resumption: a sample of ${plan.pairs} of ${plan.possible} member pairs per mechanism (every member ${MATRIX_SAMPLE_DEGREE} times as source and as target)`);
+      out.push(
+        `Cross-member resumption: a sample of ${plan.pairs} of ${plan.possible} member pairs per mechanism (every member ${MATRIX_SAMPLE_DEGREE} times as source and as target)`,
+      );
       for (const mechanism of ["session-id", "ticket"] as const) {
-        out.push(`  ${mechanism}: ${count(mechanism, "accepted")} accepted, ${count(mechanism, "refused")} refused, ${count(mechanism, "failed")} failed, ${count(mechanism, "no-session")} no session`);
+        out.push(
+          `  ${mechanism}: ${count(mechanism, "accepted")} accepted, ${count(mechanism, "refused")} refused, ${count(mechanism, "failed")} failed, ${count(mechanism, "no-session")} no session`,
+        );
       }
     } else {
       out.push("Cross-member resumption (row's session offered to column: ✓ accepted, · refused, ✗ failed, - no session)");
@@ -132,8 +153,16 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
   const safe = analysis.javaClients.filter((j) => j.verdict === "safe");
   if (safe.length) out.push(`  safe: ${safe.map((v) => `${v.label} (${v.reason})`).join("; ")}`);
   out.push("  Which clients these lines apply to (measured on JDK 17):");
-  out.push(`    exposed: ${JAVA_CLIENT_LIBRARIES.filter((c) => c.exposed).map((c) => c.client).join("; ")}`);
-  out.push(`    protected (0 aborts in 10,470 requests): ${JAVA_CLIENT_LIBRARIES.filter((c) => !c.exposed).map((c) => c.client).join("; ")}`);
+  out.push(
+    `    exposed: ${JAVA_CLIENT_LIBRARIES.filter((c) => c.exposed)
+      .map((c) => c.client)
+      .join("; ")}`,
+  );
+  out.push(
+    `    protected (0 aborts in 10,470 requests): ${JAVA_CLIENT_LIBRARIES.filter((c) => !c.exposed)
+      .map((c) => c.client)
+      .join("; ")}`,
+  );
   out.push(`    ${JAVA_EXPOSURE_NOTE}`, `    ${CHECK_SWITCHES}`);
   out.push("");
 
@@ -178,8 +207,10 @@ function headlineText(probe: EndpointProbe, analysis: EndpointAnalysis, f: Findi
       (noEms.length ? `; ${noEms.slice(0, 3).join(", ")}${noEms.length > 3 ? ", …" : ""} lack${noEms.length === 1 ? "s" : ""} EMS` : "")
     );
   }
-  if (f.kind === "certificate-divergence") return `members present ${plural(s.certificateVariants, "different certificate")} to the same client (${plural(s.membersDiverging, "member")} differ)`;
-  if (f.kind === "resumption-failure") return `resuming clients fail: ${plural(s.crossMemberResumptionFailures, "cross-member session offer")} answered with a fatal alert`;
+  if (f.kind === "certificate-divergence")
+    return `members present ${plural(s.certificateVariants, "different certificate")} to the same client (${plural(s.membersDiverging, "member")} differ)`;
+  if (f.kind === "resumption-failure")
+    return `resuming clients fail: ${plural(s.crossMemberResumptionFailures, "cross-member session offer")} answered with a fatal alert`;
   if (f.kind === "handshake-failure") return `${plural(s.handshakeFailures, "TLS handshake")} of ${s.handshakes} failed`;
   return firstSentence(f.message);
 }

@@ -19,7 +19,12 @@ describe("remedies: a what-if per change", () => {
     const a = analyzeEndpoint(probeOf({ members, certificates: leaves }));
     const r = byAction(a.remedies);
     expect(r["same-certificate"]).toMatchObject({ members: [M2, M3], inPlace: false });
-    expect(r["same-certificate"]!.makesSafe.sort()).toEqual(a.javaClients.filter((v) => v.verdict !== "safe").map((v) => v.profile).sort());
+    expect(r["same-certificate"]!.makesSafe.sort()).toEqual(
+      a.javaClients
+        .filter((v) => v.verdict !== "safe")
+        .map((v) => v.profile)
+        .sort(),
+    );
     // EMS does not help clients with EMS off (JDK 8, 11+ with EMS off).
     expect(r["enable-ems"]).toMatchObject({ members: [M2], inPlace: false, makesSafe: ["jdk8u161+", "jdk11+-tls12"] });
     // Shared ticket keys do not protect clients without TLS 1.2 tickets (JDK 8).
@@ -34,7 +39,12 @@ describe("remedies: a what-if per change", () => {
     const members = [M1, M2, M3].map((label, i) => member({ label, leaf: "ABC"[i]!, tls13: false }));
     const a = analyzeEndpoint(probeOf({ members, certificates: leaves }));
     const r = byAction(a.remedies);
-    expect(a.javaClients.filter((v) => v.verdict !== "safe").map((v) => v.profile).sort()).toEqual(["jdk11+-no-ems", "jdk8u25-8u51", "jdk8u60-8u152"]);
+    expect(
+      a.javaClients
+        .filter((v) => v.verdict !== "safe")
+        .map((v) => v.profile)
+        .sort(),
+    ).toEqual(["jdk11+-no-ems", "jdk8u25-8u51", "jdk8u60-8u152"]);
     expect(r["enable-tls13"]).toMatchObject({ members: [M1, M2, M3], makesSafe: ["jdk11+-no-ems"] });
     expect(r["enable-ems"]).toMatchObject({ inPlace: true, makesSafe: [] });
     expect(r["shared-san"]!.makesSafe.sort()).toEqual(["jdk11+-no-ems", "jdk8u25-8u51", "jdk8u60-8u152"]);
@@ -42,7 +52,23 @@ describe("remedies: a what-if per change", () => {
 
   it("a healthy pool: every change in place, no mitigation or unsafe switch offered", () => {
     const members = [M1, M2, M3].map((label) => member({ label, leaf: "A" }));
-    const a = analyzeEndpoint(probeOf({ members, certificates: leaves, matrix: matrix([M1, M2, M3], [[M1, M2], [M1, M3], [M2, M1], [M2, M3], [M3, M1], [M3, M2]]) }));
+    const a = analyzeEndpoint(
+      probeOf({
+        members,
+        certificates: leaves,
+        matrix: matrix(
+          [M1, M2, M3],
+          [
+            [M1, M2],
+            [M1, M3],
+            [M2, M1],
+            [M2, M3],
+            [M3, M1],
+            [M3, M2],
+          ],
+        ),
+      }),
+    );
     expect(actions(a.remedies)).toEqual([
       "same-certificate (in place)",
       "shared-san (in place)",

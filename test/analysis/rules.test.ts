@@ -46,7 +46,11 @@ describe("the Java verdict", () => {
   it("members sharing a certificate cannot be told apart: a chain that never resumed is not replayed as 'resumed, then switched'", () => {
     const members = [member({ label: M1, leaf: "S" }), member({ label: M2, leaf: "S" }), member({ label: M3, leaf: "W", ems: false, tls13: false })];
     // Round-robin: M1, M2, M3, M1 — no connection resumed (separate caches).
-    const probe = probeOf({ members, certificates: [shared, wildcard], chains: { "session-id": chain([{ leaf: "S" }, { leaf: "S" }, { leaf: "W" }, { leaf: "S" }]) } });
+    const probe = probeOf({
+      members,
+      certificates: [shared, wildcard],
+      chains: { "session-id": chain([{ leaf: "S" }, { leaf: "S" }, { leaf: "W" }, { leaf: "S" }]) },
+    });
     const a = analyzeEndpoint(probe);
     for (const v of a.javaClients) expect(v.verdict, v.profile).not.toBe("aborts");
     expect(verdicts(a)).toMatchObject({ "jdk8u60-8u152": "can-abort", "jdk8u161+": "can-abort", "jdk11+": "safe", "jdk11+-tls12": "can-abort" });
@@ -70,10 +74,25 @@ describe("the Java verdict", () => {
     const a1 = certificate({ fingerprint: "A1", subject: "CN=db-1", dns: ["db-1"] });
     const a2 = certificate({ fingerprint: "A2", subject: "CN=db-2", dns: ["db-2"] });
     // Members share a session cache (every measured offer accepted), so no abort is measured.
-    const probe = { ...probeOf({ members: [member({ label: M1, leaf: "A1", ems: false }), member({ label: M2, leaf: "A2", ems: false })], certificates: [a1, a2], matrix: matrix([M1, M2], [[M1, M2], [M2, M1]]) }), matrixPlan: { full: false, pairs: 4, possible: 4 } };
+    const probe = {
+      ...probeOf({
+        members: [member({ label: M1, leaf: "A1", ems: false }), member({ label: M2, leaf: "A2", ems: false })],
+        certificates: [a1, a2],
+        matrix: matrix(
+          [M1, M2],
+          [
+            [M1, M2],
+            [M2, M1],
+          ],
+        ),
+      }),
+      matrixPlan: { full: false, pairs: 4, possible: 4 },
+    };
     const sampled = analyzeEndpoint(probe);
     expect(sampled.javaClients.find((v) => v.profile === "jdk8u60-8u152")!.verdict).toBe("unknown");
-    expect(analyzeEndpoint({ ...probe, matrixPlan: { full: true, pairs: 4, possible: 4 } }).javaClients.find((v) => v.profile === "jdk8u60-8u152")!.verdict).toBe("safe");
+    expect(
+      analyzeEndpoint({ ...probe, matrixPlan: { full: true, pairs: 4, possible: 4 } }).javaClients.find((v) => v.profile === "jdk8u60-8u152")!.verdict,
+    ).toBe("safe");
   });
 
   it("nothing probed member by member: no profile is safe", () => {
@@ -84,7 +103,9 @@ describe("the Java verdict", () => {
   it("every safe reason is true: no 'resume each other' where the matrix shows none, no 'same certificate' for different ones", () => {
     const a1 = certificate({ fingerprint: "A1", subject: "CN=db-1", dns: ["pool.test", "db-1"] });
     const a2 = certificate({ fingerprint: "A2", subject: "CN=db-2", dns: ["db-2", "pool.test"] });
-    const a = analyzeEndpoint(probeOf({ members: [member({ label: M1, leaf: "A1", ems: false }), member({ label: M2, leaf: "A2", ems: false })], certificates: [a1, a2] }));
+    const a = analyzeEndpoint(
+      probeOf({ members: [member({ label: M1, leaf: "A1", ems: false }), member({ label: M2, leaf: "A2", ems: false })], certificates: [a1, a2] }),
+    );
     const reason = a.javaClients.find((v) => v.profile === "jdk8u60-8u152")!.reason;
     expect(reason).toContain("identity-equivalent");
     expect(reason).toContain("a DNS SAN in common (pool.test)");
@@ -103,7 +124,10 @@ describe("discovery", () => {
   it("DNS finding more members than synth planned for is said (the run re-checks the plan)", () => {
     const cert = certificate({ fingerprint: "S", dns: ["pool.test"] });
     const labels = ["10.0.0.1:443", "10.0.0.2:443", "10.0.0.3:443", "10.0.0.4:443", "10.0.0.5:443"];
-    const probe = { ...probeOf({ members: labels.map((label) => member({ label, leaf: "S" })), certificates: [cert] }), discovery: { method: "dns" as const, addresses: labels.map((l) => l.split(":")[0]!) } };
+    const probe = {
+      ...probeOf({ members: labels.map((label) => member({ label, leaf: "S" })), certificates: [cert] }),
+      discovery: { method: "dns" as const, addresses: labels.map((l) => l.split(":")[0]!) },
+    };
     const f = analyzeEndpoint(probe).findings.find((x) => x.kind === "discovery")!;
     expect(f).toMatchObject({ severity: "info", evidence: { discovered: 5, planned: 3 } });
   });
@@ -134,7 +158,9 @@ describe("findings follow identity and impact", () => {
       const { leaf: _leaf, verification: _v, protocol: _p, ...rest } = c;
       return { ...rest, chain: [], error: alert };
     });
-    const noMembers = analyzeEndpoint(probeOf({ members: [], certificates: [cert], chains: { "session-id": chain([{ leaf: "S" }, { leaf: "S", resumed: true }]), "tls13-psk": tls13 } }));
+    const noMembers = analyzeEndpoint(
+      probeOf({ members: [], certificates: [cert], chains: { "session-id": chain([{ leaf: "S" }, { leaf: "S", resumed: true }]), "tls13-psk": tls13 } }),
+    );
     expect(noMembers.summary.handshakeFailures).toBe(0);
     expect(kinds(noMembers)).toContain("info:tls13-unsupported");
     // Where every member speaks TLS 1.3, the same alert is a real failure.
@@ -144,7 +170,9 @@ describe("findings follow identity and impact", () => {
 
   it("client-initiated renegotiation accepted: a warning naming the member, and hygiene (no exit 1)", () => {
     const cert = certificate({ fingerprint: "S", dns: ["pool.test"] });
-    const a = analyzeEndpoint(probeOf({ members: [member({ label: M1, leaf: "S", renegotiation: "ok" }), member({ label: M2, leaf: "S" })], certificates: [cert] }));
+    const a = analyzeEndpoint(
+      probeOf({ members: [member({ label: M1, leaf: "S", renegotiation: "ok" }), member({ label: M2, leaf: "S" })], certificates: [cert] }),
+    );
     const f = a.findings.find((x) => x.kind === "client-renegotiation-accepted")!;
     expect(f).toMatchObject({ severity: "warning", evidence: { members: [M1] } });
     expect(f.message).toContain("CVE-2011-1473");
@@ -164,18 +192,34 @@ describe("findings follow identity and impact", () => {
 });
 
 describe("every rule, on its own, from small records", () => {
-  const [A, B, C] = ["A", "B", "C"].map((f) => certificate({ fingerprint: f, subject: `CN=${f.toLowerCase()}.pool.test`, dns: [`${f.toLowerCase()}.pool.test`] })) as [CertificateInfo, CertificateInfo, CertificateInfo];
+  const [A, B, C] = ["A", "B", "C"].map((f) =>
+    certificate({ fingerprint: f, subject: `CN=${f.toLowerCase()}.pool.test`, dns: [`${f.toLowerCase()}.pool.test`] }),
+  ) as [CertificateInfo, CertificateInfo, CertificateInfo];
   const labels = [M1, M2, M3];
   const same = (over: Partial<MemberFacts> = {}) => labels.map((label) => member({ label, leaf: "A", ...over }));
   const healthy = () => probeOf({ members: same(), certificates: [A] });
-  const distinct = (over: Partial<MemberFacts>[] = []) => probeOf({ members: labels.map((label, i) => member({ label, leaf: "ABC"[i]!, ...over[i] })), certificates: [A, B, C] });
-  const withMember = (probe: EndpointProbe, i: number, change: (m: MemberProbe) => MemberProbe): EndpointProbe => ({ ...probe, members: probe.members.map((m, j) => (j === i ? change(m) : m)) });
-  const untrusted = (m: MemberProbe): MemberProbe => ({ ...m, handshake: { ...m.handshake, verification: { chainTrusted: false, failure: "untrusted", chainError: "unable to get local issuer certificate", hostnameMatches: true } } });
+  const distinct = (over: Partial<MemberFacts>[] = []) =>
+    probeOf({ members: labels.map((label, i) => member({ label, leaf: "ABC"[i]!, ...over[i] })), certificates: [A, B, C] });
+  const withMember = (probe: EndpointProbe, i: number, change: (m: MemberProbe) => MemberProbe): EndpointProbe => ({
+    ...probe,
+    members: probe.members.map((m, j) => (j === i ? change(m) : m)),
+  });
+  const untrusted = (m: MemberProbe): MemberProbe => ({
+    ...m,
+    handshake: {
+      ...m.handshake,
+      verification: { chainTrusted: false, failure: "untrusted", chainError: "unable to get local issuer certificate", hostnameMatches: true },
+    },
+  });
 
   /** Per rule (typed by the registry: a rule without cases does not compile), probes and the findings it gives. */
   const CASES: Record<RuleName, Array<[string, () => EndpointProbe, string[], RuleSettings?]>> = {
     "java-client-abort": [
-      ["distinct identities, TLS 1.2, one member without EMS: current JDKs at risk", () => distinct([{ tls13: false }, { tls13: false, ems: false }, { tls13: false }]), ["critical:java-client-abort"]],
+      [
+        "distinct identities, TLS 1.2, one member without EMS: current JDKs at risk",
+        () => distinct([{ tls13: false }, { tls13: false, ems: false }, { tls13: false }]),
+        ["critical:java-client-abort"],
+      ],
       ["one certificate everywhere", healthy, []],
     ],
     validation: [
@@ -183,10 +227,28 @@ describe("every rule, on its own, from small records", () => {
       ["every chain trusted", healthy, []],
     ],
     "handshake-failures": [
-      ["a member refusing connections", () => withMember(healthy(), 2, () => member({ label: M3, leaf: "A", down: { class: "refused", code: "ECONNREFUSED", message: "connect ECONNREFUSED" } })), ["warning:handshake-failure"]],
+      [
+        "a member refusing connections",
+        () =>
+          withMember(healthy(), 2, () => member({ label: M3, leaf: "A", down: { class: "refused", code: "ECONNREFUSED", message: "connect ECONNREFUSED" } })),
+        ["warning:handshake-failure"],
+      ],
       [
         "every connection through the VIP failing",
-        () => ({ ...healthy(), vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "A" }]).map(({ leaf: _leaf, ...c }) => ({ ...c, error: { class: "timeout" as const, message: "no answer within 3000 ms" } })), ticket: [], "tls13-psk": [] } } }),
+        () => ({
+          ...healthy(),
+          vip: {
+            target: "vip:443",
+            chains: {
+              "session-id": chain([{ leaf: "A" }, { leaf: "A" }]).map(({ leaf: _leaf, ...c }) => ({
+                ...c,
+                error: { class: "timeout" as const, message: "no answer within 3000 ms" },
+              })),
+              ticket: [],
+              "tls13-psk": [],
+            },
+          },
+        }),
         ["critical:handshake-failure"],
       ],
       ["every handshake completes", healthy, []],
@@ -196,32 +258,69 @@ describe("every rule, on its own, from small records", () => {
       ["one certificate", healthy, []],
     ],
     alternates: [
-      ["RSA to TLS 1.2 offers, ECDSA to TLS 1.3 offers, on every member", () => probeOf({ members: same({ best: "B" }), certificates: [A, B] }), ["info:certificate-alternates"]],
+      [
+        "RSA to TLS 1.2 offers, ECDSA to TLS 1.3 offers, on every member",
+        () => probeOf({ members: same({ best: "B" }), certificates: [A, B] }),
+        ["info:certificate-alternates"],
+      ],
       ["one certificate for every offer", healthy, []],
     ],
     "resumption-failure": [
-      ["a cross-member offer answered with a fatal alert", () => ({ ...healthy(), matrix: matrix(labels, [[M1, M2, "failed"]]).map((c) => (c.outcome === "failed" ? { ...c, error: { class: "tls-alert" as const, code: "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE", message: "alert" } } : c)) }), ["critical:resumption-failure"]],
+      [
+        "a cross-member offer answered with a fatal alert",
+        () => ({
+          ...healthy(),
+          matrix: matrix(labels, [[M1, M2, "failed"]]).map((c) =>
+            c.outcome === "failed" ? { ...c, error: { class: "tls-alert" as const, code: "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE", message: "alert" } } : c,
+          ),
+        }),
+        ["critical:resumption-failure"],
+      ],
       ["offers refused cleanly", healthy, []],
     ],
     "certificate-change": [
-      ["a refused resumption through the VIP presents another identity", () => ({ ...distinct(), vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "B" }]), ticket: [], "tls13-psk": [] } } }), ["warning:certificate-change-on-resumption"]],
-      ["every offer resumed", () => ({ ...healthy(), vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "A", resumed: true }]), ticket: [], "tls13-psk": [] } } }), []],
+      [
+        "a refused resumption through the VIP presents another identity",
+        () => ({ ...distinct(), vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "B" }]), ticket: [], "tls13-psk": [] } } }),
+        ["warning:certificate-change-on-resumption"],
+      ],
+      [
+        "every offer resumed",
+        () => ({
+          ...healthy(),
+          vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "A", resumed: true }]), ticket: [], "tls13-psk": [] } },
+        }),
+        [],
+      ],
     ],
     ems: [
       ["one member without EMS", () => withMember(healthy(), 1, () => member({ label: M2, leaf: "A", ems: false })), ["warning:ems-missing"]],
       ["EMS everywhere", healthy, []],
     ],
     renegotiation: [
-      ["a renegotiation that changes the certificate", () => withMember(healthy(), 0, (m) => ({ ...m, renegotiation: { outcome: "certificate-changed", leafBefore: "A", leafAfter: "B" } })), ["warning:renegotiation", "info:renegotiation"]],
+      [
+        "a renegotiation that changes the certificate",
+        () => withMember(healthy(), 0, (m) => ({ ...m, renegotiation: { outcome: "certificate-changed", leafBefore: "A", leafAfter: "B" } })),
+        ["warning:renegotiation", "info:renegotiation"],
+      ],
       ["client renegotiation refused everywhere: said, as info", healthy, ["info:renegotiation"]],
     ],
     expiry: [
       ["a leaf with 10 days left", () => probeOf({ members: same(), certificates: [{ ...A, daysToExpiry: 10 }] }), ["warning:expiry-soon"]],
-      ["10 days left under a 5-day threshold (the deployment's expiryAlarmDays)", () => probeOf({ members: same(), certificates: [{ ...A, daysToExpiry: 10 }] }), [], { expiryWarningDays: 5 }],
+      [
+        "10 days left under a 5-day threshold (the deployment's expiryAlarmDays)",
+        () => probeOf({ members: same(), certificates: [{ ...A, daysToExpiry: 10 }] }),
+        [],
+        { expiryWarningDays: 5 },
+      ],
       ["60 days left", healthy, []],
     ],
     unparseable: [
-      ["a leaf whose notAfter does not parse", () => probeOf({ members: same(), certificates: [{ ...A, problems: ["notAfter: month 13"] }] }), ["warning:certificate-unparseable"]],
+      [
+        "a leaf whose notAfter does not parse",
+        () => probeOf({ members: same(), certificates: [{ ...A, problems: ["notAfter: month 13"] }] }),
+        ["warning:certificate-unparseable"],
+      ],
       ["every field parses", healthy, []],
     ],
     tls13: [
@@ -229,11 +328,32 @@ describe("every rule, on its own, from small records", () => {
       ["TLS 1.3 everywhere", healthy, []],
     ],
     "refused-resumption": [
-      ["offers refused, the same certificate presented", () => ({ ...healthy(), vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "A" }]), ticket: [], "tls13-psk": [] } } }), ["info:resumption-refused"]],
-      ["offers resumed", () => ({ ...healthy(), vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "A", resumed: true }]), ticket: [], "tls13-psk": [] } } }), []],
+      [
+        "offers refused, the same certificate presented",
+        () => ({ ...healthy(), vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "A" }]), ticket: [], "tls13-psk": [] } } }),
+        ["info:resumption-refused"],
+      ],
+      [
+        "offers resumed",
+        () => ({
+          ...healthy(),
+          vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "A", resumed: true }]), ticket: [], "tls13-psk": [] } },
+        }),
+        [],
+      ],
     ],
     "shared-resumption": [
-      ["members resume each other's sessions", () => ({ ...healthy(), matrix: matrix(labels, [[M1, M2], [M2, M1]]) }), ["info:resumption-shared"]],
+      [
+        "members resume each other's sessions",
+        () => ({
+          ...healthy(),
+          matrix: matrix(labels, [
+            [M1, M2],
+            [M2, M1],
+          ]),
+        }),
+        ["info:resumption-shared"],
+      ],
       ["each member resumes only its own", healthy, []],
     ],
     discovery: [

@@ -30,7 +30,10 @@ describe("Apache members", () => {
     expect(result.probe.members.map((m) => m.tls12Ticket.session?.ticketIssued)).toEqual([true, false, true]);
     // Apache refuses client-initiated renegotiation (OpenSSL's default), and every member has EMS and TLS 1.3.
     expect(result.probe.members.map((m) => m.renegotiation.outcome)).toEqual(["refused", "refused", "refused"]);
-    expect(result.analysis.findings.filter((f) => f.severity !== "info"), findingKinds(result).join()).toEqual([]);
+    expect(
+      result.analysis.findings.filter((f) => f.severity !== "info"),
+      findingKinds(result).join(),
+    ).toEqual([]);
     expect(result.exitCode).toBe(0);
   });
 
@@ -49,7 +52,8 @@ describe("Apache members", () => {
       expect(tickets).toHaveLength(9);
       for (const cell of tickets) expect(cell.outcome, `${cell.from} → ${cell.to}`).toBe(cell.from === cell.to ? "accepted" : expected);
       // Session IDs live in each member's own cache: refused across members either way.
-      for (const cell of result.probe.matrix.filter((c) => c.mechanism === "session-id")) expect(cell.outcome).toBe(cell.from === cell.to ? "accepted" : "refused");
+      for (const cell of result.probe.matrix.filter((c) => c.mechanism === "session-id"))
+        expect(cell.outcome).toBe(cell.from === cell.to ? "accepted" : "refused");
       if (expected === "accepted") expect(result.finding("resumption-shared")?.message).toContain("6 ticket offers accepted across members");
       else expect(result.finding("resumption-shared")).toBeUndefined();
       expect(result.analysis.summary.certificateVariants).toBe(3);

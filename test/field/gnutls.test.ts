@@ -22,7 +22,8 @@ async function inNamespace(name: string): Promise<EndpointProbe> {
     return JSON.parse(stdout) as EndpointProbe;
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    if (/unshare failed|Operation not permitted/.test(e.stderr ?? "")) throw new Error(`network namespaces are unavailable here (unshare -n needs root or CAP_SYS_ADMIN): ${e.stderr}`);
+    if (/unshare failed|Operation not permitted/.test(e.stderr ?? ""))
+      throw new Error(`network namespaces are unavailable here (unshare -n needs root or CAP_SYS_ADMIN): ${e.stderr}`);
     throw new Error(`the namespace run of ${name} failed: ${e.message}\n${e.stderr ?? ""}`);
   }
 }
@@ -44,7 +45,10 @@ describe("gnutls-serv, in a network namespace", () => {
     const r = resultOf(await inNamespace("gnutls-without-tls13-as-vip"));
     const tls13 = r.probe.vip.chains["tls13-psk"];
     // OpenSSL 3.0 (Node 20) names it ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE, OpenSSL 3.5 (Node 22) ERR_SSL_SSL/TLS_ALERT_….
-    expect(tls13.every((c) => /^ERR_SSL_.*_ALERT_HANDSHAKE_FAILURE$/.test(c.error?.code ?? "")), JSON.stringify(tls13.map((c) => c.error))).toBe(true);
+    expect(
+      tls13.every((c) => /^ERR_SSL_.*_ALERT_HANDSHAKE_FAILURE$/.test(c.error?.code ?? "")),
+      JSON.stringify(tls13.map((c) => c.error)),
+    ).toBe(true);
     expect(r.analysis.summary.handshakeFailures).toBe(0);
     expect(r.finding("handshake-failure")).toBeUndefined();
     expect(r.finding("tls13-unsupported")?.severity).toBe("info");

@@ -16,7 +16,13 @@ afterEach(() => harness.closeAll());
 async function plainBackend(): Promise<{ host: string; port: number }> {
   const server = http.createServer((_req, res) => res.end("ok"));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  harness.track({ close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) });
+  harness.track({
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  });
   return { host: "127.0.0.1", port: (server.address() as net.AddressInfo).port };
 }
 
@@ -25,7 +31,17 @@ describe("HAProxy terminating TLS", () => {
     const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
     const backends = [await plainBackend(), await plainBackend(), await plainBackend()];
     const vip = harness.track(await startHaproxy(backends, cert));
-    const r = await probeField({ name: "haproxy-tls", host: vip.host, port: vip.port, servername: SERVICE, members: [], discover: "none", attempts: 6, ca: pki.caPem, timeoutMs: 3000 });
+    const r = await probeField({
+      name: "haproxy-tls",
+      host: vip.host,
+      port: vip.port,
+      servername: SERVICE,
+      members: [],
+      discover: "none",
+      attempts: 6,
+      ca: pki.caPem,
+      timeoutMs: 3000,
+    });
     expect(r.analysis.summary.certificateVariants).toBe(1);
     expect(r.analysis.summary.handshakeFailures).toBe(0);
     expect(r.analysis.summary.certificateChangesOnResumption).toBe(0);

@@ -73,7 +73,11 @@ describe("nginx members", () => {
   it("one certificate, a shared ticket key, one member with EMS off: critical resumption-failure (RFC 7627 5.3)", async () => {
     const ticketKey = ticketKeyFile();
     const cert = await issue("ec");
-    const { members, result } = await pool([{ certificates: [cert], ticketKey }, { certificates: [cert], ticketKey, noEms: true }, { certificates: [cert], ticketKey }]);
+    const { members, result } = await pool([
+      { certificates: [cert], ticketKey },
+      { certificates: [cert], ticketKey, noEms: true },
+      { certificates: [cert], ticketKey },
+    ]);
     const failure = result.finding("resumption-failure")!;
     expect(failure.severity).toBe("critical");
     expect(result.analysis.findings[0]!.kind).toBe("resumption-failure");
@@ -92,7 +96,10 @@ describe("nginx members", () => {
     expect(divergence.message).toContain(members[2]!.label);
     expect(divergence.message).toContain("rotation in progress");
     for (const p of JAVA_PROFILES.filter((x) => x.id !== "jdk8u25-8u51")) expect(result.verdict(p.id), p.id).toBe("safe");
-    expect(result.analysis.findings.filter((f) => f.severity === "critical"), findingKinds(result).join()).toEqual([]);
+    expect(
+      result.analysis.findings.filter((f) => f.severity === "critical"),
+      findingKinds(result).join(),
+    ).toEqual([]);
     const change = result.finding("certificate-change-on-resumption");
     if (change) {
       expect(change.severity).toBe("info");

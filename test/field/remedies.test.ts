@@ -32,7 +32,11 @@ async function probePool(members: RunningProcess[]): Promise<FieldResult> {
 const remedyOf = (r: FieldResult, action: RemedyAction): Remedy => r.analysis.remedies.find((x) => x.action === action)!;
 
 /** The snippet's configuration lines, without the comment our snippets carry for the reader. */
-const lines = (snippet: string | undefined): string[] => (snippet ?? "").split("\n").map((l) => l.replace(/\s+#.*$/, "")).filter(Boolean);
+const lines = (snippet: string | undefined): string[] =>
+  (snippet ?? "")
+    .split("\n")
+    .map((l) => l.replace(/\s+#.*$/, ""))
+    .filter(Boolean);
 
 /** Before and after: the promised profiles are safe once the snippet is in, and the remedy reads as in place. */
 function expectMadeSafe(before: FieldResult, after: FieldResult, action: RemedyAction, promised: string[]): void {
@@ -51,13 +55,25 @@ describe("remedy snippets applied to real servers", () => {
     const http = await import("node:http");
     const backend = http.createServer((_req, res) => res.end("ok"));
     await new Promise<void>((r) => backend.listen(0, "127.0.0.1", () => r()));
-    harness.track({ close: () => new Promise<void>((r) => { backend.closeAllConnections(); backend.close(() => r()); }) });
+    harness.track({
+      close: () =>
+        new Promise<void>((r) => {
+          backend.closeAllConnections();
+          backend.close(() => r());
+        }),
+    });
     const plain = { host: "127.0.0.1", port: (backend.address() as import("node:net").AddressInfo).port };
     const keys = [0, 1, 2].map(() => randomBytes(48).toString("base64")).join("\n") + "\n";
     const member = (certificate: IssuedCertificate, snippet?: string) =>
       startHaproxy([plain], certificate, {
         // Our snippet names /etc/haproxy/ticket.keys; here the file sits in the instance's own folder.
-        bind: `ssl-max-ver TLSv1.2${snippet ? ` ${lines(snippet)[0]!.replace(/^bind \S+ ssl crt \S+ /, "").replace("/etc/haproxy/ticket.keys", "{dir}/ticket.keys")}` : ""}`,
+        bind: `ssl-max-ver TLSv1.2${
+          snippet
+            ? ` ${lines(snippet)[0]!
+                .replace(/^bind \S+ ssl crt \S+ /, "")
+                .replace("/etc/haproxy/ticket.keys", "{dir}/ticket.keys")}`
+            : ""
+        }`,
         files: snippet ? { "ticket.keys": keys } : {},
       });
     const before = await probePool(await Promise.all(identities.map(async (c) => harness.track(await member(c)))));

@@ -4,7 +4,7 @@ import { Ajv } from "ajv";
 
 export const REPORT_SCHEMA_FILE = new URL("../../schema/report.schema.json", import.meta.url);
 
-let validator: ((doc: unknown) => boolean) & { errors?: unknown } | undefined;
+let validator: (((doc: unknown) => boolean) & { errors?: unknown }) | undefined;
 
 /** The schema's complaints about a document, empty when it conforms. */
 export function reportSchemaErrors(doc: unknown): string[] {

@@ -115,7 +115,10 @@ export class FakeAwsHttp {
       if (action === "PutMetricData") return send(200, this.put(JSON.parse(body.toString())));
       if (action === "GetMetricData") return send(200, this.get(JSON.parse(body.toString()), fault === "endless-token"));
       this.published.push({ subject: form.get("Subject") ?? "", message: form.get("Message") ?? "" });
-      return send(200, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-${this.published.length}</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>`);
+      return send(
+        200,
+        `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-${this.published.length}</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>`,
+      );
     });
   }
 
@@ -148,12 +151,20 @@ export class FakeAwsHttp {
   private put(input: { MetricData: Array<{ MetricName: string; Dimensions?: Array<{ Value: string }>; Value?: number; Timestamp?: number }> }): string {
     for (const d of input.MetricData) {
       const endpoint = d.Dimensions?.[0]?.Value;
-      this.datums.push({ metric: d.MetricName, ...(endpoint === undefined ? {} : { endpoint }), ...(d.Value === undefined ? {} : { value: d.Value }), timestamp: d.Timestamp ?? 0 });
+      this.datums.push({
+        metric: d.MetricName,
+        ...(endpoint === undefined ? {} : { endpoint }),
+        ...(d.Value === undefined ? {} : { value: d.Value }),
+        timestamp: d.Timestamp ?? 0,
+      });
     }
     return "{}";
   }
 
-  private get(input: { MetricDataQueries: Array<{ Id: string; MetricStat: { Metric: { MetricName: string; Dimensions: Array<{ Value: string }> } } }> }, endless: boolean): string {
+  private get(
+    input: { MetricDataQueries: Array<{ Id: string; MetricStat: { Metric: { MetricName: string; Dimensions: Array<{ Value: string }> } } }> },
+    endless: boolean,
+  ): string {
     const results = input.MetricDataQueries.map((q) => {
       const m = q.MetricStat.Metric;
       const points = this.datums.filter((d) => d.metric === m.MetricName && d.endpoint === m.Dimensions[0]!.Value && d.value !== undefined).reverse();

@@ -14,23 +14,30 @@ export function fakeAws() {
     for (const datum of input.MetricData) stored.push({ namespace: input.Namespace, datum });
     return {};
   });
-  cloudwatch.on(GetMetricDataCommand).callsFake((input: { MetricDataQueries: Array<{ Id: string; MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Value: string }> } } }> }) => ({
-    MetricDataResults: input.MetricDataQueries.map((q) => {
-      const m = q.MetricStat.Metric;
-      const values = stored
-        .filter((s) => s.namespace === m.Namespace && s.datum.MetricName === m.MetricName && s.datum.Dimensions?.[0]?.Value === m.Dimensions[0]!.Value)
-        .map((s) => s.datum.Value!)
-        .reverse();
-      return { Id: q.Id, Values: values, StatusCode: "Complete" };
-    }),
-  }));
+  cloudwatch
+    .on(GetMetricDataCommand)
+    .callsFake(
+      (input: {
+        MetricDataQueries: Array<{ Id: string; MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Value: string }> } } }>;
+      }) => ({
+        MetricDataResults: input.MetricDataQueries.map((q) => {
+          const m = q.MetricStat.Metric;
+          const values = stored
+            .filter((s) => s.namespace === m.Namespace && s.datum.MetricName === m.MetricName && s.datum.Dimensions?.[0]?.Value === m.Dimensions[0]!.Value)
+            .map((s) => s.datum.Value!)
+            .reverse();
+          return { Id: q.Id, Values: values, StatusCode: "Complete" };
+        }),
+      }),
+    );
   sns.on(PublishCommand).resolves({ MessageId: "m-1" });
   return {
     cloudwatch,
     sns,
     stored,
     /** The datums stored for one metric and endpoint, oldest first. */
-    values: (metric: string, endpoint: string) => stored.filter((s) => s.datum.MetricName === metric && s.datum.Dimensions?.[0]?.Value === endpoint).map((s) => s.datum.Value),
+    values: (metric: string, endpoint: string) =>
+      stored.filter((s) => s.datum.MetricName === metric && s.datum.Dimensions?.[0]?.Value === endpoint).map((s) => s.datum.Value),
     restore() {
       cloudwatch.restore();
       sns.restore();

@@ -39,11 +39,25 @@ export class JavaClient {
     const missing = HTTPCLIENT_JARS.filter((jar) => !existsSync(jar));
     if (missing.length) throw new Error(`Apache HttpClient is not installed (${missing.join(", ")}): apt-get install libhttpclient-java`);
     const dir = mkdtempSync(join(tmpdir(), "tpm-java-"));
-    await exec("javac", ["-d", dir, "-cp", HTTPCLIENT_JARS.join(":"), join(process.cwd(), "test/java/ResumeReplay.java"), join(process.cwd(), "test/java/HttpClientReplay.java")]);
+    await exec("javac", [
+      "-d",
+      dir,
+      "-cp",
+      HTTPCLIENT_JARS.join(":"),
+      join(process.cwd(), "test/java/ResumeReplay.java"),
+      join(process.cwd(), "test/java/HttpClientReplay.java"),
+    ]);
     return new JavaClient(dir);
   }
 
-  async replay(profile: JavaProfileId, vip: { host: string; port: number }, servername: string, caPem: string, count: number, kind: JavaClientKind = "sslsocket"): Promise<JavaConnection[]> {
+  async replay(
+    profile: JavaProfileId,
+    vip: { host: string; port: number },
+    servername: string,
+    caPem: string,
+    count: number,
+    kind: JavaClientKind = "sslsocket",
+  ): Promise<JavaConnection[]> {
     const options = JDK_RUN_OPTIONS[profile];
     if (!options) throw new Error(`the installed JDK cannot stand in for ${profile}`);
     const caFile = join(this.dir, "ca.pem");

@@ -53,7 +53,7 @@ export async function startOpensslServer(certificate: IssuedCertificate, flags: 
       child.kill("SIGKILL");
       reject(err);
     };
-    child.stdout!.on("data", (chunk: Buffer) => {
+    child.stdout.on("data", (chunk: Buffer) => {
       output += chunk.toString();
       const m = /ACCEPT 127\.0\.0\.1:(\d+)/.exec(output);
       if (m) {
@@ -61,11 +61,11 @@ export async function startOpensslServer(certificate: IssuedCertificate, flags: 
         resolve(Number(m[1]));
       }
     });
-    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.once("exit", (code) => fail(new Error(`openssl s_server exited with ${code}: ${output}`)));
   });
-  child.stdout!.resume();
-  child.stderr!.resume();
+  child.stdout.resume();
+  child.stderr.resume();
   return { host: "127.0.0.1", port, label: `127.0.0.1:${port}`, close: () => stop(child, dir) };
 }
 
@@ -73,26 +73,35 @@ export async function startOpensslServer(certificate: IssuedCertificate, flags: 
  * The independent oracle for a matrix cell: `openssl s_client` saves a TLS 1.2 session (ticket included) from
  * `from` and offers it to `to`. True when `to` resumed it ("Reused").
  */
-export async function opensslResumes(from: { host: string; port: number }, to: { host: string; port: number }, servername: string, caPem: string): Promise<boolean> {
+export async function opensslResumes(
+  from: { host: string; port: number },
+  to: { host: string; port: number },
+  servername: string,
+  caPem: string,
+): Promise<boolean> {
   const openssl = findBinary("openssl", ["/usr/bin"]);
   const dir = mkdtempSync(join(tmpdir(), "tpm-sclient-"));
   try {
     writeFileSync(join(dir, "ca.pem"), caPem);
     const run = (target: { host: string; port: number }, sessionFlag: string[]) =>
       new Promise<string>((resolve, reject) => {
-        const child = spawn(openssl, ["s_client", "-connect", `${target.host}:${target.port}`, "-servername", servername, "-tls1_2", "-CAfile", join(dir, "ca.pem"), ...sessionFlag], {
-          stdio: ["pipe", "pipe", "pipe"],
-        });
+        const child = spawn(
+          openssl,
+          ["s_client", "-connect", `${target.host}:${target.port}`, "-servername", servername, "-tls1_2", "-CAfile", join(dir, "ca.pem"), ...sessionFlag],
+          {
+            stdio: ["pipe", "pipe", "pipe"],
+          },
+        );
         let out = "";
         const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-        child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
-        child.stderr!.resume();
+        child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+        child.stderr.resume();
         child.once("error", reject);
         child.once("exit", () => {
           clearTimeout(timer);
           resolve(out);
         });
-        child.stdin!.end();
+        child.stdin.end();
       });
     await run(from, ["-sess_out", join(dir, "session.pem")]);
     return /^Reused,/m.test(await run(to, ["-sess_in", join(dir, "session.pem")]));
@@ -133,7 +142,7 @@ async function waitForListener(port: number, child: ChildProcess, deadlineMs: nu
 export async function startDaemon(name: string, binary: string, args: string[], dir: string, port: number, host = "127.0.0.1"): Promise<RunningProcess> {
   const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
   try {
     await waitForListener(port, child, 10_000, name, host);
   } catch (err) {
@@ -154,7 +163,11 @@ export interface HaproxyOptions {
   files?: Record<string, string>;
 }
 
-export async function startHaproxy(backends: Array<{ host: string; port: number }>, terminate?: IssuedCertificate, options: HaproxyOptions = {}): Promise<RunningProcess> {
+export async function startHaproxy(
+  backends: Array<{ host: string; port: number }>,
+  terminate?: IssuedCertificate,
+  options: HaproxyOptions = {},
+): Promise<RunningProcess> {
   const haproxy = findBinary("haproxy", ["/usr/sbin", "/usr/local/sbin"]);
   const dir = mkdtempSync(join(tmpdir(), "tpm-haproxy-"));
   const port = await freePort();

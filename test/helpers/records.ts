@@ -60,7 +60,17 @@ export function member(f: MemberFacts): MemberProbe {
   const [address, port] = [f.label.slice(0, f.label.lastIndexOf(":")), Number(f.label.slice(f.label.lastIndexOf(":") + 1))];
   if (f.down) {
     const failed = { target: f.label, sessionOffered: false, resumed: false, chain: [], sessionIssued: false, error: f.down };
-    return { label: f.label, address, port, source: "listed", handshake: failed, tls12: failed, tls12Ticket: failed, tls13Supported: undefined, renegotiation: { outcome: "not-attempted" } };
+    return {
+      label: f.label,
+      address,
+      port,
+      source: "listed",
+      handshake: failed,
+      tls12: failed,
+      tls12Ticket: failed,
+      tls13Supported: undefined,
+      renegotiation: { outcome: "not-attempted" },
+    };
   }
   const tls13 = f.tls13 ?? true;
   const session = "ems" in f && f.ems === undefined ? {} : { session: { extendedMasterSecret: f.ems ?? true, ticketIssued: true, sessionIdLength: 32 } };
@@ -93,7 +103,11 @@ export function matrix(labels: string[], shared: Array<[string, string, MatrixCe
 }
 
 /** A session-id chain through the VIP: each connection's leaf and whether it resumed the previous full one. */
-export function chain(steps: Array<{ leaf: string; resumed?: boolean }>, mechanism: ChainConnection["mechanism"] = "session-id", protocol = "TLSv1.2"): ChainConnection[] {
+export function chain(
+  steps: Array<{ leaf: string; resumed?: boolean }>,
+  mechanism: ChainConnection["mechanism"] = "session-id",
+  protocol = "TLSv1.2",
+): ChainConnection[] {
   let lastFull: { index: number; leaf: string } | undefined;
   return steps.map((s, index) => {
     const c: ChainConnection = {

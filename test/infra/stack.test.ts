@@ -116,9 +116,7 @@ describe("the stack", () => {
     template.hasResourceProperties("AWS::KMS::Key", {
       EnableKeyRotation: true,
       KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Principal: { Service: "cloudwatch.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"] }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: "cloudwatch.amazonaws.com" }, Action: ["kms:Decrypt", "kms:GenerateDataKey*"] })]),
       },
     });
     template.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "email", Endpoint: "ops@example.com", RedrivePolicy: Match.anyValue() });
@@ -126,20 +124,29 @@ describe("the stack", () => {
 
   it("least-privilege IAM: metrics into our namespace only, publish to the one topic, the one key", () => {
     const policies = template.findResources("AWS::IAM::Policy");
-    const statements = Object.values(policies).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement) as Array<{
+    const statements = Object.values(policies).flatMap(
+      (p) => (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties.PolicyDocument.Statement,
+    ) as Array<{
       Action: string | string[];
       Resource: unknown;
       Condition?: unknown;
     }>;
     const find = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
-    expect(find("cloudwatch:PutMetricData")).toEqual([{ Action: "cloudwatch:PutMetricData", Effect: "Allow", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "TlsPoolMonitor" } } }]);
+    expect(find("cloudwatch:PutMetricData")).toEqual([
+      { Action: "cloudwatch:PutMetricData", Effect: "Allow", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "TlsPoolMonitor" } } },
+    ]);
     expect(find("cloudwatch:GetMetricData")).toHaveLength(1);
     expect(find("sns:Publish")).toHaveLength(1);
     expect(JSON.stringify(find("sns:Publish")[0]!.Resource)).toMatch(/^\{"Ref":"MonitorAlertTopic[0-9A-F]+"\}$/);
     expect(JSON.stringify(find("kms:Decrypt")[0]!.Resource)).toContain("AlertKey");
     // No other write access anywhere.
     const actions = statements.flatMap((s) => [s.Action].flat());
-    expect(actions.filter((a) => !/^(cloudwatch:(Put|Get)MetricData|sns:Publish|kms:(GenerateDataKey\*|Decrypt)|xray:|sqs:SendMessage|sqs:GetQueueAttributes|sqs:GetQueueUrl)/.test(a))).toEqual([]);
+    expect(
+      actions.filter(
+        (a) =>
+          !/^(cloudwatch:(Put|Get)MetricData|sns:Publish|kms:(GenerateDataKey\*|Decrypt)|xray:|sqs:SendMessage|sqs:GetQueueAttributes|sqs:GetQueueUrl)/.test(a),
+      ),
+    ).toEqual([]);
   });
 
   it("five alarms per endpoint, each named for endpoint and condition; all but divergence act on the topic (the function's message is that notice)", () => {
@@ -156,24 +163,50 @@ describe("the stack", () => {
         Namespace: "TlsPoolMonitor",
       });
     }
-    alarms.hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmName: "TlsPoolMonitor/api/heartbeat-missing", TreatMissingData: "breaching", MetricName: "ProbeCompleted" });
-    alarms.hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmName: "TlsPoolMonitor/api/certificate-divergence", Threshold: 1, ComparisonOperator: "GreaterThanThreshold" });
+    alarms.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmName: "TlsPoolMonitor/api/heartbeat-missing",
+      TreatMissingData: "breaching",
+      MetricName: "ProbeCompleted",
+    });
+    alarms.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmName: "TlsPoolMonitor/api/certificate-divergence",
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanThreshold",
+    });
     // One notice per transition: the divergence alarm has no actions.
-    const divergence = Object.values(alarms.findResources("AWS::CloudWatch::Alarm", { Properties: { AlarmName: "TlsPoolMonitor/api/certificate-divergence" } }))[0]!;
+    const divergence = Object.values(
+      alarms.findResources("AWS::CloudWatch::Alarm", { Properties: { AlarmName: "TlsPoolMonitor/api/certificate-divergence" } }),
+    )[0]!;
     expect(divergence.Properties.AlarmActions).toBeUndefined();
     expect(divergence.Properties.OKActions).toBeUndefined();
   });
 
   it("alarms on the monitor itself: alerts SNS did not take, and failed invocations", () => {
-    template.hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmName: "TlsPoolMonitor/monitor/alert-publish-failures", MetricName: "AlertPublishFailures", Threshold: 0, AlarmActions: [Match.anyValue()] });
-    template.hasResourceProperties("AWS::CloudWatch::Alarm", { AlarmName: "TlsPoolMonitor/monitor/failed-invocations", MetricName: "ApproximateNumberOfMessagesVisible", AlarmActions: [Match.anyValue()] });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmName: "TlsPoolMonitor/monitor/alert-publish-failures",
+      MetricName: "AlertPublishFailures",
+      Threshold: 0,
+      AlarmActions: [Match.anyValue()],
+    });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmName: "TlsPoolMonitor/monitor/failed-invocations",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      AlarmActions: [Match.anyValue()],
+    });
   });
 
   it("a dashboard with the per-endpoint graphs", () => {
     const dashboards = template.findResources("AWS::CloudWatch::Dashboard");
     expect(Object.keys(dashboards)).toHaveLength(1);
     const body = JSON.stringify(Object.values(dashboards)[0]);
-    for (const metric of ["CertificateVariants", "ResumptionRefused", "ResumptionAttempts", "CertificateChangesOnResumption", "MinDaysToExpiry", "HandshakeLatency"]) {
+    for (const metric of [
+      "CertificateVariants",
+      "ResumptionRefused",
+      "ResumptionAttempts",
+      "CertificateChangesOnResumption",
+      "MinDaysToExpiry",
+      "HandshakeLatency",
+    ]) {
       expect(body).toContain(`MetricName=\\\\\\"${metric}\\\\\\"`);
     }
   });
@@ -221,7 +254,9 @@ describe("configuration", () => {
     expect(() => synth(SMALL(), { regions: ["mars-1"] })).toThrow(/regions.0: must be an AWS region name/);
     expect(() => synth(SMALL(), { colour: "red" })).toThrow(/Unrecognized key.*colour/);
     // 45 synthesizes fine with a cast and then fails at deploy: only CloudWatch Logs' own periods are accepted.
-    expect(() => synth(SMALL(), { logRetentionDays: 45 })).toThrow(/logRetentionDays: must be one of the periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60/);
+    expect(() => synth(SMALL(), { logRetentionDays: 45 })).toThrow(
+      /logRetentionDays: must be one of the periods CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60/,
+    );
   });
 });
 
@@ -250,13 +285,25 @@ describe("malformed registries are rejected at synth, naming file, endpoint and 
     ["too many attempts", { endpoints: [{ ...ok, attempts: 1000 }] }, /attempts: must be at most 100/],
     ["bad discover", { endpoints: [{ ...ok, discover: "mdns" }] }, /discover: /],
     ["timeout too small", { endpoints: [{ ...ok, timeoutMs: 5 }] }, /timeoutMs: must be at least 100/],
-    ["bad CA PEM", { endpoints: [{ ...ok, ca: "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----" }] }, /ca: certificate 1 of the bundle does not parse/],
+    [
+      "bad CA PEM",
+      { endpoints: [{ ...ok, ca: "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----" }] },
+      /ca: certificate 1 of the bundle does not parse/,
+    ],
     ["CA file missing", { endpoints: [{ ...ok, ca: "missing.pem" }] }, /ca: cannot read CA file .*missing\.pem: ENOENT/],
-    ["CA holding a key, not a certificate", { endpoints: [{ ...ok, ca: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----" }] }, /ca: holds a PRIVATE KEY block/],
+    [
+      "CA holding a key, not a certificate",
+      { endpoints: [{ ...ok, ca: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----" }] },
+      /ca: holds a PRIVATE KEY block/,
+    ],
     ["CA with a block that is not a certificate", { endpoints: [{ ...ok, ca: "-----BEGIN X-----\n-----END X-----\n" }] }, /ca: holds a X block/],
     ["unknown field", { endpoints: [{ ...ok, colour: "red" }] }, /unknown field\(s\) "colour"/],
     ["entry not an object", { endpoints: ["e.example"] }, /endpoints\[0\]: /],
-    ["target group ARN of a load balancer", { endpoints: [{ ...ok, targetGroupArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/vip/0123456789abcdef" }] }, /targetGroupArn: must be an ELBv2 target group ARN/],
+    [
+      "target group ARN of a load balancer",
+      { endpoints: [{ ...ok, targetGroupArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/vip/0123456789abcdef" }] },
+      /targetGroupArn: must be an ELBv2 target group ARN/,
+    ],
   ];
   it.each(cases)("%s", (_name, content, message) => {
     const file = registryFile(content);
@@ -294,13 +341,26 @@ describe("shards sized by plans", () => {
   });
 
   it("an endpoint whose chains can outlast an invocation is a synth warning naming it", () => {
-    const [stack] = synth(registryFile({ endpoints: [{ name: "slow", host: "slow.example", attempts: 100, timeoutMs: 60_000 }, { name: "fine", host: "fine.example" }] }));
+    const [stack] = synth(
+      registryFile({
+        endpoints: [
+          { name: "slow", host: "slow.example", attempts: 100, timeoutMs: 60_000 },
+          { name: "fine", host: "fine.example" },
+        ],
+      }),
+    );
     const warnings = Annotations.fromStack(stack!).findWarning("*", Match.stringLikeRegexp("resumption chains can take"));
-    expect(warnings.map((w) => String(w.entry.data))).toEqual([expect.stringContaining("endpoint slow:")]);
+    expect(warnings.map((w) => String(w.entry.data as string))).toEqual([expect.stringContaining("endpoint slow:")]);
   });
 
   it("an endpoint over a whole shard's capacity is named, and the planner still ends", () => {
-    const plan = planShards([{ name: "huge", cost: 1e6 }, { name: "a", cost: 1 }], 100);
+    const plan = planShards(
+      [
+        { name: "huge", cost: 1e6 },
+        { name: "a", cost: 1 },
+      ],
+      100,
+    );
     expect(plan.oversized).toEqual(["huge"]);
     expect(plan.shards).toBeGreaterThanOrEqual(1);
   });
@@ -309,12 +369,19 @@ describe("shards sized by plans", () => {
 describe("members from target groups", () => {
   const ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/puppetdb/0123456789abcdef";
   const statements = (t: Template) =>
-    Object.values(t.findResources("AWS::IAM::Policy")).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Condition?: unknown }> } } }).Properties.PolicyDocument.Statement);
+    Object.values(t.findResources("AWS::IAM::Policy")).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[]; Condition?: unknown }> } } }).Properties.PolicyDocument.Statement,
+    );
   const VPC = { vpcId: "vpc-0abc", availabilityZones: ["eu-west-1a"], privateSubnetIds: ["subnet-0abc"], securityGroupIds: ["sg-0abc"] };
 
   it("no target group in the registry: no ELBv2 or EC2 permission at all", () => {
     const [stack] = synth(SMALL());
-    expect(statements(Template.fromStack(stack!)).flatMap((st) => [st.Action].flat()).filter((a) => /^(elasticloadbalancing|ec2):/.test(a))).toEqual([]);
+    expect(
+      statements(Template.fromStack(stack!))
+        .flatMap((st) => [st.Action].flat())
+        .filter((a) => /^(elasticloadbalancing|ec2):/.test(a)),
+    ).toEqual([]);
   });
 
   it("a target-group endpoint: DescribeTargetHealth and DescribeInstances in its region only, and the ARN reaches the bundled registry", () => {
@@ -322,7 +389,12 @@ describe("members from target groups", () => {
     const [stack] = synth(file, { vpc: VPC });
     const t = Template.fromStack(stack!);
     expect(statements(t).filter((st) => [st.Action].flat().includes("elasticloadbalancing:DescribeTargetHealth"))).toEqual([
-      { Action: ["elasticloadbalancing:DescribeTargetHealth", "ec2:DescribeInstances"], Effect: "Allow", Resource: "*", Condition: { StringEquals: { "aws:RequestedRegion": ["eu-west-1"] } } },
+      {
+        Action: ["elasticloadbalancing:DescribeTargetHealth", "ec2:DescribeInstances"],
+        Effect: "Allow",
+        Resource: "*",
+        Condition: { StringEquals: { "aws:RequestedRegion": ["eu-west-1"] } },
+      },
     ]);
     expect(Annotations.fromStack(stack!).findWarning("*", Match.stringLikeRegexp("target group"))).toEqual([]);
     expect(Annotations.fromStack(stack!).findError("*", Match.stringLikeRegexp("(AwsSolutions|Serverless)-.*"))).toEqual([]);
@@ -331,13 +403,16 @@ describe("members from target groups", () => {
   it("without a VPC, synth warns that the targets' private addresses are out of reach", () => {
     const [stack] = synth(registryFile({ endpoints: [{ name: "puppetdb", host: "vip.example.com", targetGroupArn: ARN }] }));
     const warnings = Annotations.fromStack(stack!).findWarning("*", Match.stringLikeRegexp("read their members from a target group"));
-    expect(warnings.map((w) => String(w.entry.data))).toEqual([expect.stringContaining("puppetdb")]);
+    expect(warnings.map((w) => String(w.entry.data as string))).toEqual([expect.stringContaining("puppetdb")]);
   });
 
   it("the ARN survives the registry's round trip into the bundle", async () => {
     const { serializeRegistry } = await import("../../infra/registry.js");
     const { parseRegistry } = await import("../../lambda/registry/schema.js");
-    const first = parseRegistry(JSON.stringify({ endpoints: [{ name: "puppetdb", host: "vip.example.com", targetGroupArn: ARN, members: ["10.0.0.1"] }] }), "r.json");
+    const first = parseRegistry(
+      JSON.stringify({ endpoints: [{ name: "puppetdb", host: "vip.example.com", targetGroupArn: ARN, members: ["10.0.0.1"] }] }),
+      "r.json",
+    );
     const again = parseRegistry(serializeRegistry(first.endpoints), "bundle");
     expect(again.errors).toEqual([]);
     expect(again.endpoints).toEqual(first.endpoints);
@@ -366,7 +441,14 @@ describe("alarm modes", () => {
     expect(fleet).toHaveLength(plan.shards * FLEET_ALARM_METRICS.length);
     const heartbeat = fleet.find((a) => a.Properties.AlarmName === `TlsPoolMonitor/shard-0-of-${plan.shards}/heartbeat-missing`)!;
     expect(heartbeat.Properties).toMatchObject({
-      Metrics: [{ Id: "q", Expression: `SELECT MIN(ProbeCompleted) FROM SCHEMA("TlsPoolMonitor", Endpoint, Shard) WHERE Shard = '0' GROUP BY Endpoint ORDER BY MIN() ASC`, Period: 300, ReturnData: true }],
+      Metrics: [
+        {
+          Id: "q",
+          Expression: `SELECT MIN(ProbeCompleted) FROM SCHEMA("TlsPoolMonitor", Endpoint, Shard) WHERE Shard = '0' GROUP BY Endpoint ORDER BY MIN() ASC`,
+          Period: 300,
+          ReturnData: true,
+        },
+      ],
       ComparisonOperator: "LessThanThreshold",
       Threshold: 1,
       TreatMissingData: "breaching",
@@ -435,6 +517,8 @@ describe("scale", () => {
     expect(Object.keys(t.toJSON().Resources).length).toBeLessThan(500);
     expect(Object.keys(Template.fromStack(nested[0]!).toJSON().Resources).length).toBeLessThanOrEqual(ENDPOINTS_PER_ALARM_STACK * ALARMS_PER_ENDPOINT);
     const bytes = nested.reduce((n, s) => n + JSON.stringify(Template.fromStack(s).toJSON()).length, JSON.stringify(t.toJSON()).length);
-    console.log(`per-endpoint, 10,000 endpoints: ${plan.shards} shards, ${10_000 * ALARMS_PER_ENDPOINT} alarms in ${nested.length} nested stacks, templates ${bytes} bytes, synth ${Math.round(performance.now() - started)} ms`);
+    console.log(
+      `per-endpoint, 10,000 endpoints: ${plan.shards} shards, ${10_000 * ALARMS_PER_ENDPOINT} alarms in ${nested.length} nested stacks, templates ${bytes} bytes, synth ${Math.round(performance.now() - started)} ms`,
+    );
   }, 300_000);
 });

@@ -79,6 +79,9 @@ describe("HAProxy in front of openssl s_server", () => {
     expect(vipConnections(probe).every((c) => !c.error)).toBe(true);
     expect(a.findings.filter(affectsClients)).toEqual([]);
     // -client_renegotiation: accepted, a DoS lever (CVE-2011-1473), named per member.
-    expect(a.findings.find((f) => f.kind === "client-renegotiation-accepted")).toMatchObject({ severity: "warning", evidence: { members: members.map((m) => m.label) } });
+    expect(a.findings.find((f) => f.kind === "client-renegotiation-accepted")).toMatchObject({
+      severity: "warning",
+      evidence: { members: members.map((m) => m.label) },
+    });
   });
 });

@@ -56,7 +56,13 @@ describe("error classes", () => {
   it("not-tls: an HTTP server answers", async () => {
     const server = http.createServer((_req, res) => res.end("hello"));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-    harness.track({ close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) });
+    harness.track({
+      close: () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    });
     const { record } = await connect((server.address() as net.AddressInfo).port);
     expect(record.error?.class).toBe("not-tls");
   });

@@ -32,7 +32,18 @@ async function healthyPool(): Promise<Pool> {
 }
 
 function hostileEndpoint(port: number, over: Partial<Endpoint> = {}): Endpoint {
-  return { name: "hostile", host: "127.0.0.1", port, servername: SERVICE, members: [], discover: "none", attempts: 2, ca: pki.caPem, timeoutMs: TIMEOUT_MS, ...over };
+  return {
+    name: "hostile",
+    host: "127.0.0.1",
+    port,
+    servername: SERVICE,
+    members: [],
+    discover: "none",
+    attempts: 2,
+    ca: pki.caPem,
+    timeoutMs: TIMEOUT_MS,
+    ...over,
+  };
 }
 
 /** Probes the hostile endpoint beside a healthy pool; returns both, and checks the healthy one is untouched. */
@@ -69,7 +80,13 @@ describe("hostile servers", () => {
   it("answers with non-TLS bytes (an HTTP server): not-tls", async () => {
     const server = http.createServer((_q, r) => r.end("hi"));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-    harness.track({ close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) });
+    harness.track({
+      close: () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    });
     const bad = await probeBeside(hostileEndpoint((server.address() as net.AddressInfo).port), CHAIN_LIMIT);
     expect(errorClasses(bad)).toEqual(new Set(["not-tls"]));
   });
@@ -158,13 +175,15 @@ describe("hostile servers", () => {
 
   describe("members that push application data (no connection's data may cost the run)", () => {
     /** Writes `chunk` until the peer closes, as fast as the socket drains. */
-    const flood = (chunk: Buffer) => (s: tls.TLSSocket): void => {
-      const pump = () => {
-        while (!s.destroyed && s.write(chunk));
+    const flood =
+      (chunk: Buffer) =>
+      (s: tls.TLSSocket): void => {
+        const pump = () => {
+          while (!s.destroyed && s.write(chunk));
+        };
+        s.on("drain", pump);
+        pump();
       };
-      s.on("drain", pump);
-      pump();
-    };
     const chatty = (s: tls.TLSSocket): void => {
       const timer: NodeJS.Timeout = setInterval(() => {
         if (s.destroyed) clearInterval(timer);
@@ -188,7 +207,8 @@ describe("hostile servers", () => {
       expect(["ok", "not-attempted"]).toContain(m!.renegotiation.outcome);
       if (cut) expect(m!.renegotiation.detail).toContain("kept sending application data");
       // Reading stops soon after the cap: what was read is bounded, whatever the server sends.
-      for (const c of [...vipConnections(bad), m!.handshake, m!.tls12, m!.tls12Ticket]) expect(c.excessApplicationData ?? 0).toBeLessThan(4 * MAX_APPLICATION_BYTES);
+      for (const c of [...vipConnections(bad), m!.handshake, m!.tls12, m!.tls12Ticket])
+        expect(c.excessApplicationData ?? 0).toBeLessThan(4 * MAX_APPLICATION_BYTES);
       expect(analyzeEndpoint(bad).summary.renegotiationFailures).toBe(0);
     });
   });

@@ -46,7 +46,7 @@ describe("connectionLimiter", () => {
   it("a task that throws frees its slot and rejects only its own promise", async () => {
     const limit = connectionLimiter(1);
     const failed = limit(() => Promise.reject(new Error("boom")), "chain");
-    const next = limit(async () => "ok");
+    const next = limit(() => Promise.resolve("ok"));
     await expect(failed).rejects.toThrow("boom");
     await expect(next).resolves.toBe("ok");
   });
@@ -62,15 +62,25 @@ describe("fairness on real servers", () => {
 
   it("a small endpoint's chains finish while a 40-member pool's matrix is still queued", async () => {
     const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
-    const big = await harness.pool(pki, Array.from({ length: 40 }, () => ({ certificate: cert })));
+    const big = await harness.pool(
+      pki,
+      Array.from({ length: 40 }, () => ({ certificate: cert })),
+    );
     const small = await harness.pool(pki, [{ certificate: cert }]);
     const limit = connectionLimiter(2);
     const bigDone = probeEndpoint(big.endpoint({ name: "big", attempts: 2 }), { limit });
-    const smallDone = probeEndpoint(small.endpoint({ name: "small", members: [], attempts: 4 }), { limit }).then((probe) => ({ probe, stillQueued: limit.pendingCount }));
+    const smallDone = probeEndpoint(small.endpoint({ name: "small", members: [], attempts: 4 }), { limit }).then((probe) => ({
+      probe,
+      stillQueued: limit.pendingCount,
+    }));
     const [bigProbe, { probe, stillQueued }] = await Promise.all([bigDone, smallDone]);
     // 2 × 160 sampled matrix offers (and 160 member probes) queue behind the bound; the small endpoint's 12 chain connections go first.
     expect(stillQueued).toBeGreaterThan(50);
-    expect(Object.values(probe.vip.chains).flat().every((c) => !c.error)).toBe(true);
+    expect(
+      Object.values(probe.vip.chains)
+        .flat()
+        .every((c) => !c.error),
+    ).toBe(true);
     expect(bigProbe.matrix.filter((c) => c.outcome === "failed")).toEqual([]);
     expect(bigProbe.matrix).toHaveLength(2 * 40 * (1 + MATRIX_SAMPLE_DEGREE));
   });

@@ -9,7 +9,8 @@ import type { Endpoint } from "../../lambda/registry/schema.js";
 import { runCli } from "../../lambda/cli.js";
 import { Harness, TestPki } from "../helpers/pool.js";
 
-const members = (n: number, variants = 1) => Array.from({ length: n }, (_, i) => ({ label: `10.0.${Math.floor(i / 250)}.${i % 250}:443`, leaf: `V${i % variants}` }));
+const members = (n: number, variants = 1) =>
+  Array.from({ length: n }, (_, i) => ({ label: `10.0.${Math.floor(i / 250)}.${i % 250}:443`, leaf: `V${i % variants}` }));
 
 describe("planMatrix", () => {
   it.each([
@@ -61,8 +62,13 @@ describe("a sampled matrix on real servers", () => {
   afterAll(() => harness.closeAll());
 
   it(`${FULL_MATRIX_MAX_MEMBERS + 2} members with distinct identities: the sample is said, an abort is still found among measured pairs`, async () => {
-    const certs = await Promise.all(Array.from({ length: FULL_MATRIX_MAX_MEMBERS + 2 }, (_, i) => pki.issue({ subject: `CN=db-${i}.pool.test`, dns: [`db-${i}.pool.test`] })));
-    const pool = await harness.pool(pki, certs.map((certificate) => ({ certificate })));
+    const certs = await Promise.all(
+      Array.from({ length: FULL_MATRIX_MAX_MEMBERS + 2 }, (_, i) => pki.issue({ subject: `CN=db-${i}.pool.test`, dns: [`db-${i}.pool.test`] })),
+    );
+    const pool = await harness.pool(
+      pki,
+      certs.map((certificate) => ({ certificate })),
+    );
     const probe = await probeEndpoint(pool.endpoint({ attempts: 2 }));
     const n = FULL_MATRIX_MAX_MEMBERS + 2;
     expect(probe.matrixPlan).toEqual({ full: false, pairs: n * (1 + MATRIX_SAMPLE_DEGREE), possible: n * n });
@@ -83,7 +89,11 @@ describe("planEndpoint", () => {
     host: "10.0.0.1",
     port: 443,
     servername: "svc.example",
-    members: Array.from({ length: members }, (_, i) => ({ address: `10.1.${Math.floor(i / 250)}.${i % 250}`, port: 443, label: `10.1.${Math.floor(i / 250)}.${i % 250}:443` })),
+    members: Array.from({ length: members }, (_, i) => ({
+      address: `10.1.${Math.floor(i / 250)}.${i % 250}`,
+      port: 443,
+      label: `10.1.${Math.floor(i / 250)}.${i % 250}:443`,
+    })),
     discover: "none",
     attempts: 8,
     timeoutMs: 5000,
@@ -101,7 +111,12 @@ describe("planEndpoint", () => {
   });
 
   it("DNS discovery is planned as an estimate for a name, and not at all for an address", () => {
-    expect(planEndpoint(endpoint(0, { host: "svc.example", discover: "dns" })).members).toEqual({ listed: 0, planned: DNS_MEMBERS_ESTIMATE, dns: true, targetGroup: false });
+    expect(planEndpoint(endpoint(0, { host: "svc.example", discover: "dns" })).members).toEqual({
+      listed: 0,
+      planned: DNS_MEMBERS_ESTIMATE,
+      dns: true,
+      targetGroup: false,
+    });
     expect(planEndpoint(endpoint(0, { discover: "dns" })).members).toEqual({ listed: 0, planned: 0, dns: false, targetGroup: false });
   });
 
@@ -114,7 +129,10 @@ describe("planEndpoint", () => {
 
   it("tls-pool-monitor probe --plan prints the plan without connecting", async () => {
     let stdout = "";
-    const code = await runCli(["probe", "127.0.0.1:9", "--member", "127.0.0.1:10", "--member", "127.0.0.1:11", "--plan"], { stdout: (t) => (stdout += t), stderr: () => undefined });
+    const code = await runCli(["probe", "127.0.0.1:9", "--member", "127.0.0.1:10", "--member", "127.0.0.1:11", "--plan"], {
+      stdout: (t) => (stdout += t),
+      stderr: () => undefined,
+    });
     expect(code).toBe(0);
     expect(stdout).toContain("127.0.0.1:9: 40 connections (chains 24, members 8, matrix 8)");
   });

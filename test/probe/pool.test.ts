@@ -36,7 +36,10 @@ describe("a pool behind a round-robin VIP", () => {
 
   it("distinct identities: N variants, every resumption refused with a certificate change", async () => {
     const certs = await distinctIdentities(pki, 3);
-    const pool = await harness.pool(pki, certs.map((certificate) => ({ certificate })));
+    const pool = await harness.pool(
+      pki,
+      certs.map((certificate) => ({ certificate })),
+    );
     const probe = await probeEndpoint(pool.endpoint());
     const a = analyzeEndpoint(probe);
     expect(a.summary.certificateVariants).toBe(3);
@@ -67,7 +70,10 @@ describe("a pool behind a round-robin VIP", () => {
     const certs = await distinctIdentities(pki, 3);
     const ticketKeys = sharedTicketKeys();
     const cache: SessionStore = new Map();
-    const pool = await harness.pool(pki, certs.map((certificate) => ({ certificate, ticketKeys, sessionCache: cache })));
+    const pool = await harness.pool(
+      pki,
+      certs.map((certificate) => ({ certificate, ticketKeys, sessionCache: cache })),
+    );
     const probe = await probeEndpoint(pool.endpoint());
     const a = analyzeEndpoint(probe);
     expect(probe.matrix.length).toBe(2 * 3 * 3);
@@ -84,7 +90,10 @@ describe("a pool behind a round-robin VIP", () => {
   it("shared ticket keys across members that differ in EMS: cross-member resumption fails with a fatal alert", async () => {
     const certs = await distinctIdentities(pki, 2);
     const ticketKeys = sharedTicketKeys();
-    const pool = await harness.pool(pki, certs.map((certificate, i) => ({ certificate, ticketKeys, ems: i === 0, maxVersion: "TLSv1.2" as const })));
+    const pool = await harness.pool(
+      pki,
+      certs.map((certificate, i) => ({ certificate, ticketKeys, ems: i === 0, maxVersion: "TLSv1.2" as const })),
+    );
     const probe = await probeEndpoint(pool.endpoint({ attempts: 2 }));
     const a = analyzeEndpoint(probe);
     const [withEms, withoutEms] = pool.members.map((m) => m.label);
@@ -111,7 +120,10 @@ describe("a pool behind a round-robin VIP", () => {
 
   it("a member that is down: reported as refused, the rest of the pool still probed", async () => {
     const certs = await distinctIdentities(pki, 2);
-    const pool = await harness.pool(pki, certs.map((certificate) => ({ certificate })));
+    const pool = await harness.pool(
+      pki,
+      certs.map((certificate) => ({ certificate })),
+    );
     const down = pool.members[1]!;
     await down.close();
     const probe = await probeEndpoint(pool.endpoint({ attempts: 4 }));
@@ -147,7 +159,10 @@ describe("a pool behind a round-robin VIP", () => {
 
   it("members with no TLS 1.3: the PSK chain reports the version, not handshake failures", async () => {
     const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
-    const pool = await harness.pool(pki, [{ certificate: cert, maxVersion: "TLSv1.2" }, { certificate: cert, maxVersion: "TLSv1.2" }]);
+    const pool = await harness.pool(pki, [
+      { certificate: cert, maxVersion: "TLSv1.2" },
+      { certificate: cert, maxVersion: "TLSv1.2" },
+    ]);
     const probe = await probeEndpoint(pool.endpoint({ attempts: 2 }));
     const a = analyzeEndpoint(probe);
     expect(probe.vip.chains["tls13-psk"].every((c) => c.error?.class === "protocol-version")).toBe(true);

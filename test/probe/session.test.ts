@@ -15,12 +15,15 @@ afterEach(() => harness.closeAll());
 /** A TLS 1.2 client's session for the server at `port`, as Node hands it out. */
 function sessionOf(port: number, noTicket = false): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: "127.0.0.1", port, servername: SERVICE, ca: pki.caPem, maxVersion: "TLSv1.2", ...(noTicket ? { secureOptions: 0x4000 } : {}) }, () => {
-      const session = socket.getSession();
-      socket.end();
-      if (session) resolve(session);
-      else reject(new Error("no session"));
-    });
+    const socket = tls.connect(
+      { host: "127.0.0.1", port, servername: SERVICE, ca: pki.caPem, maxVersion: "TLSv1.2", ...(noTicket ? { secureOptions: 0x4000 } : {}) },
+      () => {
+        const session = socket.getSession();
+        socket.end();
+        if (session) resolve(session);
+        else reject(new Error("no session"));
+      },
+    );
     socket.on("error", reject);
   });
 }

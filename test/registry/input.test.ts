@@ -129,9 +129,16 @@ describe("the CLI's --ca", () => {
 
 describe("duplicate keys", () => {
   it("a key given twice in one object is refused with where; the same key in two objects is fine", () => {
-    const file = write("dup.json", '{"endpoints": [\n  {"name": "a", "host": "127.0.0.1", "attempts": 2, "attempts": 50},\n  {"name": "b", "host": "127.0.0.1"}\n]}');
+    const file = write(
+      "dup.json",
+      '{"endpoints": [\n  {"name": "a", "host": "127.0.0.1", "attempts": 2, "attempts": 50},\n  {"name": "b", "host": "127.0.0.1"}\n]}',
+    );
     expect(firstError(file)).toMatch(/duplicate key "attempts" at line 2, column \d+/);
     const fine = write("nodup.json", '{"endpoints": [{"name": "a", "host": "127.0.0.1", "note": "x\\": y"}, {"name": "b", "host": "127.0.0.1"}]}');
-    expect(loadRegistryFile(fine).errors.map((e) => e.message).join()).not.toMatch(/duplicate/);
+    expect(
+      loadRegistryFile(fine)
+        .errors.map((e) => e.message)
+        .join(),
+    ).not.toMatch(/duplicate/);
   });
 });

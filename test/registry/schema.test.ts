@@ -90,7 +90,12 @@ describe("registry files", () => {
     writeFileSync(join(dir, "root.pem"), pki.caPem);
     writeFileSync(
       join(dir, "registry.json"),
-      JSON.stringify({ endpoints: [{ name: "private", host: "db.internal", ca: "root.pem" }, { name: "missing", host: "db.internal", ca: "nope.pem" }] }),
+      JSON.stringify({
+        endpoints: [
+          { name: "private", host: "db.internal", ca: "root.pem" },
+          { name: "missing", host: "db.internal", ca: "nope.pem" },
+        ],
+      }),
     );
     const { endpoints, errors } = loadRegistryFile(join(dir, "registry.json"));
     expect(endpoints.map((e) => e.name)).toEqual(["private"]);

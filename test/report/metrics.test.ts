@@ -71,7 +71,11 @@ describe("datums", () => {
   });
 
   it("more than 150 distinct latencies are split over datums", () => {
-    const datums = latencyDatums({ endpoint: "api" }, at, Array.from({ length: 400 }, (_, i) => i));
+    const datums = latencyDatums(
+      { endpoint: "api" },
+      at,
+      Array.from({ length: 400 }, (_, i) => i),
+    );
     expect(datums.map((d) => d.Values!.length)).toEqual([150, 150, 100]);
     expect(datums.flatMap((d) => d.Counts!).reduce((a, b) => a + b, 0)).toBe(400);
   });
@@ -83,7 +87,13 @@ describe("datums", () => {
 });
 
 const many = (n: number): MetricDatum[] =>
-  Array.from({ length: n }, (_, i) => ({ MetricName: "CertificateVariants", Dimensions: [{ Name: "Endpoint", Value: `e${i}` }], Timestamp: at, Unit: "Count", Value: 1 }));
+  Array.from({ length: n }, (_, i) => ({
+    MetricName: "CertificateVariants",
+    Dimensions: [{ Name: "Endpoint", Value: `e${i}` }],
+    Timestamp: at,
+    Unit: "Count",
+    Value: 1,
+  }));
 
 describe("batches", () => {
   it.each([
@@ -97,7 +107,11 @@ describe("batches", () => {
   });
 
   it("stays under 1 MB per request when datums are large", () => {
-    const big = latencyDatums({ endpoint: "x".repeat(200) }, at, Array.from({ length: 150 * 900 }, (_, i) => 1000 + i / 10));
+    const big = latencyDatums(
+      { endpoint: "x".repeat(200) },
+      at,
+      Array.from({ length: 150 * 900 }, (_, i) => 1000 + i / 10),
+    );
     expect(big).toHaveLength(900);
     const batches = batchDatums(big);
     expect(batches.length).toBeGreaterThan(1);
@@ -127,7 +141,14 @@ describe("EMF", () => {
   });
 
   it("splits a metric with more than 100 values over several lines", () => {
-    const lines = emfLines("N", latencyDatums({ endpoint: "api" }, at, Array.from({ length: 250 }, (_, i) => i))).map((l) => JSON.parse(l));
+    const lines = emfLines(
+      "N",
+      latencyDatums(
+        { endpoint: "api" },
+        at,
+        Array.from({ length: 250 }, (_, i) => i),
+      ),
+    ).map((l) => JSON.parse(l));
     expect(lines.map((l) => l.HandshakeLatency.length)).toEqual([100, 100, 50]);
   });
 });

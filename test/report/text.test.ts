@@ -31,7 +31,9 @@ describe("the text report", () => {
     const { lines, analysis } = await report(pool.endpoint);
     const withoutEms = analysis.remedies.find((r) => r.action === "enable-ems")!.members[0]!;
     expect(lines.slice(0, 2).join(" ").replace(/\s+/g, " ")).toMatch(
-      new RegExp(`^CRITICAL demo-puppetdb: Java clients without endpoint identification can abort: 3 identities in the pool; ${withoutEms.replace(/\./g, "\\.")} lacks EMS`),
+      new RegExp(
+        `^CRITICAL demo-puppetdb: Java clients without endpoint identification can abort: 3 identities in the pool; ${withoutEms.replace(/\./g, "\\.")} lacks EMS`,
+      ),
     );
     const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
     expect(at("Findings (1 critical")).toBeLessThan(at("What to do, best first"));
@@ -52,7 +54,10 @@ describe("the text report", () => {
   it("a healthy pool: OK in the first line, nothing to do but what is in place", async () => {
     const certificate = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
     const keys = Buffer.alloc(48, 7);
-    const pool = await harness.pool(pki, [0, 1, 2].map(() => ({ certificate, ticketKeys: keys })));
+    const pool = await harness.pool(
+      pki,
+      [0, 1, 2].map(() => ({ certificate, ticketKeys: keys })),
+    );
     const { lines, analysis } = await report(pool.endpoint({ attempts: 4 }));
     expect(lines[0]).toMatch(/^OK {2}pool: 3 members, one certificate per client offer; nothing that breaks clients/);
     expect(analysis.remedies.every((r) => r.inPlace)).toBe(true);

@@ -16,7 +16,13 @@ export type IdentityFacts = Pick<CertificateInfo, "fingerprint256" | "subject" |
  * Node prints names as `CN=a, O=b`; lower-casing and collapsing spaces is the same comparison for the names
  * certificates carry in practice.
  */
-const canonicalName = (dn: string) => dn.toLowerCase().replace(/\s*,\s*/g, ",").replace(/\s*=\s*/g, "=").replace(/\s+/g, " ").trim();
+const canonicalName = (dn: string) =>
+  dn
+    .toLowerCase()
+    .replace(/\s*,\s*/g, ",")
+    .replace(/\s*=\s*/g, "=")
+    .replace(/\s+/g, " ")
+    .trim();
 
 function sameSubjectAndIssuer(a: IdentityFacts, b: IdentityFacts): boolean {
   // JDK: !thisSubject.getName().isEmpty() && thisSubject.equals(prevSubject) && thisIssuer.equals(prevIssuer)
@@ -57,7 +63,8 @@ export function identityEquivalent(rule: IdentityRule, a: IdentityFacts, b: Iden
 export function explainIdentity(rule: IdentityRule, a: IdentityFacts, b: IdentityFacts): string {
   if (a.fingerprint256 === b.fingerprint256) return "the same certificate";
   if (rule === "first-san") {
-    if (a.sanIp.length && b.sanIp.length) return `first IP SAN ${a.sanIp[0]} vs ${b.sanIp[0]}${a.sanIp[0] === b.sanIp[0] ? " (equal)" : " (differ, and the JDK stops there)"}`;
+    if (a.sanIp.length && b.sanIp.length)
+      return `first IP SAN ${a.sanIp[0]} vs ${b.sanIp[0]}${a.sanIp[0] === b.sanIp[0] ? " (equal)" : " (differ, and the JDK stops there)"}`;
     if (a.sanDns.length && b.sanDns.length) {
       return `first DNS SAN ${a.sanDns[0]} vs ${b.sanDns[0]}${a.sanDns[0] === b.sanDns[0] ? " (equal)" : " (differ, and the JDK stops there)"}`;
     }

@@ -58,7 +58,14 @@ export function poolModel(probe: EndpointProbe): PoolModel {
       ? sampled
         ? [{ mechanism: c.mechanism, from: c.from, to: c.to, outcome: "refused" as const }]
         : []
-      : [{ mechanism: c.mechanism, from: c.from, to: c.to, outcome: c.outcome === "failed" && c.error?.class !== "tls-alert" ? "refused" : (c.outcome as OfferOutcome) }],
+      : [
+          {
+            mechanism: c.mechanism,
+            from: c.from,
+            to: c.to,
+            outcome: c.outcome === "failed" && c.error?.class !== "tls-alert" ? "refused" : (c.outcome as OfferOutcome),
+          },
+        ],
   );
   return assemble(members, sampled, fromCells(cells, sampled ? "unknown" : "refused"));
 }

@@ -99,7 +99,9 @@ function safeReason(profile: JavaClientProfile, model: PoolModel): { reason: str
   const inequivalent = differing.filter(([a, c]) => !identityEquivalent(profile.identity, a.leaf, c.leaf));
   if (inequivalent.length === 0) {
     const [a, c] = differing[0]!;
-    return structural(`every member's certificate is identity-equivalent for this JDK (${a.label} and ${c.label}: ${explainIdentity(profile.identity, a.leaf, c.leaf)})`);
+    return structural(
+      `every member's certificate is identity-equivalent for this JDK (${a.label} and ${c.label}: ${explainIdentity(profile.identity, a.leaf, c.leaf)})`,
+    );
   }
   if (profile.tls13 && m.every((x) => x.tls13)) return structural("every member negotiates TLS 1.3, which has no such check");
   if (profile.ems && m.every((x) => x.ems === true)) return structural("every member negotiates the extended master secret, which switches the check off");
@@ -109,7 +111,11 @@ function safeReason(profile: JavaClientProfile, model: PoolModel): { reason: str
   for (const [a, c] of inequivalent) {
     if (causes.size > 4) break; // the reason names four causes at most
     const session = newSession(profile, a);
-    if (!resumedSomewhere.has(a)) resumedSomewhere.set(a, m.some((b) => resumes(profile, model, session, b)));
+    if (!resumedSomewhere.has(a))
+      resumedSomewhere.set(
+        a,
+        m.some((b) => resumes(profile, model, session, b)),
+      );
     if (session.protocol === "TLSv1.3") causes.add(`sessions with ${a.label} are TLS 1.3, whose resumption never arms the check`);
     else if (profile.ems && !session.ems) causes.add(`a session with ${a.label} has no EMS, and this client never offers such a session`);
     else if (!resumedSomewhere.get(a)) causes.add(`no member resumes ${a.label}'s sessions, so none is ever "resumed before"`);
@@ -134,7 +140,14 @@ function describeSequence(probe: EndpointProbe, profile: JavaClientProfile, seq:
 function decide(probe: EndpointProbe, profile: JavaClientProfile, model: PoolModel, routing: RoutedConnection[]): JavaVerdict {
   const unattributed = routing.filter((r) => r.member === undefined).length;
   // A replay needs every connection's member and every offer's outcome: guessing either would invent resumptions.
-  const replay: SimulatedConnection[] = unattributed === 0 && routing.length && !model.sampled ? simulate(profile, model, routing.map((r) => r.member!)) : [];
+  const replay: SimulatedConnection[] =
+    unattributed === 0 && routing.length && !model.sampled
+      ? simulate(
+          profile,
+          model,
+          routing.map((r) => r.member!),
+        )
+      : [];
   const abortedIndices = replay.filter((r) => r.outcome === "aborted").map((r) => routing[r.index]!.index);
   const base = { profile: profile.id, label: profile.label, abortedConnections: abortedIndices.length, abortedIndices };
   const sequence = findAbortSequence(profile, model);
@@ -148,20 +161,40 @@ function decide(probe: EndpointProbe, profile: JavaClientProfile, model: PoolMod
     };
   }
   if (sequence) {
-    const note = unattributed ? ` (the member behind ${plural(unattributed, "observed connection")} cannot be told apart: members share a certificate, so this run's routing is not replayed)` : "";
-    return { ...base, verdict: "can-abort", reason: `a client will abort if it happens to ${describeSequence(probe, profile, sequence)}${note}`, sequence: sequence.map((s) => s.label) };
+    const note = unattributed
+      ? ` (the member behind ${plural(unattributed, "observed connection")} cannot be told apart: members share a certificate, so this run's routing is not replayed)`
+      : "";
+    return {
+      ...base,
+      verdict: "can-abort",
+      reason: `a client will abort if it happens to ${describeSequence(probe, profile, sequence)}${note}`,
+      sequence: sequence.map((s) => s.label),
+    };
   }
-  const failing = model.members.some((a) => model.members.some((b) => model.offer("ticket", a.label, b.label) === "failed" || model.offer("session-id", a.label, b.label) === "failed"));
+  const failing = model.members.some((a) =>
+    model.members.some((b) => model.offer("ticket", a.label, b.label) === "failed" || model.offer("session-id", a.label, b.label) === "failed"),
+  );
   const caveat = failing ? "; but some cross-member offers fail with a fatal alert (see resumption-failure)" : "";
   const safe = safeReason(profile, model);
   if (model.sampled && !safe.structural) {
-    return { ...base, verdict: "unknown", reason: `no abort among the sampled cross-member offers, but the matrix covers only a sample of the member pairs, so other pairs may abort (${safe.reason})` };
+    return {
+      ...base,
+      verdict: "unknown",
+      reason: `no abort among the sampled cross-member offers, but the matrix covers only a sample of the member pairs, so other pairs may abort (${safe.reason})`,
+    };
   }
   return { ...base, verdict: "safe", reason: safe.reason + caveat };
 }
 
 function verdictFor(probe: EndpointProbe, profile: JavaClientProfile, model: PoolModel, routing: RoutedConnection[]): JavaVerdict {
-  const unknown = (reason: string): JavaVerdict => ({ profile: profile.id, label: profile.label, verdict: "unknown", reason, abortedConnections: 0, abortedIndices: [] });
+  const unknown = (reason: string): JavaVerdict => ({
+    profile: profile.id,
+    label: profile.label,
+    verdict: "unknown",
+    reason,
+    abortedConnections: 0,
+    abortedIndices: [],
+  });
   if (model.members.length === 0) return unknown("no member could be probed one by one, so there is nothing to compare (list the members)");
   const emsUnknown = profile.ems ? model.members.filter((m) => m.ems === undefined) : [];
   if (emsUnknown.length === 0) return decide(probe, profile, model, routing);

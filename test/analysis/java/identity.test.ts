@@ -17,15 +17,34 @@ const cert = (over: Partial<IdentityFacts>): IdentityFacts => ({
 
 describe("JDK 8u60+ / 11+ (any SAN, case-insensitive, fall-through)", () => {
   it.each([
-    ["the same certificate", (() => { const c = cert({ subject: "" }); return [c, c]; })(), true],
-    ["a DNS SAN in common, anywhere in the list", [cert({ subject: "CN=x", sanDns: ["x", "shared"] }), cert({ subject: "CN=y", sanDns: ["shared", "y"] })], true],
+    [
+      "the same certificate",
+      (() => {
+        const c = cert({ subject: "" });
+        return [c, c];
+      })(),
+      true,
+    ],
+    [
+      "a DNS SAN in common, anywhere in the list",
+      [cert({ subject: "CN=x", sanDns: ["x", "shared"] }), cert({ subject: "CN=y", sanDns: ["shared", "y"] })],
+      true,
+    ],
     ["DNS SANs that differ only in case", [cert({ subject: "CN=x", sanDns: ["DB.Example"] }), cert({ subject: "CN=y", sanDns: ["db.example"] })], true],
-    ["a wildcard against an exact name (literal compare)", [cert({ subject: "CN=x", sanDns: ["*.example"] }), cert({ subject: "CN=y", sanDns: ["db.example"] })], false],
+    [
+      "a wildcard against an exact name (literal compare)",
+      [cert({ subject: "CN=x", sanDns: ["*.example"] }), cert({ subject: "CN=y", sanDns: ["db.example"] })],
+      false,
+    ],
     ["an IP SAN in common", [cert({ subject: "CN=x", sanIp: ["10.0.0.1", "10.0.0.9"] }), cert({ subject: "CN=y", sanIp: ["10.0.0.9"] })], true],
     ["disjoint SANs but the same subject and issuer (fall-through)", [cert({ sanDns: ["a"] }), cert({ sanDns: ["b"] })], true],
     ["the same subject, another issuer", [cert({ sanDns: ["a"] }), cert({ sanDns: ["b"], issuer: "CN=Other CA" })], false],
     ["empty subjects never match by name", [cert({ subject: "", sanDns: ["a"] }), cert({ subject: "", sanDns: ["b"] })], false],
-    ["subjects equal but for case and spacing (X500Principal canonical form)", [cert({ subject: "CN=DB.example,  O=Ops" }), cert({ subject: "cn=db.example, o=ops" })], true],
+    [
+      "subjects equal but for case and spacing (X500Principal canonical form)",
+      [cert({ subject: "CN=DB.example,  O=Ops" }), cert({ subject: "cn=db.example, o=ops" })],
+      true,
+    ],
     ["one has DNS SANs, the other none: subject decides", [cert({ subject: "CN=x", sanDns: ["a"] }), cert({ subject: "CN=y" })], false],
   ])("%s", (_name, [a, b], expected) => {
     expect(identityEquivalentAnySan(a as IdentityFacts, b as IdentityFacts)).toBe(expected);

@@ -157,7 +157,11 @@ describe.each(CASES)("$name", (c) => {
     for (const [profileId, expected] of Object.entries(c.expected) as Array<[JavaProfileId, string]>) {
       const verdict = analysis.javaClients.find((v) => v.profile === profileId)!;
       const profile = JAVA_PROFILES.find((p) => p.id === profileId)!;
-      const predicted = simulate(profile, model, routing.map((i) => members[i]!.label));
+      const predicted = simulate(
+        profile,
+        model,
+        routing.map((i) => members[i]!.label),
+      );
       const scripted = harness.track(await startVip(members, { route: (n) => routing[n]! }));
       const real = await java.replay(profileId, scripted, SERVICE, pki.caPem, routing.length);
       await scripted.close();
@@ -167,22 +171,34 @@ describe.each(CASES)("$name", (c) => {
 
       const context = `${c.name} / ${profileId}: ${verdict.reason}\nreal: ${real.map((r) => `${r.index}:${r.outcome}`).join(" ")}`;
       // Fatal alerts on an offered session (mixed EMS behind shared ticket keys) are predicted too.
-      expect(real.filter((r) => r.outcome === "error").map((r) => r.index), context).toEqual(
-        predicted.filter((p) => p.outcome === "failed").map((p) => p.index),
-      );
-      expect(real.filter((r) => r.outcome === "error").every((r) => r.detail.includes("fatal alert")), context).toBe(true);
-      expect(real.filter((r) => r.outcome === "aborted").map((r) => r.index), context).toEqual(
-        predicted.filter((p) => p.outcome === "aborted").map((p) => p.index),
-      );
-      expect(http.filter((r) => r.outcome === "aborted").map((r) => r.index), `${context}\nhttpclient: ${http.map((r) => `${r.index}:${r.outcome}`).join(" ")}`).toEqual(
-        predicted.filter((p) => p.outcome === "aborted").map((p) => p.index),
-      );
+      expect(
+        real.filter((r) => r.outcome === "error").map((r) => r.index),
+        context,
+      ).toEqual(predicted.filter((p) => p.outcome === "failed").map((p) => p.index));
+      expect(
+        real.filter((r) => r.outcome === "error").every((r) => r.detail.includes("fatal alert")),
+        context,
+      ).toBe(true);
+      expect(
+        real.filter((r) => r.outcome === "aborted").map((r) => r.index),
+        context,
+      ).toEqual(predicted.filter((p) => p.outcome === "aborted").map((p) => p.index));
+      expect(
+        http.filter((r) => r.outcome === "aborted").map((r) => r.index),
+        `${context}\nhttpclient: ${http.map((r) => `${r.index}:${r.outcome}`).join(" ")}`,
+      ).toEqual(predicted.filter((p) => p.outcome === "aborted").map((p) => p.index));
       expect(verdict.verdict === "safe" ? "safe" : "can-abort", context).toBe(expected);
       if (c.ambiguousRouting) expect(verdict.verdict, context).not.toBe("aborts");
-      expect(real.some((r) => r.outcome === "aborted"), context).toBe(verdict.verdict !== "safe");
+      expect(
+        real.some((r) => r.outcome === "aborted"),
+        context,
+      ).toBe(verdict.verdict !== "safe");
       if (!profile.tls13 && !profile.tickets) {
         // TLS 1.2 with session IDs: the JDK resumes exactly where we say it does.
-        expect(real.map((r) => (r.outcome === "error" ? "failed" : r.outcome)), context).toEqual(predicted.map((p) => p.outcome));
+        expect(
+          real.map((r) => (r.outcome === "error" ? "failed" : r.outcome)),
+          context,
+        ).toEqual(predicted.map((p) => p.outcome));
       }
     }
   });

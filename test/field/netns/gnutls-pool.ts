@@ -20,7 +20,18 @@ async function startGnutls(certificate: IssuedCertificate, priority: string): Pr
   writeFileSync(join(dir, "cert.pem"), certificate.chainPem);
   writeFileSync(join(dir, "key.pem"), certificate.keyPem, { mode: 0o600 });
   const port = await freePort();
-  const args = ["--http", "--quiet", "--disable-client-cert", `--priority=${priority}`, "--x509certfile", join(dir, "cert.pem"), "--x509keyfile", join(dir, "key.pem"), "-p", String(port)];
+  const args = [
+    "--http",
+    "--quiet",
+    "--disable-client-cert",
+    `--priority=${priority}`,
+    "--x509certfile",
+    join(dir, "cert.pem"),
+    "--x509keyfile",
+    join(dir, "key.pem"),
+    "-p",
+    String(port),
+  ];
   return startDaemon("gnutls-serv", "/usr/bin/gnutls-serv", args, dir, port);
 }
 
