@@ -33,7 +33,7 @@ export function buildApp(app: cdk.App): TlsPoolMonitorStack[] {
   return config.regions.map(
     (region) =>
       new TlsPoolMonitorStack(app, `TlsPoolMonitor-${region}`, {
-        env: { account: process.env.CDK_DEFAULT_ACCOUNT, region },
+        env: { ...(process.env.CDK_DEFAULT_ACCOUNT ? { account: process.env.CDK_DEFAULT_ACCOUNT } : {}), region },
         endpoints,
         config,
         description: `tls-pool-monitor: ${endpoints.length} endpoint(s) probed from ${region}`,

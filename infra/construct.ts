@@ -1,6 +1,6 @@
 /**
  * TlsPoolMonitor: the scheduled probe function (one schedule per shard), its failure queue, the alert topic and
- * key, per-endpoint alarms and a dashboard. Reusable: a stack passes the validated registry and the settings.
+ * key, the alarms (per endpoint, or fleet alarms per shard: alarmMode), the run's own alarms and a dashboard. Reusable: a stack passes the validated registry and the settings.
  */
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -495,7 +495,6 @@ export class TlsPoolMonitor extends Construct {
         expression: `SEARCH('{${config.namespace},${dimensions(metric)}} MetricName="${metric}"', '${stat}', ${config.rateMinutes * 60})`,
         label,
         period: cdk.Duration.minutes(config.rateMinutes),
-        searchAccount: undefined,
       });
     const graph = (title: string, metrics: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left: metrics, width: 12, height: 6 });
     const dashboard = new cloudwatch.Dashboard(this, "Dashboard", {

@@ -56,9 +56,10 @@ export function readSettings(env: NodeJS.ProcessEnv): LambdaSettings {
   const fleetShards = integer(env, ENV.fleetShards, 1, MAX_SHARDS);
   const expiryWarningDays = integer(env, ENV.expiryWarningDays, 1, 365) ?? EXPIRY_WARNING_DAYS;
   const topicArn = env[ENV.topicArn];
+  const registryFile = env[ENV.registryFile];
   if (topicArn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn)) throw new SettingsError(`${ENV.topicArn}: not an SNS topic ARN`);
   return {
-    ...(env[ENV.registryFile] ? { registryFile: env[ENV.registryFile] } : {}),
+    ...(registryFile ? { registryFile } : {}),
     namespace: env[ENV.namespace] || DEFAULT_NAMESPACE,
     ...(topicArn ? { topicArn } : {}),
     ...(concurrency === undefined ? {} : { concurrency }),

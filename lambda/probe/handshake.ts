@@ -21,7 +21,7 @@ export interface HandshakeOptions {
   servername: string;
   profile: ClientProfile;
   /** Extra trust anchors (PEM), added to the system roots. */
-  ca?: string;
+  ca?: string | undefined;
   session?: Buffer;
   timeoutMs: number;
   catalog: CertificateCatalog;
@@ -155,8 +155,10 @@ function connectAndHandshake(
 }
 
 function collectPeer(socket: tls.TLSSocket, opts: HandshakeOptions, record: HandshakeRecord, allowedLegacy: boolean): void {
-  record.protocol = socket.getProtocol() ?? undefined;
-  record.cipher = socket.getCipher()?.name;
+  const protocol = socket.getProtocol();
+  if (protocol) record.protocol = protocol;
+  const cipher = socket.getCipher()?.name;
+  if (cipher) record.cipher = cipher;
   record.resumed = socket.isSessionReused();
   if (record.protocol === "TLSv1.2") {
     // Completed without SSL_OP_LEGACY_SERVER_CONNECT: the server sent RFC 5746 renegotiation_info.
@@ -170,7 +172,7 @@ function collectPeer(socket: tls.TLSSocket, opts: HandshakeOptions, record: Hand
   const peer = socket.getPeerCertificate(true);
   if (!peer?.raw) return;
   record.chain = walkChain(peer).map((der) => opts.catalog.add(der));
-  record.leaf = record.chain[0];
+  if (record.chain[0]) record.leaf = record.chain[0];
   record.verification = verify(socket, opts.servername, peer);
 }
 

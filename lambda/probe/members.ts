@@ -1,6 +1,6 @@
 import type { MemberAddress } from "../registry/schema.js";
 import type { CertificateCatalog } from "./certificate.js";
-import { handshake, type HandshakeOutcome } from "./handshake.js";
+import { handshake } from "./handshake.js";
 import type { ConnectionLimiter, ConnectionPriority } from "./limiter.js";
 import type { MatrixPlan } from "./matrix-plan.js";
 import type { MatrixCell, MemberProbe, MemberSource, TargetHealth } from "./types.js";
@@ -56,7 +56,8 @@ function connect(
  * would be useless in the matrix.
  */
 export async function probeMember(member: MemberTarget, ctx: MemberContext): Promise<MemberSessions> {
-  const [best, tls12, ticket, renegotiation]: HandshakeOutcome[] = await Promise.all([
+  // A tuple, not an array: each connection's outcome is known to be there.
+  const [best, tls12, ticket, renegotiation] = await Promise.all([
     connect(member, ctx, { profile: "best" }),
     connect(member, ctx, { profile: "tls12-session-id" }),
     connect(member, ctx, { profile: "tls12-ticket" }),
@@ -68,19 +69,19 @@ export async function probeMember(member: MemberTarget, ctx: MemberContext): Pro
     port: member.port,
     source: member.source,
     ...(member.targetHealth ? { targetHealth: member.targetHealth } : {}),
-    handshake: best!.record,
-    tls12: tls12!.record,
-    tls12Ticket: ticket!.record,
-    tls13Supported: best!.record.error ? undefined : best!.record.protocol === "TLSv1.3",
-    renegotiation: renegotiation!.renegotiation ?? {
+    handshake: best.record,
+    tls12: tls12.record,
+    tls12Ticket: ticket.record,
+    tls13Supported: best.record.error ? undefined : best.record.protocol === "TLSv1.3",
+    renegotiation: renegotiation.renegotiation ?? {
       outcome: "not-attempted",
-      detail: `the TLS 1.2 handshake failed (${renegotiation!.record.error?.class ?? "unknown"})`,
+      detail: `the TLS 1.2 handshake failed (${renegotiation.record.error?.class ?? "unknown"})`,
     },
   };
   return {
     probe,
-    ...(tls12!.session ? { sessionId: tls12!.session } : {}),
-    ...(ticket!.session && ticket!.record.session?.ticketIssued ? { ticket: ticket!.session } : {}),
+    ...(tls12.session ? { sessionId: tls12.session } : {}),
+    ...(ticket.session && ticket.record.session?.ticketIssued ? { ticket: ticket.session } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-/** Plain records produced by the probe. Everything here is JSON-serialisable except the session buffers. */
+/** Plain records produced by the probe, all JSON-serialisable (session buffers stay in probe/members.ts, never in a record). */
 import type { SessionFacts } from "./session.js";
 
 export type { SessionFacts } from "./session.js";

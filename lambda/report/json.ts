@@ -88,7 +88,7 @@ export function registryReport(registryErrors: string[], endpoints: Array<Endpoi
   return { schemaVersion: REPORT_SCHEMA_VERSION, registryErrors, endpoints };
 }
 
-/** One endpoint's result as the `--json` document (and the Lambda's log line source). */
+/** One finished endpoint's `--json` document (the Lambda logs a shorter line per endpoint: monitor.ts endpointLine). */
 export function endpointReport(probe: EndpointProbe, analysis: EndpointAnalysis): EndpointReport {
   const { handshakeLatencyMs, ...summary } = analysis.summary;
   return {

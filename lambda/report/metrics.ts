@@ -1,5 +1,5 @@
 /**
- * Findings → CloudWatch datums. Pure. At most 12 metrics per endpoint, dimension `Endpoint`. `ProbeCompleted` is
+ * Findings → CloudWatch datums. Pure. 12 metrics per probed endpoint (and AlertedState beside them), dimension `Endpoint`. `ProbeCompleted` is
  * published for every endpoint on every run, so that missing data means the monitor itself went silent. Under fleet
  * alarms (alarmMode "fleet") the metrics those alarms query also carry `Shard`, so that one Metrics Insights query
  * per shard sees at most 500 endpoints (its limit on time series returned); the metrics the function reads back

@@ -2,7 +2,7 @@
  * The JDK's "identity equivalence" of two server leaf certificates: the test a Java client applies when a server
  * refuses to resume a session that had been resumed before and presents a certificate in a full handshake.
  * Two historic variants exist; both are transcribed from OpenJDK's ClientHandshaker.isIdentityEquivalent (JDK 8)
- * and CertificateMessage.T12CertificateConsumer (JDK 11+). See shared/reference/jdk-rule.md.
+ * and CertificateMessage.T12CertificateConsumer (JDK 11+); the fix that changed it is JDK-8072385.
  */
 import type { CertificateInfo } from "../../probe/types.js";
 

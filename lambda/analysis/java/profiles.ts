@@ -1,5 +1,6 @@
 /**
- * Java client profiles: what each JDK generation does when it offers a cached session (jdk-rule.md).
+ * Java client profiles: what each JDK generation does when it offers a cached session (OpenJDK ClientHandshaker in 8,
+ * ClientHello and CertificateMessage in 11+; JDK-8072385, JDK-8148421).
  * All profiles are clients WITHOUT endpoint identification (Apache HttpClient, Puppet's clj-http-client), the
  * setting in which the check is active.
  */

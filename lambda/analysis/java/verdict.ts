@@ -26,7 +26,7 @@ export interface JavaVerdict {
   abortedIndices: number[];
 }
 
-/** Remedies in the order the seeds (Puppet, CA API Gateway) rank them; the unsafe switch last. */
+/** The generic remedies, in the order Puppet's and Broadcom's (CA API Gateway) notes rank them; the unsafe switch last. */
 export const JAVA_REMEDIES = [
   "Present one certificate on every member (or identity-equivalent ones: a shared DNS SAN that comes first in every certificate, for JDK 8u25–8u51 too).",
   "Share session-ticket keys or the session cache across members, so that a member never refuses another's session.",

@@ -1,5 +1,5 @@
 /**
- * The identity rule, pinned to OpenJDK's source as described in shared/reference/jdk-rule.md. The 8u60+ variant is
+ * The identity rule, pinned to OpenJDK's source (ClientHandshaker.isIdentityEquivalent, JDK-8072385). The 8u60+ variant is
  * also checked against a real JDK (jdk-agreement.test.ts); 8u25–8u51 cannot be run here, so these cases are its proof.
  */
 import { describe, expect, it } from "vitest";
