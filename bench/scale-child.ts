@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { connectionLimiter } from "../lambda/probe/limiter.js";
 import { probeEach } from "../lambda/probe/endpoint.js";
-import type { Endpoint } from "../lambda/registry/schema.js";
+import { endpointOf, type Endpoint } from "../lambda/registry/schema.js";
 
 export interface ScaleInput {
   pool: {
@@ -60,17 +60,18 @@ if (input.mode === "fairness") {
   console.log(JSON.stringify(await fairness()));
   process.exit(0);
 }
-const endpoints: Endpoint[] = Array.from({ length: input.endpointsCount }, (_, i) => ({
-  name: `bench-${i}`,
-  host: input.pool.delayedVip.host,
-  port: input.pool.delayedVip.port,
-  servername: input.servername,
-  members: [],
-  discover: "none",
-  attempts: 2, // 3 chains × 2 = 6 connections per endpoint
-  ca: input.pool.ca,
-  timeoutMs: 10_000,
-}));
+const endpoints: Endpoint[] = Array.from({ length: input.endpointsCount }, (_, i) =>
+  endpointOf({
+    name: `bench-${i}`,
+    host: input.pool.delayedVip.host,
+    port: input.pool.delayedVip.port,
+    servername: input.servername,
+    discover: "none",
+    attempts: 2, // 3 chains × 2 = 6 connections per endpoint
+    ca: input.pool.ca,
+    timeoutMs: 10_000,
+  }),
+);
 const limit = connectionLimiter(input.concurrency);
 const cpuBefore = cpuSeconds();
 const started = performance.now();
@@ -105,21 +106,17 @@ console.log(JSON.stringify(result));
 
 /** The 120-member pool and the small endpoints in one run, streamed and under a deadline, as the Lambda runs them. */
 async function fairness(): Promise<FairnessResult> {
-  const members = input.pool.bigMembers.map((label) => {
-    const [address, port] = [label.slice(0, label.lastIndexOf(":")), Number(label.slice(label.lastIndexOf(":") + 1))];
-    return { address, port, label };
-  });
-  const big: Endpoint = {
+  const big = endpointOf({
     name: "big",
     host: input.pool.bigVip.host,
     port: input.pool.bigVip.port,
     servername: input.servername,
-    members,
+    members: input.pool.bigMembers,
     discover: "none",
     attempts: 2,
     ca: input.pool.ca,
     timeoutMs: 10_000,
-  };
+  });
   const small: Endpoint[] = Array.from({ length: input.endpointsCount }, (_, i) => ({
     ...big,
     name: `small-${i}`,

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadRegistryFile } from "../lambda/registry/load.js";
-import type { Endpoint } from "../lambda/registry/schema.js";
+import type { Endpoint, EndpointInput } from "../lambda/registry/schema.js";
 
 export class RegistryInvalidError extends Error {
   constructor(readonly messages: string[]) {
@@ -24,22 +24,13 @@ export function loadRegistryForSynth(path: string, log: (line: string) => void =
   return endpoints;
 }
 
-/** The registry as the function reads it, with CA bundles inline so that no other file needs shipping. */
+/**
+ * The registry as the function reads it, with CA bundles inline so that no other file needs shipping. The inverse
+ * of validateEndpoint by construction: every field as it is, members back to their labels (round trip tested).
+ */
 export function serializeRegistry(endpoints: Endpoint[]): string {
-  return JSON.stringify({
-    endpoints: endpoints.map((e) => ({
-      name: e.name,
-      host: e.host,
-      port: e.port,
-      servername: e.servername,
-      members: e.members.map((m) => m.label),
-      ...(e.targetGroupArn ? { targetGroupArn: e.targetGroupArn } : {}),
-      discover: e.discover,
-      attempts: e.attempts,
-      ...(e.ca ? { ca: e.ca } : {}),
-      timeoutMs: e.timeoutMs,
-    })),
-  });
+  const entries: EndpointInput[] = endpoints.map((e) => ({ ...e, members: e.members.map((m) => m.label) }));
+  return JSON.stringify({ endpoints: entries });
 }
 
 /** Writes the normalised registry to a fresh folder and returns the file's path. */

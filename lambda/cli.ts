@@ -10,7 +10,7 @@ import { outcomeOf, type EndpointOutcome } from "./outcome.js";
 import { probeEach, probeEndpoints, type ProbeOptions } from "./probe/endpoint.js";
 import { describePlan, planEndpoint } from "./probe/plan.js";
 import { loadRegistryFile } from "./registry/load.js";
-import { RegistryError, validateEndpoint, type Endpoint } from "./registry/schema.js";
+import { RegistryError, validateEndpoint, type Endpoint, type EndpointInput } from "./registry/schema.js";
 import { endpointReport, notFinishedReport, registryReport } from "./report/json.js";
 import { renderText } from "./report/text.js";
 import { USAGE } from "./usage.js";
@@ -30,7 +30,8 @@ class UsageError extends Error {}
 /** Flags that describe one endpoint: meaningless beside --registry. */
 const ENDPOINT_FLAGS = ["servername", "member", "no-dns", "target-group", "attempts", "ca", "timeout"] as const;
 
-const FLAG_OF_FIELD: Record<string, string> = {
+/** The flag that sets each registry field (typed by the schema: a new field needs its flag, or a reason here). */
+const FLAG_OF_FIELD: Record<Exclude<keyof EndpointInput, "name" | "discover">, string> & Record<string, string | undefined> = {
   host: "<host[:port]>",
   port: "<host[:port]> port",
   servername: "--servername",

@@ -4,7 +4,7 @@
  * "identity-equivalent" for Java: the JDK compares SANs literally) and has EMS switched off, as happens when one
  * member's TLS terminator is configured apart from the others.
  */
-import type { Endpoint } from "../registry/schema.js";
+import { endpointOf, type Endpoint } from "../registry/schema.js";
 import { startMember, type RunningMember } from "./member.js";
 import { TestPki } from "./pki.js";
 import { startVip, type RunningVip } from "./vip.js";
@@ -38,17 +38,16 @@ export async function startDemoPool(attempts = 8): Promise<DemoPool> {
     throw err;
   }
   return {
-    endpoint: {
+    endpoint: endpointOf({
       name: "demo-puppetdb",
       host: vip.host,
       port: vip.port,
       servername: DEMO_SERVICE_NAME,
-      members: members.map((m) => ({ address: m.host, port: m.port, label: m.label })),
+      members: members.map((m) => m.label),
       discover: "none",
       attempts,
       ca: pki.caPem,
-      timeoutMs: 5000,
-    },
+    }),
     members,
     vip,
     close,

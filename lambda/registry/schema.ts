@@ -101,21 +101,25 @@ export const EndpointSchema = z.strictObject({
   timeoutMs: z._default(integer(100, 60_000, "must be at least 100", "must be at most 60000"), DEFAULT_TIMEOUT_MS),
 });
 
-/** An endpoint after validation and defaults: what the probe works on. */
-export interface Endpoint {
-  name: string;
-  host: string;
-  port: number;
+/** A registry entry as written (JSON, the CLI's flags, code): the schema's input. */
+export type EndpointInput = z.input<typeof EndpointSchema>;
+
+type EndpointOutput = z.output<typeof EndpointSchema>;
+
+/**
+ * An endpoint after validation and defaults: what the probe works on. Derived from the schema: the fields it keeps
+ * as they are come from it; the ones validateEndpoint normalises are said here.
+ */
+export type Endpoint = Pick<EndpointOutput, "name" | "host" | "port" | "attempts" | "timeoutMs"> & {
+  /** Defaults to the host. */
   servername: string;
   members: MemberAddress[];
   /** Members are also read from this ELBv2 target group at run time (DescribeTargetHealth). */
   targetGroupArn?: string;
-  discover: "dns" | "none";
-  attempts: number;
+  discover: NonNullable<EndpointOutput["discover"]>;
   /** PEM text of extra trust anchors, already read and checked. */
   ca?: string;
-  timeoutMs: number;
-}
+};
 
 export class RegistryError extends Error {
   constructor(
@@ -213,6 +217,14 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
     ...(ca === undefined ? {} : { ca }),
     timeoutMs: e.timeoutMs,
   };
+}
+
+/**
+ * An endpoint built in code (the lab, the bench, tests) goes through the same schema as a registry entry: one shape,
+ * one set of defaults. Throws a RegistryError naming the field, like a bad registry entry.
+ */
+export function endpointOf(input: EndpointInput): Endpoint {
+  return validateEndpoint(input, { source: "code", label: input.name });
 }
 
 /** The first key that appears twice in one object of (valid) JSON text, with its position. */

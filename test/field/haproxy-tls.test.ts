@@ -2,6 +2,7 @@
 import http from "node:http";
 import net from "node:net";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { endpointOf } from "../../lambda/registry/schema.js";
 import { findingKinds, probeField } from "../helpers/field.js";
 import { Harness, SERVICE, TestPki } from "../helpers/pool.js";
 import { startHaproxy } from "../helpers/processes.js";
@@ -31,17 +32,9 @@ describe("HAProxy terminating TLS", () => {
     const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
     const backends = [await plainBackend(), await plainBackend(), await plainBackend()];
     const vip = harness.track(await startHaproxy(backends, cert));
-    const r = await probeField({
-      name: "haproxy-tls",
-      host: vip.host,
-      port: vip.port,
-      servername: SERVICE,
-      members: [],
-      discover: "none",
-      attempts: 6,
-      ca: pki.caPem,
-      timeoutMs: 3000,
-    });
+    const r = await probeField(
+      endpointOf({ name: "haproxy-tls", host: vip.host, port: vip.port, servername: SERVICE, discover: "none", attempts: 6, ca: pki.caPem, timeoutMs: 3000 }),
+    );
     expect(r.analysis.summary.certificateVariants).toBe(1);
     expect(r.analysis.summary.handshakeFailures).toBe(0);
     expect(r.analysis.summary.certificateChangesOnResumption).toBe(0);

@@ -3,7 +3,7 @@ import { analyzeEndpoint, type EndpointAnalysis } from "../../lambda/analysis/in
 import type { Finding } from "../../lambda/analysis/finding.js";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
 import type { EndpointProbe } from "../../lambda/probe/types.js";
-import type { Endpoint } from "../../lambda/registry/schema.js";
+import { endpointOf, type Endpoint } from "../../lambda/registry/schema.js";
 import { endpointReport } from "../../lambda/report/json.js";
 import { reportSchemaErrors } from "./contract.js";
 import type { RunningProcess } from "./processes.js";
@@ -18,17 +18,17 @@ export interface FieldResult {
 }
 
 export function endpointFor(vip: { host: string; port: number }, members: RunningProcess[], servername: string, caPem: string, attempts = 4): Endpoint {
-  return {
+  return endpointOf({
     name: "field",
     host: vip.host,
     port: vip.port,
     servername,
-    members: members.map((m) => ({ address: m.host, port: m.port, label: m.label })),
+    members: members.map((m) => m.label),
     discover: "none",
     attempts,
     ca: caPem,
     timeoutMs: 3000,
-  };
+  });
 }
 
 export async function probeField(endpoint: Endpoint): Promise<FieldResult> {

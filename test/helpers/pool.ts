@@ -7,7 +7,7 @@ import net from "node:net";
 import { startMember, type MemberSpec, type RunningMember } from "../../lambda/lab/member.js";
 import { TestPki, type IssuedCertificate } from "../../lambda/lab/pki.js";
 import { startVip, type RunningVip } from "../../lambda/lab/vip.js";
-import type { Endpoint } from "../../lambda/registry/schema.js";
+import { endpointOf, type Endpoint } from "../../lambda/registry/schema.js";
 
 export { TestPki, selfSigned } from "../../lambda/lab/pki.js";
 export { startVip } from "../../lambda/lab/vip.js";
@@ -42,15 +42,17 @@ export class Harness {
       members,
       vip,
       endpoint: (overrides = {}) => ({
-        name: "pool",
-        host: vip.host,
-        port: vip.port,
-        servername: SERVICE,
-        members: members.map((m) => ({ address: m.host, port: m.port, label: m.label })),
-        discover: "none",
-        attempts: 6,
-        ca: pki.caPem,
-        timeoutMs: 3000,
+        ...endpointOf({
+          name: "pool",
+          host: vip.host,
+          port: vip.port,
+          servername: SERVICE,
+          members: members.map((m) => m.label),
+          discover: "none",
+          attempts: 6,
+          ca: pki.caPem,
+          timeoutMs: 3000,
+        }),
         ...overrides,
       }),
     };

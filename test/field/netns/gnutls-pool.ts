@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TestPki, type IssuedCertificate } from "../../../lambda/lab/pki.js";
 import { probeEndpoint } from "../../../lambda/probe/endpoint.js";
-import type { Endpoint } from "../../../lambda/registry/schema.js";
+import { endpointOf, type Endpoint } from "../../../lambda/registry/schema.js";
 import { freePort, startDaemon, startHaproxy, startOpensslServer, type RunningProcess } from "../../helpers/processes.js";
 
 type GnutlsCase = "gnutls-and-openssl-one-certificate" | "gnutls-without-tls13-as-vip" | "gnutls-without-rfc5746";
@@ -39,17 +39,18 @@ async function main(name: GnutlsCase): Promise<void> {
   const pki = await TestPki.create();
   const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
   const running: RunningProcess[] = [];
-  const endpoint = (vip: RunningProcess, members: RunningProcess[]): Endpoint => ({
-    name,
-    host: vip.host,
-    port: vip.port,
-    servername: SERVICE,
-    members: members.map((m) => ({ address: m.host, port: m.port, label: m.label })),
-    discover: "none",
-    attempts: 4,
-    ca: pki.caPem,
-    timeoutMs: 3000,
-  });
+  const endpoint = (vip: RunningProcess, members: RunningProcess[]): Endpoint =>
+    endpointOf({
+      name,
+      host: vip.host,
+      port: vip.port,
+      servername: SERVICE,
+      members: members.map((m) => m.label),
+      discover: "none",
+      attempts: 4,
+      ca: pki.caPem,
+      timeoutMs: 3000,
+    });
   try {
     let target: Endpoint;
     if (name === "gnutls-and-openssl-one-certificate") {
