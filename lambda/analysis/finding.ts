@@ -1,39 +1,73 @@
+import type { DiscoveryResult, ProbeError, ResumptionMechanism, TargetHealth } from "../probe/types.js";
+import type { JavaVerdict } from "./java/verdict.js";
+import type { Offer } from "./observations.js";
+import type { CertificateVariant, FieldDifference, OfferView } from "./variants.js";
+
 export type Severity = "critical" | "warning" | "info";
 
 export const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
-export type FindingKind =
-  | "certificate-divergence"
-  | "certificate-alternates"
-  | "certificate-change-on-resumption"
-  | "java-client-abort"
-  | "java-verdict-unknown"
-  | "resumption-refused"
-  | "resumption-failure"
-  | "resumption-shared"
-  | "renegotiation"
-  | "client-renegotiation-accepted"
-  | "handshake-failure"
-  | "tls13-unsupported"
-  | "certificate-untrusted"
-  | "certificate-unparseable"
-  | "certificate-expired"
-  | "hostname-mismatch"
-  | "expiry-soon"
-  | "ems-missing"
-  | "secure-renegotiation-missing"
-  | "discovery";
+type Names = string[];
+type CertificateEvidence = { certificates: Array<{ fingerprint: string; reasons: string[]; seenOn: string[] }> };
 
-export interface Finding {
-  kind: FindingKind;
+/**
+ * What each kind of finding carries as evidence: one declaration per kind (a kind that several rules raise, such as
+ * discovery, has the union of their shapes). The JSON Schema of the --json contract describes these exactly.
+ */
+export interface FindingEvidence {
+  "certificate-divergence": { offers: OfferView[]; variants: CertificateVariant[]; differences: FieldDifference[] };
+  "certificate-alternates": { members: Array<{ member: string; byOffer: Partial<Record<Offer, string>> }> };
+  "certificate-change-on-resumption": {
+    sameIdentity: boolean;
+    vipConnections: Array<{ mechanism: ResumptionMechanism; index: number; offeredFrom?: number | undefined; leaf?: string | undefined }>;
+    matrix: Array<{ mechanism: "session-id" | "ticket"; from: string; to: string; leaf?: string | undefined }>;
+  };
+  "java-client-abort": { profiles: JavaVerdict[]; checkSwitches: string };
+  "java-verdict-unknown": { profiles: JavaVerdict[] };
+  "resumption-refused": { connections: Names };
+  "resumption-failure": { offers: Array<{ mechanism: "session-id" | "ticket"; from: string; to: string; error?: ProbeError | undefined }> };
+  "resumption-shared": { accepted: Names };
+  renegotiation:
+    | { members: Array<{ member: string; before?: string | undefined; after?: string | undefined }> }
+    | { members: Array<{ member: string; detail?: string | undefined }> }
+    | { members: Names };
+  "client-renegotiation-accepted": { members: Names };
+  "handshake-failure":
+    | { connections: Array<{ connection: string; error?: ProbeError | undefined }> }
+    | { members: Array<{ member: string; error?: ProbeError | undefined }> }
+    | { error: ProbeError };
+  "tls13-unsupported": { connections: Names } | { withoutTls13: Names };
+  "certificate-untrusted": CertificateEvidence;
+  "certificate-expired": CertificateEvidence;
+  "hostname-mismatch": CertificateEvidence;
+  "certificate-unparseable": { certificates: Array<{ fingerprint: string; problems?: string[] | undefined }> };
+  "expiry-soon": { certificates: Array<{ fingerprint: string; daysToExpiry: number; validTo: string }> };
+  "ems-missing": { withoutEms: Names; withEms: Names };
+  "secure-renegotiation-missing": { members: Names };
+  discovery:
+    | { error: ProbeError }
+    | { discovery: DiscoveryResult }
+    | { discovered: number; planned: number }
+    | { targetGroupArn: string; error?: ProbeError }
+    | { skipped: Array<{ id: string; reason?: string | undefined }> }
+    | { targets: Array<{ id: string; address?: string | undefined; port?: number | undefined; health: TargetHealth }> }
+    | { targets: number; planned: number };
+}
+
+export type FindingKind = keyof FindingEvidence;
+
+/** A finding of one kind, with that kind's evidence (the records behind the message). */
+export type FindingOf<K extends FindingKind> = {
+  kind: K;
   severity: Severity;
   /** What was seen, in plain words. */
   message: string;
   /** What to do about it. */
   remedy?: string;
-  /** The records behind the message: member labels, connection indexes, fingerprints. */
-  evidence: Record<string, unknown>;
-}
+  evidence: FindingEvidence[K];
+};
+
+export type Finding = { [K in FindingKind]: FindingOf<K> }[FindingKind];
 
 /**
  * Within a severity, what breaks clients now comes first (an expired certificate on one member fails a share of

@@ -3,7 +3,7 @@ import type { EndpointProbe, HandshakeRecord, VerificationClass } from "../probe
 import type { Finding, FindingKind } from "./finding.js";
 import { certificateName, memberHandshakes, vipConnections } from "./observations.js";
 
-const KIND: Record<VerificationClass, FindingKind> = {
+const KIND: Record<VerificationClass, Extract<FindingKind, "certificate-untrusted" | "certificate-expired" | "hostname-mismatch">> = {
   untrusted: "certificate-untrusted",
   expired: "certificate-expired",
   "hostname-mismatch": "hostname-mismatch",

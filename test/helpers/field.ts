@@ -1,6 +1,6 @@
 /** Probing a pool of real servers behind HAProxy (`mode tcp`) and reading what an operator would read. */
 import { analyzeEndpoint, type EndpointAnalysis } from "../../lambda/analysis/index.js";
-import type { Finding } from "../../lambda/analysis/finding.js";
+import type { FindingKind, FindingOf } from "../../lambda/analysis/finding.js";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
 import type { EndpointProbe } from "../../lambda/probe/types.js";
 import { endpointOf, type Endpoint } from "../../lambda/registry/schema.js";
@@ -13,7 +13,7 @@ export interface FieldResult {
   analysis: EndpointAnalysis;
   /** The CLI's exit code for this result: 1 when a finding breaks or can break clients. */
   exitCode: 0 | 1;
-  finding(kind: Finding["kind"]): Finding | undefined;
+  finding<K extends FindingKind>(kind: K): FindingOf<K> | undefined;
   verdict(profile: string): string | undefined;
 }
 
@@ -45,7 +45,8 @@ export function resultOf(probe: EndpointProbe): FieldResult {
     probe,
     analysis,
     exitCode: analysis.summary.clientAffectingFindings > 0 ? 1 : 0,
-    finding: (kind) => analysis.findings.find((f) => f.kind === kind),
+    // The kind is the discriminant: the finding found has that kind's evidence.
+    finding: <K extends FindingKind>(kind: K) => analysis.findings.find((f) => f.kind === kind) as FindingOf<K> | undefined,
     verdict: (profile) => analysis.javaClients.find((v) => v.profile === profile)?.verdict,
   };
 }
