@@ -43,6 +43,11 @@ export interface Verification {
   failure?: VerificationClass;
 }
 
+/**
+ * One connection's handshake. One record rather than a success/failure union on purpose: an error can come after the
+ * handshake completed (during the ticket wait, a renegotiation or the close), and the record then keeps both what was
+ * negotiated and presented and the error. `error` absent: the connection completed.
+ */
 export interface HandshakeRecord {
   /** `ip:port` actually connected to (the VIP or a member). */
   target: string;
