@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    setupFiles: ["test/helpers/no-leaks.ts"],
+    setupFiles: ["test/helpers/no-leaks.ts", "test/helpers/matchers.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

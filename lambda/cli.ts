@@ -13,6 +13,7 @@ import { loadRegistryFile } from "./registry/load.js";
 import { RegistryError, validateEndpoint, type Endpoint, type EndpointInput } from "./registry/schema.js";
 import { endpointReport, notFinishedReport, registryReport } from "./report/json.js";
 import { renderText } from "./report/text.js";
+import { MAX_CLI_CONCURRENCY } from "./settings.js";
 import { USAGE } from "./usage.js";
 
 export const EXIT_OK = 0;
@@ -232,7 +233,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const concurrency = integerOption("concurrency", values.concurrency);
     const deadline = integerOption("deadline", values.deadline);
     if (deadline !== undefined && (deadline < 1 || deadline > 86_400)) throw new UsageError("--deadline: must be 1-86400 seconds");
-    if (concurrency !== undefined && (concurrency < 1 || concurrency > 10_000)) throw new UsageError("--concurrency: must be 1-10000");
+    if (concurrency !== undefined && (concurrency < 1 || concurrency > MAX_CLI_CONCURRENCY))
+      throw new UsageError(`--concurrency: must be 1-${MAX_CLI_CONCURRENCY}`);
     if (command === "demo") {
       if (rest.length) throw new UsageError(`demo: unexpected argument "${rest[0]}"`);
       // The lab (PKI, Node members, TCP VIP) loads only for the demo: every other command starts without it.

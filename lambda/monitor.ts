@@ -16,6 +16,7 @@ import { batchDatums } from "./report/batches.js";
 import { emfLines } from "./report/emf.js";
 import { alertedStateDatum, alertFailuresDatum, endpointDatums, missedEndpointDatums, type DatumTarget } from "./report/metrics.js";
 import { shardOf } from "./registry/shard.js";
+import { CONFIRM_RUNS_DEFAULT } from "./settings.js";
 
 export type Logger = (line: Record<string, unknown>) => void;
 
@@ -59,11 +60,6 @@ export interface MonitorOptions {
 
 /** Time for the post-probe AWS phase when the caller gives no explicit deadline. */
 export const DEFAULT_AWS_RESERVE_MS = 20_000;
-/**
- * Two runs must agree before subscribers hear of a change: one run that saw a single certificate through a VIP
- * that routes unevenly does not announce a recovery, one odd run does not page. Costs one period of latency.
- */
-export const CONFIRM_RUNS_DEFAULT = 2;
 /** Shares of the AWS time left that the state read and the alerts may use; the metrics get all that remains. */
 const STATE_READ_SHARE = 0.35;
 const ALERTS_SHARE = 0.5;

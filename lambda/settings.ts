@@ -5,7 +5,6 @@
  */
 import { EXPIRY_WARNING_DAYS } from "./analysis/expiry.js";
 import { DEFAULT_NAMESPACE } from "./report/metrics.js";
-import { CONFIRM_RUNS_DEFAULT } from "./monitor.js";
 
 export const ENV = {
   registryFile: "REGISTRY_FILE",
@@ -20,8 +19,18 @@ export const ENV = {
   fleetShards: "FLEET_SHARDS",
 } as const;
 
+/**
+ * Two runs must agree before subscribers hear of a change: one run that saw a single certificate through a VIP
+ * that routes unevenly does not announce a recovery, one odd run does not page. Costs one period of latency.
+ */
+export const CONFIRM_RUNS_DEFAULT = 2;
 export const DEFAULT_STATE_LOOKBACK_MINUTES = 30;
 export const MAX_CONCURRENCY = 1_000;
+/**
+ * The CLI runs on the operator's machine, where the file-descriptor limit and not the Lambda's memory bounds it:
+ * it may open up to this many connections at once (--concurrency).
+ */
+export const MAX_CLI_CONCURRENCY = 10_000;
 /** More shards than any registry needs (10,000 endpoints take about 30); a larger value is a typo. */
 export const MAX_SHARDS = 10_000;
 

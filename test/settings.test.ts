@@ -1,9 +1,8 @@
 /** The one settings module: the Lambda's environment parsed once, each bad value named; the construct writes the same names. */
 import { describe, expect, it } from "vitest";
 import { EXPIRY_WARNING_DAYS } from "../lambda/analysis/expiry.js";
-import { CONFIRM_RUNS_DEFAULT } from "../lambda/monitor.js";
 import { DEFAULT_NAMESPACE } from "../lambda/report/metrics.js";
-import { DEFAULT_STATE_LOOKBACK_MINUTES, ENV, readSettings } from "../lambda/settings.js";
+import { CONFIRM_RUNS_DEFAULT, DEFAULT_STATE_LOOKBACK_MINUTES, ENV, readSettings } from "../lambda/settings.js";
 
 describe("readSettings", () => {
   it("defaults when nothing is set", () => {

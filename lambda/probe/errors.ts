@@ -22,8 +22,6 @@ const BY_CODE: Record<string, ErrorClass> = {
   ERR_SSL_NO_PROTOCOLS_AVAILABLE: "protocol-version",
   ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: "protocol-version",
   ERR_SSL_VERSION_TOO_LOW: "protocol-version",
-  CERT_HAS_EXPIRED: "expired",
-  ERR_TLS_CERT_ALTNAME_INVALID: "hostname-mismatch",
 };
 
 /** OpenSSL's refusal of a server without RFC 5746 renegotiation_info (no SSL_OP_LEGACY_SERVER_CONNECT). */
@@ -41,7 +39,7 @@ export function isProbeError(value: unknown): value is ProbeError {
 
 /** Maps a Node/OpenSSL error (or anything thrown) to one of our classes; never throws. */
 export function classifyError(err: unknown): ProbeError {
-  const e = err as NodeJS.ErrnoException & { reason?: string };
+  const e = err as NodeJS.ErrnoException;
   const code = typeof e?.code === "string" ? e.code : undefined;
   const message = (e?.message ?? String(err)).split("\n")[0]!;
   let cls: ErrorClass | undefined = code ? BY_CODE[code] : undefined;
@@ -74,9 +72,6 @@ const PLAIN_BY_CLASS: Record<ErrorClass, string> = {
   refused: "the connection was refused (nothing listens, or a firewall)",
   "tls-alert": "the server ended the handshake with an alert",
   "protocol-version": "no TLS version in common",
-  untrusted: "the certificate is not trusted",
-  "hostname-mismatch": "the certificate does not name the server",
-  expired: "the certificate has expired",
   "not-tls": "the port does not speak TLS",
   dns: "the name does not resolve",
   aws: "the AWS call failed",

@@ -7,6 +7,10 @@ export type { SessionFacts } from "./session.js";
 export type ResumptionMechanism = "session-id" | "ticket" | "tls13-psk";
 export const RESUMPTION_MECHANISMS: readonly ResumptionMechanism[] = ["session-id", "ticket", "tls13-psk"];
 
+/**
+ * Why a connection failed. Certificate validation is not among them: the probe never lets a chain or name check fail
+ * a handshake, it records and judges it (Verification), so that an untrusted member is still compared.
+ */
 export type ErrorClass =
   | "timeout"
   | "reset"
@@ -14,9 +18,6 @@ export type ErrorClass =
   | "tls-alert"
   /** The peer and we share no protocol version (e.g. no TLS 1.3): a tls-alert we keep apart because it is a capability. */
   | "protocol-version"
-  | "untrusted"
-  | "hostname-mismatch"
-  | "expired"
   | "not-tls"
   | "dns"
   /** An AWS API call failed (AccessDenied, TargetGroupNotFound, throttling, timeout); `code` is the AWS error name. */

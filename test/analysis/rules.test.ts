@@ -10,7 +10,6 @@ import { certificate, chain, matrix, member, probeOf, type MemberFacts } from ".
 const M1 = "10.0.0.1:443";
 const M2 = "10.0.0.2:443";
 const M3 = "10.0.0.3:443";
-const kinds = (p: ReturnType<typeof analyzeEndpoint>) => p.findings.map((f) => `${f.severity}:${f.kind}`);
 const verdicts = (a: ReturnType<typeof analyzeEndpoint>) => Object.fromEntries(a.javaClients.map((v) => [v.profile, v.verdict]));
 
 describe("alternates and divergence are judged per client offer", () => {
@@ -24,7 +23,7 @@ describe("alternates and divergence are judged per client offer", () => {
     expect(a.summary.certificatesSeen).toBe(2);
     expect(a.summary.membersDiverging).toBe(0);
     expect(a.summary.crossMemberCertificateChanges).toBe(0);
-    expect(kinds(a)).toContain("info:certificate-alternates");
+    expect(a).toHaveFinding("info", "certificate-alternates");
     expect(a.findings.filter((f) => f.severity !== "info")).toEqual([]);
   });
 
@@ -66,7 +65,7 @@ describe("the Java verdict", () => {
     expect(v["jdk8u161+"]!.reason).toContain(`whether ${M2} negotiates EMS could not be read`);
     // JDK 8u60–8u152 has no EMS: the fact does not matter to it.
     expect(v["jdk8u60-8u152"]!.verdict).toBe("can-abort");
-    expect(kinds(analyzeEndpoint(probeOf({ members, certificates: [shared, wildcard] })))).toContain("info:java-verdict-unknown");
+    expect(analyzeEndpoint(probeOf({ members, certificates: [shared, wildcard] }))).toHaveFinding("info", "java-verdict-unknown");
     expect(a.summary.javaProfilesUnknown).toBeGreaterThan(0);
   });
 
@@ -162,7 +161,7 @@ describe("findings follow identity and impact", () => {
       probeOf({ members: [], certificates: [cert], chains: { "session-id": chain([{ leaf: "S" }, { leaf: "S", resumed: true }]), "tls13-psk": tls13 } }),
     );
     expect(noMembers.summary.handshakeFailures).toBe(0);
-    expect(kinds(noMembers)).toContain("info:tls13-unsupported");
+    expect(noMembers).toHaveFinding("info", "tls13-unsupported");
     // Where every member speaks TLS 1.3, the same alert is a real failure.
     const capable = analyzeEndpoint(probeOf({ members: [member({ label: M1, leaf: "S" })], certificates: [cert], chains: { "tls13-psk": tls13 } }));
     expect(capable.summary.handshakeFailures).toBe(2);

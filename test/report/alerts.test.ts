@@ -1,0 +1,42 @@
+/** The SNS messages, built directly from records: which member differs, how, the computed remedies; SNS's limits. */
+import { describe, expect, it } from "vitest";
+import { analyzeEndpoint } from "../../lambda/analysis/index.js";
+import { alertFor, MAX_MESSAGE_BYTES, MAX_SUBJECT, truncateMessage } from "../../lambda/report/alerts.js";
+import { certificate, member, probeOf } from "../helpers/records.js";
+
+const [M1, M2] = ["10.0.0.1:443", "10.0.0.2:443"];
+const leaves = [
+  certificate({ fingerprint: "A", subject: "CN=a.pool.test", dns: ["a.pool.test"] }),
+  certificate({ fingerprint: "B", subject: "CN=b.pool.test", dns: ["b.pool.test"] }),
+];
+
+describe("alerts", () => {
+  it("a divergent pool: one alert naming each member's certificate and the computed remedies; nothing while unchanged", () => {
+    const probe = probeOf({ members: [member({ label: M1, leaf: "A" }), member({ label: M2, leaf: "B", ems: false, tls13: false })], certificates: leaves });
+    const analysis = analyzeEndpoint(probe);
+    expect(analysis).toHaveFinding("warning", "certificate-divergence");
+    const alert = alertFor(probe, analysis, "consistent")!;
+    expect(alert).toMatchObject({ endpoint: "unit", kind: "divergence", attributes: { endpoint: "unit", kind: "divergence" } });
+    expect(alert.subject.length).toBeLessThanOrEqual(MAX_SUBJECT);
+    expect(alert.message).toContain("(was consistent)");
+    expect(alert.message).toMatch(/\[A\] CN=a\.pool\.test .*\n {6}members: 10\.0\.0\.1:443;/);
+    expect(alert.message).toMatch(/\[B\] CN=b\.pool\.test .*\n {6}members: 10\.0\.0\.2:443;/);
+    expect(alert.message).toMatch(/ {2}1\. same-certificate on 10\.0\.0\.2:443 \(makes safe: /);
+    expect(alert.message).toContain("enable-ems on 10.0.0.2:443");
+    expect(alertFor(probe, analysis, "divergent")).toBeUndefined();
+  });
+
+  it("a recovery after divergence, and never an alert for a pool that was never divergent", () => {
+    const probe = probeOf({ members: [member({ label: M1, leaf: "A" }), member({ label: M2, leaf: "A" })], certificates: leaves });
+    const analysis = analyzeEndpoint(probe);
+    expect(alertFor(probe, analysis, "divergent")).toMatchObject({ kind: "recovery" });
+    expect(alertFor(probe, analysis, "consistent")).toBeUndefined();
+  });
+
+  it("a message over SNS's size is cut on a character boundary, and says so", () => {
+    const cut = truncateMessage("é".repeat(MAX_MESSAGE_BYTES));
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expect(cut).not.toContain("\uFFFD");
+    expect(cut).toMatch(/\[truncated: the full report is in the function's log for this run\]$/);
+  });
+});
