@@ -183,8 +183,9 @@ export class TlsPoolMonitor extends Construct {
       timeout: cdk.Duration.seconds(config.timeoutSeconds),
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      // One invocation per shard at a time, plus one spare for a run that overlaps the next schedule.
-      reservedConcurrentExecutions: this.shardPlan.shards + 1,
+      // Two per shard: its run, and the next one when a run overlaps its schedule (timeoutSeconds may reach the rate)
+      // or the asynchronous retry of a failed one. With one spare in all, overlapping shards were throttled.
+      reservedConcurrentExecutions: 2 * this.shardPlan.shards,
       onFailure: new destinations.SqsDestination(this.failureQueue),
       retryAttempts: 1,
       maxEventAge: cdk.Duration.minutes(Math.max(1, Math.min(360, config.rateMinutes))),

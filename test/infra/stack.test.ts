@@ -64,7 +64,7 @@ describe("the stack", () => {
       MemorySize: 512,
       Timeout: 300,
       TracingConfig: { Mode: "Active" },
-      ReservedConcurrentExecutions: 2,
+      ReservedConcurrentExecutions: 2, // one shard: its run and an overlapping or retried one
       Environment: { Variables: Match.objectLike({ METRIC_NAMESPACE: "TlsPoolMonitor", CONCURRENCY: "32", ALERT_TOPIC_ARN: Match.anyValue() }) },
     });
     const fn = stack.monitor.function;
