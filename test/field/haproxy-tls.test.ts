@@ -1,6 +1,4 @@
 /** HAProxy terminating TLS for the pool: one certificate for every client, whatever the plain backends are. */
-import http from "node:http";
-import net from "node:net";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { endpointOf } from "../../lambda/registry/schema.js";
 import { findingKinds, probeField } from "../helpers/field.js";
@@ -14,23 +12,10 @@ beforeAll(async () => {
 });
 afterEach(() => harness.closeAll());
 
-async function plainBackend(): Promise<{ host: string; port: number }> {
-  const server = http.createServer((_req, res) => res.end("ok"));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-  harness.track({
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  });
-  return { host: "127.0.0.1", port: (server.address() as net.AddressInfo).port };
-}
-
 describe("HAProxy terminating TLS", () => {
   it("one certificate in front of plain backends: clean, exit 0", async () => {
     const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
-    const backends = [await plainBackend(), await plainBackend(), await plainBackend()];
+    const backends = [await harness.plainHttp(), await harness.plainHttp(), await harness.plainHttp()];
     const vip = harness.track(await startHaproxy(backends, cert));
     const r = await probeField(
       endpointOf({ name: "haproxy-tls", host: vip.host, port: vip.port, servername: SERVICE, discover: "none", attempts: 6, ca: pki.caPem, timeoutMs: 3000 }),

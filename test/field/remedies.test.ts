@@ -52,17 +52,7 @@ function expectMadeSafe(before: FieldResult, after: FieldResult, action: RemedyA
 
 describe("remedy snippets applied to real servers", () => {
   it("HAProxy terminating TLS on each member, TLS 1.2: the share-session-state snippet (tls-ticket-keys) makes the ticket clients safe", async () => {
-    const http = await import("node:http");
-    const backend = http.createServer((_req, res) => res.end("ok"));
-    await new Promise<void>((r) => backend.listen(0, "127.0.0.1", () => r()));
-    harness.track({
-      close: () =>
-        new Promise<void>((r) => {
-          backend.closeAllConnections();
-          backend.close(() => r());
-        }),
-    });
-    const plain = { host: "127.0.0.1", port: (backend.address() as import("node:net").AddressInfo).port };
+    const plain = await harness.plainHttp();
     const keys = [0, 1, 2].map(() => randomBytes(48).toString("base64")).join("\n") + "\n";
     const member = (certificate: IssuedCertificate, snippet?: string) =>
       startHaproxy([plain], certificate, {

@@ -3,6 +3,7 @@
  * stopped by `closeAll()` (call it in afterEach/afterAll).
  */
 import { randomBytes } from "node:crypto";
+import http from "node:http";
 import net from "node:net";
 import { startMember, type MemberSpec, type RunningMember } from "../../lambda/lab/member.js";
 import { TestPki, type IssuedCertificate } from "../../lambda/lab/pki.js";
@@ -56,6 +57,20 @@ export class Harness {
         ...overrides,
       }),
     };
+  }
+
+  /** A plain HTTP backend answering "ok" (behind a TLS-terminating HAProxy). */
+  async plainHttp(): Promise<{ host: string; port: number }> {
+    const server = http.createServer((_req, res) => res.end("ok"));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    this.track({
+      close: () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    });
+    return { host: "127.0.0.1", port: (server.address() as net.AddressInfo).port };
   }
 
   /** A raw TCP server (for servers that misbehave below TLS); each connection gets `behave`. Returns its port. */
