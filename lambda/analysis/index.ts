@@ -6,6 +6,7 @@ import { failedHandshakes } from "./handshake-failures.js";
 import { memberHandshakes, vipConnections } from "./observations.js";
 import { renegotiationFailures } from "./renegotiation.js";
 import { failedResumptions, matrixChanges, resumptionCounts } from "./resumption.js";
+import { poolModel } from "./java/pool-model.js";
 import { atRisk, javaVerdicts, type JavaVerdict } from "./java/verdict.js";
 import { DEFAULT_RULE_SETTINGS, runRules, type RuleSettings } from "./rules.js";
 import { computeRemedies, type Remedy } from "./remedies.js";
@@ -58,7 +59,9 @@ export interface EndpointAnalysis {
 export function analyzeEndpoint(probe: EndpointProbe, settings: RuleSettings = DEFAULT_RULE_SETTINGS): EndpointAnalysis {
   const variants = certificateVariants(probe);
   const differences = variantDifferences(probe, variants);
-  const javaClients = javaVerdicts(probe);
+  // The pool model is read once: the verdicts and the remedies' what-ifs start from it.
+  const model = poolModel(probe);
+  const javaClients = javaVerdicts(probe, model);
   const findings = runRules(probe, { variants, differences, javaClients }, settings);
   if (probe.error) {
     findings.unshift({
@@ -78,7 +81,7 @@ export function analyzeEndpoint(probe: EndpointProbe, settings: RuleSettings = D
     variants,
     differences,
     javaClients,
-    remedies: computeRemedies(probe, javaClients),
+    remedies: computeRemedies(probe, javaClients, model),
     findings,
     summary: {
       certificateVariants: identitiesPerOffer(probe),
