@@ -369,6 +369,34 @@ describe("the Lambda handler", () => {
     expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(mine.length);
   });
 
+  it("fleet alarms: the alarmed metrics carry the endpoint's shard, the state keeps Endpoint alone, so alerts go out once; the expiry threshold is the deployment's", async () => {
+    const pool = await divergentPool();
+    const names = ["alpha", "bravo", "charlie"];
+    const endpoints = names.map((n) => named(pool, n));
+    // Certificates here have 89 days left: a 100-day threshold (expiryAlarmDays) makes them expiry-soon.
+    const fleet = { fleetShards: 4, ruleSettings: { expiryWarningDays: 100 }, confirmRuns: 1 };
+    await runMonitor(endpoints, [], options(fleet));
+    await runMonitor(endpoints, [], options(fleet));
+    const puts = aws.cloudwatch.commandCalls(PutMetricDataCommand).flatMap((c) => c.args[0].input.MetricData ?? []);
+    for (const n of names) {
+      const dims = (metric: string) => puts.find((d) => d.MetricName === metric && d.Dimensions?.[0]?.Value === n)!.Dimensions;
+      expect(dims("ProbeCompleted")).toEqual([
+        { Name: "Endpoint", Value: n },
+        { Name: "Shard", Value: String(shardOf(n, 4)) },
+      ]);
+      expect(dims("MinDaysToExpiry")).toEqual([
+        { Name: "Endpoint", Value: n },
+        { Name: "Shard", Value: String(shardOf(n, 4)) },
+      ]);
+      expect(dims("CertificateVariants")).toEqual([{ Name: "Endpoint", Value: n }]);
+      expect(dims("AlertedState")).toEqual([{ Name: "Endpoint", Value: n }]);
+    }
+    // The second run read what subscribers were told (AlertedState by Endpoint): one alert per endpoint, not two.
+    const published = aws.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(published.map((p) => p.MessageAttributes!.endpoint!.StringValue).sort()).toEqual([...names].sort());
+    expect(published[0]!.Message).toContain("[warning] expiry-soon:");
+  });
+
   it("selects shards so that every endpoint lands in exactly one", () => {
     const load = parseRegistry(JSON.stringify({ endpoints: Array.from({ length: 50 }, (_, i) => ({ name: `e${i}`, host: "a.example" })) }), "r");
     const seen = [0, 1, 2, 3].flatMap((shard) => selectShard(load, { shard, shards: 4 }).endpoints.map((e) => e.name));

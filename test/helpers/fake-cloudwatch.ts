@@ -6,6 +6,9 @@ import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type Metr
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
 
+const dimensionKey = (dims: Array<{ Name?: string | undefined; Value?: string | undefined }> | undefined) =>
+  JSON.stringify((dims ?? []).map((d) => [d.Name, d.Value]).sort());
+
 export function fakeAws() {
   const cloudwatch = mockClient(CloudWatchClient);
   const sns = mockClient(SNSClient);
@@ -18,12 +21,18 @@ export function fakeAws() {
     .on(GetMetricDataCommand)
     .callsFake(
       (input: {
-        MetricDataQueries: Array<{ Id: string; MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Value: string }> } } }>;
+        MetricDataQueries: Array<{
+          Id: string;
+          MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: string }> } };
+        }>;
       }) => ({
         MetricDataResults: input.MetricDataQueries.map((q) => {
           const m = q.MetricStat.Metric;
           const values = stored
-            .filter((s) => s.namespace === m.Namespace && s.datum.MetricName === m.MetricName && s.datum.Dimensions?.[0]?.Value === m.Dimensions[0]!.Value)
+            // As CloudWatch does: a metric is its name and its whole dimension set (Endpoint alone is not Endpoint+Shard).
+            .filter(
+              (s) => s.namespace === m.Namespace && s.datum.MetricName === m.MetricName && dimensionKey(s.datum.Dimensions) === dimensionKey(m.Dimensions),
+            )
             .map((s) => s.datum.Value!)
             .reverse();
           return { Id: q.Id, Values: values, StatusCode: "Complete" };
