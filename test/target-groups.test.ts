@@ -22,6 +22,7 @@ const ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api
 const MISSING_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/gone/fedcba9876543210";
 const INSTANCE = "i-0123456789abcdef0";
 const LAMBDA = "arn:aws:lambda:eu-west-1:123456789012:function:hook";
+const GONE_INSTANCE = "i-0deadbeefdeadbeef";
 
 describe("the lookup (aws-sdk-client-mock)", () => {
   // Made in beforeAll, not at collection: a mock made there would outlive a filtered run's skipped hooks.
@@ -71,7 +72,9 @@ describe("the lookup (aws-sdk-client-mock)", () => {
       "an Application Load Balancer target: register the ALB as an endpoint of its own",
     ]);
     // One DescribeInstances for both instance ids, none for IP targets.
-    expect(ec2.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.InstanceIds)).toEqual([[INSTANCE, "i-0fedcba9876543210"]]);
+    expect(ec2.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.Filters)).toEqual([
+      [{ Name: "instance-id", Values: [INSTANCE, "i-0fedcba9876543210"] }],
+    ]);
   });
 
   it("only IP targets: EC2 is never called", async () => {
@@ -142,6 +145,8 @@ describe("end to end: target-group members probed and labelled", () => {
       { id: "127.0.0.2", port, state: "healthy" },
       { id: INSTANCE, port, state: "draining", reason: "Target.DeregistrationInProgress" },
       { id: LAMBDA, state: "healthy" },
+      // Terminated but still registered: EC2 no longer knows it, and that must not cost the other instance target.
+      { id: GONE_INSTANCE, port, state: "draining" },
     ]);
     fake.instances.set(INSTANCE, "127.0.0.3");
     dir = mkdtempSync(join(tmpdir(), "tpm-tg-"));
@@ -253,7 +258,8 @@ describe("end to end: target-group members probed and labelled", () => {
         findings: Array<{ kind: string; message: string }>;
       };
       expect(doc.targetGroup).toMatchObject({ arn: ARN });
-      expect(doc.targetGroup.targets, JSON.stringify(doc.targetGroup)).toHaveLength(4);
+      expect(doc.targetGroup.targets, JSON.stringify(doc.targetGroup)).toHaveLength(5);
+      expect(doc.targetGroup.targets.find((t) => t.id === GONE_INSTANCE)!.skipped).toBe("DescribeInstances did not return this instance");
       expect(doc.members.map((m) => [m.label, m.source, m.targetHealth?.state])).toEqual([
         [`127.0.0.1:${port}`, "target-group", "healthy"],
         [`127.0.0.2:${port}`, "target-group", "healthy"],
@@ -266,7 +272,7 @@ describe("end to end: target-group members probed and labelled", () => {
       await runCli(argv, { stdout: (t) => (stdout += t), stderr: () => undefined });
       expect(stdout).toMatch(new RegExp(`127\\.0\\.0\\.3:${port}\\s+target-group draining`));
       // The report wraps at 100 columns: read it with its line breaks joined.
-      expect(stdout.replace(/\n\s+/g, " ")).toContain(`target group ${ARN}: 4 registered target(s)`);
+      expect(stdout.replace(/\n\s+/g, " ")).toContain(`target group ${ARN}: 5 registered target(s)`);
     } finally {
       process.env = saved;
     }

@@ -165,7 +165,7 @@ export class AwsPublisher {
   }
 }
 
-/** DescribeInstances ids per call, and pages per call before pagination is cut off (as for GetMetricData). */
+/** Instance ids per DescribeInstances call (a filter takes at most 200 values); pages are bounded as for GetMetricData. */
 const INSTANCE_IDS_PER_CALL = 100;
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
@@ -246,7 +246,10 @@ export class AwsTargetGroups {
         const ec2 = new EC2Client(clientConfig({ ...this.overrides, region }));
         return {
           send: async (ids: string[], token: string | undefined, signal?: AbortSignal) => {
-            const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids, NextToken: token }), signal ? { abortSignal: signal } : {});
+            // A filter, not InstanceIds: with InstanceIds one terminated instance (still registered, draining) fails the
+            // whole call with InvalidInstanceID.NotFound; a filter just leaves it out, and that target says so.
+            const input = { Filters: [{ Name: "instance-id", Values: ids }], ...(token ? { NextToken: token } : {}) };
+            const out = await ec2.send(new DescribeInstancesCommand(input), signal ? { abortSignal: signal } : {});
             const found = new Map<string, string | undefined>();
             for (const r of out.Reservations ?? [])
               for (const inst of r.Instances ?? []) if (inst.InstanceId) found.set(inst.InstanceId, inst.PrivateIpAddress);

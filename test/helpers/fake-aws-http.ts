@@ -140,7 +140,8 @@ export class FakeAwsHttp {
   }
 
   private describeInstances(form: URLSearchParams): string {
-    const ids = [...form.entries()].filter(([k]) => k.startsWith("InstanceId.")).map(([, v]) => v);
+    // The instance-id filter's values (Filter.1.Name=instance-id, Filter.1.Value.N); ids it does not know are left out.
+    const ids = [...form.entries()].filter(([k]) => /^Filter\.1\.Value\.\d+$/.test(k)).map(([, v]) => v);
     const items = ids
       .filter((id) => this.instances.has(id))
       .map((id) => `<item><instanceId>${id}</instanceId><privateIpAddress>${this.instances.get(id)}</privateIpAddress></item>`)
