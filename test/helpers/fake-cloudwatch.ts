@@ -17,28 +17,24 @@ export function fakeAws() {
     for (const datum of input.MetricData) stored.push({ namespace: input.Namespace, datum });
     return {};
   });
-  cloudwatch
-    .on(GetMetricDataCommand)
-    .callsFake(
-      (input: {
-        MetricDataQueries: Array<{
-          Id: string;
-          MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: string }> } };
-        }>;
-      }) => ({
-        MetricDataResults: input.MetricDataQueries.map((q) => {
-          const m = q.MetricStat.Metric;
-          const values = stored
-            // As CloudWatch does: a metric is its name and its whole dimension set (Endpoint alone is not Endpoint+Shard).
-            .filter(
-              (s) => s.namespace === m.Namespace && s.datum.MetricName === m.MetricName && dimensionKey(s.datum.Dimensions) === dimensionKey(m.Dimensions),
-            )
-            .map((s) => s.datum.Value!)
-            .reverse();
-          return { Id: q.Id, Values: values, StatusCode: "Complete" };
-        }),
+  cloudwatch.on(GetMetricDataCommand).callsFake(
+    (input: {
+      MetricDataQueries: Array<{
+        Id: string;
+        MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: string }> } };
+      }>;
+    }) => ({
+      MetricDataResults: input.MetricDataQueries.map((q) => {
+        const m = q.MetricStat.Metric;
+        const values = stored
+          // As CloudWatch does: a metric is its name and its whole dimension set (Endpoint alone is not Endpoint+Shard).
+          .filter((s) => s.namespace === m.Namespace && s.datum.MetricName === m.MetricName && dimensionKey(s.datum.Dimensions) === dimensionKey(m.Dimensions))
+          .map((s) => s.datum.Value!)
+          .reverse();
+        return { Id: q.Id, Values: values, StatusCode: "Complete" };
       }),
-    );
+    }),
+  );
   sns.on(PublishCommand).resolves({ MessageId: "m-1" });
   return {
     cloudwatch,
