@@ -11,6 +11,7 @@ import type { IssuedCertificate } from "../../lambda/lab/pki.js";
 import { startApache, startNginx, type ApacheMember, type NginxMember } from "../helpers/field-servers.js";
 import { endpointFor, findingKinds, probeField, type FieldResult } from "../helpers/field.js";
 import { Harness, SERVICE, TestPki } from "../helpers/pool.js";
+import { JavaClient } from "../helpers/java.js";
 import { startHaproxy, type RunningProcess } from "../helpers/processes.js";
 
 const harness = new Harness();
@@ -51,6 +52,36 @@ function expectMadeSafe(before: FieldResult, after: FieldResult, action: RemedyA
 }
 
 describe("remedy snippets applied to real servers", () => {
+  it(
+    "HAProxy `mode tcp`, distinct identities, EMS off: the sticky-routing snippet (balance source) takes a real JDK from aborting to 0 aborts",
+    { timeout: 120_000 },
+    async () => {
+      // Stickiness is a property of the VIP, not of the members, so no re-probe can show it: a real JDK client does.
+      const members = await Promise.all(identities.map(async (certificate) => harness.member({ certificate, ems: false, maxVersion: "TLSv1.2" })));
+      const before = await probeField(endpointFor(harness.track(await startHaproxy(members)), members, SERVICE, pki.caPem));
+      const sticky = remedyOf(before, "sticky-routing");
+      expect(sticky.makesSafe).toContain("jdk8u60-8u152");
+      const java = await JavaClient.compile();
+      try {
+        // Random routing, as a load balancer's is to one client: a session resumed on one member is then refused by another.
+        const random = harness.track(await startHaproxy(members, undefined, { balance: ["balance random"] }));
+        const aborted = (await java.replay("jdk8u60-8u152", random, SERVICE, pki.caPem, 60)).filter((c) => c.outcome === "aborted");
+        expect(aborted.length).toBeGreaterThan(0);
+        // The snippet's backend lines, verbatim (the backend and mode lines are already in the test's configuration).
+        const balance = lines(SNIPPETS["sticky-routing"].haproxy)
+          .filter((l) => !/^(backend|\s*mode)\b/.test(l))
+          .map((l) => l.trim());
+        expect(balance).toEqual(["balance source", "hash-type consistent"]);
+        const pinned = harness.track(await startHaproxy(members, undefined, { balance }));
+        const after = await java.replay("jdk8u60-8u152", pinned, SERVICE, pki.caPem, 60);
+        expect(after.filter((c) => c.outcome === "aborted")).toEqual([]);
+        expect(after.filter((c) => c.outcome === "resumed").length).toBeGreaterThan(50);
+      } finally {
+        java.close();
+      }
+    },
+  );
+
   it("HAProxy terminating TLS on each member, TLS 1.2: the share-session-state snippet (tls-ticket-keys) makes the ticket clients safe", async () => {
     const plain = await harness.plainHttp();
     const keys = [0, 1, 2].map(() => randomBytes(48).toString("base64")).join("\n") + "\n";

@@ -161,6 +161,8 @@ export interface HaproxyOptions {
   bind?: string;
   /** Files written beside the configuration first, by name (the ticket keys file, say). */
   files?: Record<string, string>;
+  /** The backend's balancing lines instead of `balance roundrobin` (a remedy's snippet: `balance source`, say). */
+  balance?: string[];
 }
 
 export async function startHaproxy(
@@ -186,7 +188,7 @@ export async function startHaproxy(
     `  bind 127.0.0.1:${port}${terminate ? ` ssl crt ${join(dir, "site.pem")}` : ""}${options.bind ? ` ${options.bind.replace(/\{dir\}/g, dir)}` : ""}`,
     "  default_backend pool",
     "backend pool",
-    "  balance roundrobin",
+    ...(options.balance ?? ["balance roundrobin"]).map((l) => `  ${l}`),
     ...backends.map((b, i) => `  server m${i + 1} ${b.host}:${b.port}`),
     "",
   ].join("\n");
