@@ -1,5 +1,4 @@
 /** One connection against servers that answer in every way the probe must tell apart. */
-import http from "node:http";
 import net from "node:net";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CertificateCatalog } from "../../lambda/probe/certificate.js";
@@ -54,16 +53,8 @@ describe("error classes", () => {
   });
 
   it("not-tls: an HTTP server answers", async () => {
-    const server = http.createServer((_req, res) => res.end("hello"));
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-    harness.track({
-      close: () =>
-        new Promise<void>((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
-    });
-    const { record } = await connect((server.address() as net.AddressInfo).port);
+    const { port } = await harness.plainHttp();
+    const { record } = await connect(port);
     expect(record.error?.class).toBe("not-tls");
   });
 

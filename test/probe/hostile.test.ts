@@ -2,7 +2,6 @@
  * The hostile-server zoo: each misbehaving server is probed in the same run as a healthy pool. The probe must
  * classify it, finish within its deadline, and leave the healthy endpoint's result intact.
  */
-import http from "node:http";
 import net from "node:net";
 import type tls from "node:tls";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -78,16 +77,8 @@ describe("hostile servers", () => {
   });
 
   it("answers with non-TLS bytes (an HTTP server): not-tls", async () => {
-    const server = http.createServer((_q, r) => r.end("hi"));
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-    harness.track({
-      close: () =>
-        new Promise<void>((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
-    });
-    const bad = await probeBeside(hostileEndpoint((server.address() as net.AddressInfo).port), CHAIN_LIMIT);
+    const { port } = await harness.plainHttp();
+    const bad = await probeBeside(hostileEndpoint(port), CHAIN_LIMIT);
     expect(errorClasses(bad)).toEqual(new Set(["not-tls"]));
   });
 
