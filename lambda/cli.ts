@@ -2,6 +2,7 @@
  * tls-pool-monitor command line: `probe` one endpoint (or a registry), `demo` against a loopback pool.
  * A thin composition of the probe core, the analysis and the report.
  */
+import { KEY_PASSPHRASE_ENV, MAX_CLIENT_CERTIFICATE_BYTES } from "./registry/client-certificate.js";
 import { MAX_CA_BYTES, readTextFile } from "./registry/files.js";
 import { writeFileSync } from "node:fs";
 import { isIP } from "node:net";
@@ -24,12 +25,14 @@ export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   color?: boolean;
+  /** Where the key passphrase is read from (KEY_PASSPHRASE_ENV); process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 class UsageError extends Error {}
 
 /** Flags that describe one endpoint: meaningless beside --registry. */
-const ENDPOINT_FLAGS = ["servername", "member", "no-dns", "target-group", "attempts", "ca", "timeout"] as const;
+const ENDPOINT_FLAGS = ["servername", "member", "no-dns", "target-group", "attempts", "ca", "cert", "key", "timeout"] as const;
 
 /** The flag that sets each registry field (typed by the schema: a new field needs its flag, or a reason here). */
 const FLAG_OF_FIELD: Record<Exclude<keyof EndpointInput, "name" | "discover">, string> & Record<string, string | undefined> = {
@@ -41,6 +44,7 @@ const FLAG_OF_FIELD: Record<Exclude<keyof EndpointInput, "name" | "discover">, s
   timeoutMs: "--timeout",
   members: "--member",
   targetGroupArn: "--target-group",
+  clientCertificate: "--cert",
 };
 
 /** `host`, `host:port`, `[v6]:port` or a bare IPv6 address. */
@@ -60,7 +64,7 @@ function integerOption(name: string, value: string | undefined): number | undefi
   return Number(value);
 }
 
-function endpointFromArgs(target: string, values: Record<string, unknown>): Endpoint {
+function endpointFromArgs(target: string, values: Record<string, unknown>, passphrase: string | undefined): Endpoint {
   const { host, port } = parseTarget(target);
   const raw: Record<string, unknown> = { name: target, host };
   if (port !== undefined) raw.port = port;
@@ -80,8 +84,16 @@ function endpointFromArgs(target: string, values: Record<string, unknown>): Endp
       throw new UsageError(`--ca: ${(err as Error).message}`);
     }
   }
+  if (values.key !== undefined && values.cert === undefined) throw new UsageError("--key: give --cert too (the certificate the key belongs to)");
+  if (values.cert !== undefined) raw.clientCertificate = { cert: values.cert, ...(values.key === undefined ? {} : { key: values.key }) };
   try {
-    return validateEndpoint(raw, { source: "command line", label: target });
+    return validateEndpoint(raw, {
+      source: "command line",
+      label: target,
+      // The flags name files on this machine, read as given (absolute or relative to the working directory).
+      readClientFile: (file) => readTextFile(file, MAX_CLIENT_CERTIFICATE_BYTES),
+      ...(passphrase === undefined ? {} : { passphrase }),
+    });
   } catch (err) {
     if (!(err instanceof RegistryError)) throw err;
     const root = err.field?.split(/[.[]/)[0] ?? "";
@@ -214,6 +226,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         "target-group": { type: "string" },
         attempts: { type: "string" },
         ca: { type: "string" },
+        cert: { type: "string" },
+        key: { type: "string" },
         timeout: { type: "string" },
         concurrency: { type: "string" },
         registry: { type: "string" },
@@ -226,6 +240,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       },
     });
     const [command, ...rest] = positionals;
+    const passphrase = (io.env ?? process.env)[KEY_PASSPHRASE_ENV];
     if (values.help || command === "help") {
       io.stdout(USAGE + "\n");
       return EXIT_OK;
@@ -260,7 +275,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         throw new UsageError(
           `--registry: ${ignored.map((f) => `--${f}`).join(", ")} set${ignored.length === 1 ? "s" : ""} one endpoint; put it in the registry's entries instead`,
         );
-      const load = loadRegistryFile(values.registry);
+      const load = loadRegistryFile(values.registry, { reader: "cli", ...(passphrase === undefined ? {} : { passphrase }) });
       for (const e of load.errors) io.stderr(`error: ${e.message}\n`);
       if (load.endpoints.length === 0) return EXIT_USAGE;
       if (values.plan) return printPlans(load.endpoints, values.json ?? false, io);
@@ -282,7 +297,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     if (rest.length === 0) throw new UsageError("probe: missing <host[:port]>");
     if (rest.length > 1) throw new UsageError(`probe: one <host[:port]> at a time (got ${rest.join(", ")}); use --registry for several`);
-    const endpoint = endpointFromArgs(rest[0]!, values);
+    const endpoint = endpointFromArgs(rest[0]!, values, passphrase);
     if (values.plan) return printPlans([endpoint], values.json ?? false, io);
     const results = await probeAll([endpoint], concurrency, deadline);
     print(results, values.json ?? false, io);

@@ -44,6 +44,14 @@ export interface FindingEvidence {
   "expiry-soon": { certificates: Array<{ fingerprint: string; daysToExpiry: number; validTo: string }> };
   "ems-missing": { withoutEms: Names; withEms: Names };
   "secure-renegotiation-missing": { members: Names };
+  "client-certificate": {
+    required: Names;
+    notRequired: Names;
+    refused: Names;
+    configured: boolean;
+    secretArn?: string;
+    error?: ProbeError;
+  };
   discovery:
     | { error: ProbeError }
     | { discovery: DiscoveryResult }
@@ -90,6 +98,7 @@ const IMPACT_ORDER: Record<FindingKind, number> = {
   "tls13-unsupported": 2,
   "client-renegotiation-accepted": 2,
   discovery: 2,
+  "client-certificate": 2,
   "java-verdict-unknown": 2,
   "certificate-alternates": 3,
   "resumption-refused": 3,

@@ -1,14 +1,24 @@
 import { plainError } from "../probe/errors.js";
 import type { EndpointProbe, ErrorClass, HandshakeRecord } from "../probe/types.js";
+import { isClientCertificateRefusal } from "./client-auth.js";
 import type { Finding } from "./finding.js";
 import { connectionName, memberHandshakes, plural, versionRefusal, vipConnections } from "./observations.js";
 
-/** Handshakes that failed for a reason other than the server not offering the version we asked for. */
+/**
+ * Handshakes that failed for a reason other than the server not offering the version we asked for, or ending the
+ * handshake over the client certificate (the client-certificate finding says that once, for the pool).
+ */
 export function failedHandshakes(probe: EndpointProbe): HandshakeRecord[] {
   const isVersionRefusal = versionRefusal(probe);
   const records: HandshakeRecord[] = [...vipConnections(probe), ...memberHandshakes(probe).map((h) => h.record)];
-  return records.filter((r) => r.error && !isVersionRefusal(r));
+  return records.filter((r) => r.error && !isVersionRefusal(r) && !isClientCertificateRefusal(r));
 }
+
+/** Records that count for handshake failures: not version refusals, not client-certificate refusals. */
+const counted = (probe: EndpointProbe) => {
+  const isVersionRefusal = versionRefusal(probe);
+  return (r: HandshakeRecord) => !isVersionRefusal(r) && !isClientCertificateRefusal(r);
+};
 
 function classes(records: HandshakeRecord[]): Partial<Record<ErrorClass, number>> {
   const counts: Partial<Record<ErrorClass, number>> = {};
@@ -23,9 +33,9 @@ const describe = (counts: Partial<Record<ErrorClass, number>>) =>
 
 export function handshakeFailureFindings(probe: EndpointProbe): Finding[] {
   const findings: Finding[] = [];
-  const isVersionRefusal = versionRefusal(probe);
-  const vip = vipConnections(probe).filter((c) => c.error && !isVersionRefusal(c));
-  const vipAll = vipConnections(probe).filter((c) => !isVersionRefusal(c));
+  const counts = counted(probe);
+  const vip = vipConnections(probe).filter((c) => c.error && counts(c));
+  const vipAll = vipConnections(probe).filter(counts);
   if (vip.length) {
     const all = vip.length === vipAll.length;
     findings.push({
@@ -40,7 +50,7 @@ export function handshakeFailureFindings(probe: EndpointProbe): Finding[] {
       evidence: { connections: vip.map((c) => ({ connection: connectionName(c), error: c.error })) },
     });
   }
-  const down = probe.members.filter((m) => m.handshake.error && !isVersionRefusal(m.handshake) && m.tls12.error);
+  const down = probe.members.filter((m) => m.handshake.error && counts(m.handshake) && m.tls12.error && counts(m.tls12));
   if (down.length) {
     findings.push({
       kind: "handshake-failure",

@@ -42,7 +42,7 @@ export interface EndpointSummary {
   findings: Record<Severity, number>;
   /** Critical findings, and warnings about what breaks or can break clients (hygiene warnings not counted). */
   clientAffectingFindings: number;
-  /** At least one TLS handshake completed (through the VIP or to a member). */
+  /** At least one TLS handshake completed, or a server presented its certificate (through the VIP or to a member). */
   reachable: boolean;
 }
 
@@ -104,7 +104,8 @@ export function analyzeEndpoint(probe: EndpointProbe, settings: RuleSettings = D
       javaAbortedConnections: Math.max(0, ...javaClients.map((v) => v.abortedConnections)),
       findings: { critical: severityCount("critical"), warning: severityCount("warning"), info: severityCount("info") },
       clientAffectingFindings: findings.filter(affectsClients).length,
-      reachable: succeeded.length > 0,
+      // A server that ended the handshake over the client certificate answered: its certificate is evidence.
+      reachable: succeeded.length > 0 || all.some((r) => r.leaf !== undefined),
     },
   };
 }

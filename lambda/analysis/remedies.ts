@@ -50,7 +50,8 @@ const withMembers = (model: PoolModel, map: (m: ModelMember) => ModelMember): Po
 
 export function computeRemedies(probe: EndpointProbe, javaClients: JavaVerdict[], model: PoolModel = poolModel(probe)): Remedy[] {
   const members = model.members;
-  if (members.length === 0) return [];
+  // A remedy's promise is a what-if on measured facts: with resumption unmeasured there is none to make.
+  if (members.length === 0 || model.unmeasurable.length) return [];
   const remedy = (action: RemedyAction, fields: Omit<Remedy, "action" | "snippets">): Remedy => ({ action, ...fields, snippets: SNIPPETS[action] });
   const out: Remedy[] = [];
 

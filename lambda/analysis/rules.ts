@@ -4,6 +4,7 @@
  * rule tests (test/analysis/rules.test.ts) are keyed by these names, so a rule without a unit test does not compile.
  */
 import type { EndpointProbe } from "../probe/types.js";
+import { clientAuthFindings } from "./client-auth.js";
 import { discoveryFindings } from "./discovery.js";
 import { emsFindings } from "./ems.js";
 import { EXPIRY_WARNING_DAYS, expiryFindings, unparseableFindings } from "./expiry.js";
@@ -48,6 +49,7 @@ export const RULES = {
   "refused-resumption": (probe) => refusedResumptionFinding(probe),
   "shared-resumption": (probe) => sharedResumptionFinding(probe),
   discovery: (probe) => discoveryFindings(probe),
+  "client-auth": (probe) => clientAuthFindings(probe),
 } satisfies Record<string, Rule>;
 
 export type RuleName = keyof typeof RULES;

@@ -5,11 +5,9 @@
 import { constants } from "node:crypto";
 import type { Socket } from "node:net";
 import tls from "node:tls";
+import { SSL_OP_NO_EXTENDED_MASTER_SECRET } from "../probe/tls-context.js";
 import { formatHostPort } from "../registry/schema.js";
 import type { IssuedCertificate } from "./pki.js";
-
-/** Not in crypto.constants: OpenSSL's SSL_OP_NO_EXTENDED_MASTER_SECRET. */
-export const SSL_OP_NO_EXTENDED_MASTER_SECRET = 0x1;
 
 export type SessionStore = Map<string, Buffer>;
 

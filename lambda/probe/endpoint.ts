@@ -1,14 +1,25 @@
 import { setMaxListeners } from "node:events";
+import { X509Certificate } from "node:crypto";
 import type { Endpoint } from "../registry/schema.js";
-import { formatHostPort } from "../registry/schema.js";
-import { CertificateCatalog } from "./certificate.js";
+import { clientSecretArn, formatHostPort } from "../registry/schema.js";
+import { CertificateCatalog, fingerprintOf, visible } from "./certificate.js";
 import { discoverAddresses } from "./discover.js";
 import { classifyError } from "./errors.js";
 import { connectionLimiter, type ConnectionLimiter } from "./limiter.js";
 import { planMatrix } from "./matrix-plan.js";
 import { endpointBudgetMs, planEndpoint } from "./plan.js";
 import { probeMember, resumptionMatrix, type MemberTarget } from "./members.js";
-import type { ChainConnection, DiscoveryResult, EndpointProbe, ResumptionMechanism, TargetGroupLookup, TargetGroupResult } from "./types.js";
+import type { ClientCredentials } from "./tls-context.js";
+import type {
+  ChainConnection,
+  ClientCertificateLookup,
+  ClientCertificateUse,
+  DiscoveryResult,
+  EndpointProbe,
+  ResumptionMechanism,
+  TargetGroupLookup,
+  TargetGroupResult,
+} from "./types.js";
 import { RESUMPTION_MECHANISMS } from "./types.js";
 import { runChain } from "./vip-chain.js";
 
@@ -19,6 +30,41 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** Reads an endpoint's target group (lambda/aws); required only by endpoints with a targetGroupArn. */
   targetGroups?: TargetGroupLookup;
+  /** Reads a client certificate from its secret (lambda/aws); required only by endpoints whose certificate is a secret. */
+  clientCertificates?: ClientCertificateLookup;
+}
+
+/**
+ * The endpoint's client certificate: read from files at load time, or from its secret now. A secret that cannot be
+ * read is this endpoint's fact (reported, probed without a certificate), never the run's failure.
+ */
+async function resolveCredentials(
+  endpoint: Endpoint,
+  lookup: ClientCertificateLookup | undefined,
+  signal: AbortSignal | undefined,
+): Promise<{ credentials?: ClientCredentials; use?: ClientCertificateUse }> {
+  const describe = (c: ClientCredentials) => {
+    const leaf = new X509Certificate(c.certPem);
+    return { fingerprint256: fingerprintOf(leaf), subject: visible(leaf.subject.replace(/\n/g, ", ")) };
+  };
+  if (endpoint.credentials) return { credentials: endpoint.credentials, use: { source: "files", ...describe(endpoint.credentials) } };
+  const arn = clientSecretArn(endpoint);
+  if (arn === undefined) return {};
+  const use: ClientCertificateUse = { source: "secret", secretArn: arn };
+  if (!lookup)
+    return {
+      use: {
+        ...use,
+        error: {
+          class: "aws",
+          code: "NoLookup",
+          message: "client certificate secrets are read only with AWS access (the function, or the CLI with AWS credentials)",
+        },
+      },
+    };
+  const found = await lookup(arn, signal).catch((err: unknown) => ({ error: { ...classifyError(err), class: "aws" as const } }));
+  if ("error" in found) return { use: { ...use, error: found.error } };
+  return { credentials: found.credentials, use: { ...use, ...describe(found.credentials) } };
 }
 
 /** The union of the listed, DNS-discovered and target-group members, each address:port once (listed first). */
@@ -85,6 +131,9 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
   try {
     if (!startedProbe) throw new Error("the run's deadline was reached before this endpoint started");
     const ca = endpoint.ca ? { ca: endpoint.ca } : {};
+    const client = await resolveCredentials(endpoint, options.clientCertificates, options.signal);
+    if (client.use) result.clientCertificate = client.use;
+    const credentials = client.credentials ? { credentials: client.credentials } : {};
     const chainsDone = (async () => {
       // The chains run one after another, not side by side: interleaved on a round-robin VIP, each chain can be
       // pinned to one member and never see the others, hiding exactly the divergence we look for.
@@ -94,6 +143,7 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
         port: endpoint.port,
         servername: endpoint.servername,
         ...ca,
+        ...credentials,
         timeoutMs: endpoint.timeoutMs,
         attempts: endpoint.attempts,
       };
@@ -113,6 +163,7 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
       const ctx = {
         servername: endpoint.servername,
         ...ca,
+        ...credentials,
         timeoutMs: endpoint.timeoutMs,
         catalog,
         limit,

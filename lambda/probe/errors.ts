@@ -27,7 +27,7 @@ const BY_CODE: Record<string, ErrorClass> = {
 /** OpenSSL's refusal of a server without RFC 5746 renegotiation_info (no SSL_OP_LEGACY_SERVER_CONNECT). */
 export const LEGACY_RENEGOTIATION_REFUSED = "ERR_SSL_UNSAFE_LEGACY_RENEGOTIATION_DISABLED";
 
-const ERROR_CLASSES = new Set<string>(Object.values(BY_CODE).concat(["tls-alert", "aws", "other"]));
+const ERROR_CLASSES = new Set<string>(Object.values(BY_CODE).concat(["tls-alert", "client-certificate", "aws", "other"]));
 
 /** A value already classified by this module (errors raised by our own code paths). */
 export function isProbeError(value: unknown): value is ProbeError {
@@ -71,6 +71,7 @@ const PLAIN_BY_CLASS: Record<ErrorClass, string> = {
   reset: "the connection was closed during the handshake",
   refused: "the connection was refused (nothing listens, or a firewall)",
   "tls-alert": "the server ended the handshake with an alert",
+  "client-certificate": "the server requires a client certificate",
   "protocol-version": "no TLS version in common",
   "not-tls": "the port does not speak TLS",
   dns: "the name does not resolve",
@@ -85,6 +86,8 @@ function alertName(code: string | undefined): string | undefined {
 }
 
 export function plainError(e: ProbeError): string {
+  if (e.class === "client-certificate")
+    return /refused the client certificate/.test(e.message) ? "the server refused the client certificate" : PLAIN_BY_CLASS[e.class];
   if (e.class === "tls-alert" || e.class === "protocol-version") {
     const alert = alertName(e.code);
     if (alert) return `${PLAIN_BY_CLASS[e.class]} (${alert})`;

@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks";
 import type { CertificateCatalog } from "./certificate.js";
 import { classifyError, classifyVerificationError, isProbeError, LEGACY_RENEGOTIATION_REFUSED, timeoutError } from "./errors.js";
 import { sessionFacts } from "./session.js";
-import { clientContext, type ClientProfile } from "./tls-context.js";
+import { clientContext, type ClientCredentials, type ClientProfile } from "./tls-context.js";
 import type { HandshakeRecord, ProbeError, RenegotiationResult, Verification } from "./types.js";
 import { formatHostPort } from "../registry/schema.js";
 
@@ -29,6 +29,8 @@ export interface HandshakeOptions {
   renegotiate?: boolean;
   /** The run's deadline: aborting it ends the connection at once (and skips it if it has not started). */
   signal?: AbortSignal;
+  /** A client certificate to present when the server asks for one (mutual TLS). */
+  credentials?: ClientCredentials | undefined;
 }
 
 export interface HandshakeOutcome {
@@ -62,12 +64,20 @@ export async function handshake(opts: HandshakeOptions): Promise<HandshakeOutcom
 
 async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<HandshakeOutcome> {
   const target = formatHostPort(opts.address, opts.port);
-  const record: HandshakeRecord = { target, sessionOffered: opts.session !== undefined, resumed: false, chain: [], sessionIssued: false };
+  const record: HandshakeRecord = {
+    target,
+    sessionOffered: opts.session !== undefined,
+    resumed: false,
+    chain: [],
+    sessionIssued: false,
+    ...(opts.credentials ? { clientCertificate: true } : {}),
+  };
   if (opts.signal?.aborted) return { record: { ...record, error: DEADLINE } };
-  const secureContext = clientContext(opts.profile, opts.ca, allowLegacy); // built once per profile and CA, outside the timing
+  // Built once per profile, CA and credentials, outside the timing.
+  const secureContext = clientContext(opts.profile, opts.ca, allowLegacy, opts.credentials);
   const started = performance.now();
   const sessions: Buffer[] = [];
-  const flow = { applicationBytes: 0 };
+  const flow: Flow = { applicationBytes: 0 };
   let socket: tls.TLSSocket | undefined;
   const onAbort = () => socket?.destroy();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -80,6 +90,11 @@ async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<Ha
       const waitMs = Math.min(opts.timeoutMs, Math.max(SESSION_WAIT_MIN_MS, 3 * (record.handshakeMs ?? 0)));
       await waitFor(socket, "session", waitMs);
     }
+    // TLS 1.3: the client's side completes before the server has checked the client's certificate; a server that
+    // requires one (or refuses ours) answers the client's Finished with an alert a few ms later (OpenSSL's
+    // certificate_required, JSSE's bad_certificate). That connection failed, whatever secureConnect said.
+    const late = flow.lateError === undefined ? undefined : lateFailure(flow.lateError, record, opts);
+    if (late) throw late;
     record.sessionIssued = sessions.length > 0;
     let renegotiation: RenegotiationResult | undefined;
     if (opts.renegotiate) renegotiation = await renegotiate(socket, record, opts, flow);
@@ -88,11 +103,52 @@ async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<Ha
     return { record, ...(sessions[0] ? { session: sessions[0] } : {}), ...(renegotiation ? { renegotiation } : {}) };
   } catch (err) {
     record.error = opts.signal?.aborted ? DEADLINE : isProbeError(err) ? err : classifyError(err);
+    if (socket && !record.leaf && answeredAfterCertificate(socket, record.error)) {
+      // TLS 1.2: the server's alert came after its Certificate (and CertificateRequest), in answer to our
+      // Certificate message: what it sent before is real evidence (certificate, protocol, EMS, RFC 5746).
+      collectPeer(socket, opts, record, allowLegacy, false);
+      record.error = clientCertificateError(record.error, opts.credentials !== undefined);
+    }
     return { record };
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
     socket?.destroy();
   }
+}
+
+interface Flow {
+  applicationBytes: number;
+  /** An error after secureConnect (before the probe's own close): a TLS 1.3 server's refusal of the client's certificate. */
+  lateError?: unknown;
+}
+
+/** A server alert received after the server had sent its certificate, on a full TLS 1.2 handshake. */
+function answeredAfterCertificate(socket: tls.TLSSocket, error: ProbeError): boolean {
+  if (error.class !== "tls-alert" || !error.code || !/_ALERT_/.test(error.code)) return false;
+  if (socket.getProtocol() !== "TLSv1.2" || socket.isSessionReused()) return false;
+  return Boolean(socket.getPeerCertificate(true)?.raw);
+}
+
+/**
+ * The server's alert answered the client's certificate (or its absence): the only thing a server checks after the
+ * client's Finished in TLS 1.3, and after its own Certificate in TLS 1.2 apart from key exchange errors that the
+ * client, not the server, would raise.
+ */
+function clientCertificateError(cause: ProbeError, presented: boolean): ProbeError {
+  return {
+    class: "client-certificate",
+    ...(cause.code ? { code: cause.code } : {}),
+    message: presented
+      ? `the server refused the client certificate (${cause.message})`
+      : `the server requires a client certificate and none was presented (${cause.message})`,
+  };
+}
+
+/** A TLS 1.3 alert after the client's side completed; other late errors (a reset, say) leave the handshake counted as done. */
+function lateFailure(err: unknown, record: HandshakeRecord, opts: HandshakeOptions): ProbeError | undefined {
+  const cause = classifyError(err);
+  if (record.protocol === "TLSv1.3" && !record.resumed && cause.class === "tls-alert") return clientCertificateError(cause, opts.credentials !== undefined);
+  return undefined;
 }
 
 function connectAndHandshake(
@@ -101,7 +157,7 @@ function connectAndHandshake(
   record: HandshakeRecord,
   started: number,
   sessions: Buffer[],
-  flow: { applicationBytes: number },
+  flow: Flow,
   created: (socket: tls.TLSSocket) => void,
 ): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
@@ -139,7 +195,10 @@ function connectAndHandshake(
     socket.on("session", (session: Buffer) => sessions.push(session));
     // Errors after the handshake (during the ticket wait, the renegotiation or the close) are handled where they
     // matter; this listener stays so that no error of this socket is ever unhandled.
-    socket.on("error", (err) => settle(classifyError(err)));
+    socket.on("error", (err) => {
+      if (settled) flow.lateError ??= err;
+      settle(classifyError(err));
+    });
     socket.once("close", () => settle({ class: "reset", message: "connection closed during the handshake" }));
     socket.once("secureConnect", () => {
       record.handshakeMs = round(performance.now() - started - (record.connectMs ?? 0));
@@ -154,7 +213,7 @@ function connectAndHandshake(
   });
 }
 
-function collectPeer(socket: tls.TLSSocket, opts: HandshakeOptions, record: HandshakeRecord, allowedLegacy: boolean): void {
+function collectPeer(socket: tls.TLSSocket, opts: HandshakeOptions, record: HandshakeRecord, allowedLegacy: boolean, completed = true): void {
   const protocol = socket.getProtocol();
   if (protocol) record.protocol = protocol;
   const cipher = socket.getCipher()?.name;
@@ -173,7 +232,9 @@ function collectPeer(socket: tls.TLSSocket, opts: HandshakeOptions, record: Hand
   if (!peer?.raw) return;
   record.chain = walkChain(peer).map((der) => opts.catalog.add(der));
   if (record.chain[0]) record.leaf = record.chain[0];
-  record.verification = verify(socket, opts.servername, peer);
+  // A handshake that ended in an alert has no verification result from OpenSSL (authorized is false, with no
+  // reason): the certificate is recorded, its validation is left to the connections that completed.
+  if (completed) record.verification = verify(socket, opts.servername, peer);
 }
 
 function walkChain(peer: tls.DetailedPeerCertificate): Buffer[] {
@@ -199,12 +260,7 @@ function verify(socket: tls.TLSSocket, servername: string, peer: tls.DetailedPee
   };
 }
 
-async function renegotiate(
-  socket: tls.TLSSocket,
-  record: HandshakeRecord,
-  opts: HandshakeOptions,
-  flow: { applicationBytes: number },
-): Promise<RenegotiationResult> {
+async function renegotiate(socket: tls.TLSSocket, record: HandshakeRecord, opts: HandshakeOptions, flow: Flow): Promise<RenegotiationResult> {
   if (record.protocol !== "TLSv1.2") return { outcome: "not-attempted", detail: `renegotiation does not exist in ${record.protocol}` };
   const flooded = (): RenegotiationResult | undefined =>
     flow.applicationBytes > MAX_APPLICATION_BYTES
@@ -242,7 +298,13 @@ async function renegotiate(
       const cut = flooded();
       if (cut) return finish(cut);
       const e = classifyError(err);
-      if (e.code === "ERR_SSL_NO_RENEGOTIATION") finish({ outcome: "refused", detail: "the server declined (no_renegotiation alert)" });
+      if (e.code === "ERR_SSL_NO_RENEGOTIATION" || /_ALERT_NO_RENEGOTIATION$/.test(e.code ?? ""))
+        finish({ outcome: "refused", detail: "the server declined (no_renegotiation alert)" });
+      // JSSE with -Djdk.tls.rejectClientInitiatedRenegotiation=true has no warning-level refusal: it answers the
+      // renegotiation's ClientHello with a fatal handshake_failure (sun/security/ssl/ClientHello.java,
+      // T12ClientHelloConsumer). On a connection whose first handshake completed that is a refusal, as testssl rates it.
+      else if (/_ALERT_HANDSHAKE_FAILURE$/.test(e.code ?? ""))
+        finish({ outcome: "refused", detail: "the server refused with a fatal handshake_failure alert (as JSSE does)" });
       else finish({ outcome: "failed", detail: e.message });
     };
     const onClose = () => finish(flooded() ?? { outcome: "failed", detail: "the server closed the connection" });

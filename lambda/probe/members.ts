@@ -3,7 +3,8 @@ import type { CertificateCatalog } from "./certificate.js";
 import { handshake } from "./handshake.js";
 import type { ConnectionLimiter, ConnectionPriority } from "./limiter.js";
 import type { MatrixPlan } from "./matrix-plan.js";
-import type { MatrixCell, MemberProbe, MemberSource, TargetHealth } from "./types.js";
+import type { ClientCredentials } from "./tls-context.js";
+import type { ClientAuth, EmsLessResumption, HandshakeRecord, MatrixCell, MemberProbe, MemberSource, TargetHealth } from "./types.js";
 
 export interface MemberTarget extends MemberAddress {
   source: MemberSource;
@@ -17,6 +18,8 @@ export interface MemberContext {
   catalog: CertificateCatalog;
   limit: ConnectionLimiter;
   signal?: AbortSignal;
+  /** The endpoint's client certificate, presented on every connection but the one that checks whether it is needed. */
+  credentials?: ClientCredentials;
 }
 
 /** A member's probe and the sessions it issued, which the cross-member matrix offers to every member. */
@@ -29,9 +32,10 @@ export interface MemberSessions {
 function connect(
   member: MemberAddress,
   ctx: MemberContext,
-  extra: Pick<Parameters<typeof handshake>[0], "profile" | "session" | "renegotiate">,
+  extra: Pick<Parameters<typeof handshake>[0], "profile" | "session" | "renegotiate"> & { withoutCredentials?: boolean },
   priority: ConnectionPriority = "member",
 ) {
+  const { withoutCredentials, ...options } = extra;
   return ctx.limit(
     () =>
       handshake({
@@ -42,26 +46,30 @@ function connect(
         timeoutMs: ctx.timeoutMs,
         catalog: ctx.catalog,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
-        ...extra,
+        ...(ctx.credentials && !withoutCredentials ? { credentials: ctx.credentials } : {}),
+        ...options,
       }),
     priority,
   );
 }
 
 /**
- * Four connections to one member: the client's best version (TLS 1.3 support shows here), a TLS 1.2
- * session-ID handshake (EMS and RFC 5746 are read from it), a TLS 1.2 handshake that
- * accepts a ticket, and one for the renegotiation. The renegotiation gets its own connection because a refused
- * one ends in an alert, and OpenSSL servers drop the session of a connection that ended that way: its session
- * would be useless in the matrix.
+ * The connections to one member: the client's best version (TLS 1.3 support shows here), a TLS 1.2 session-ID
+ * handshake (EMS and RFC 5746 are read from it), a TLS 1.2 handshake that accepts a ticket, one for the
+ * renegotiation, and a pair without EMS (a session made and offered back, as JDK 8u25–8u152 would). The
+ * renegotiation gets its own connection because a refused one ends in an alert, and OpenSSL servers drop the
+ * session of a connection that ended that way: its session would be useless in the matrix. With a client
+ * certificate configured, one more best-version handshake goes without it, to tell whether the member requires one.
  */
 export async function probeMember(member: MemberTarget, ctx: MemberContext): Promise<MemberSessions> {
   // A tuple, not an array: each connection's outcome is known to be there.
-  const [best, tls12, ticket, renegotiation] = await Promise.all([
+  const [best, tls12, ticket, renegotiation, emsLess, bare] = await Promise.all([
     connect(member, ctx, { profile: "best" }),
     connect(member, ctx, { profile: "tls12-session-id" }),
     connect(member, ctx, { profile: "tls12-ticket" }),
     connect(member, ctx, { profile: "tls12-session-id", renegotiate: true }),
+    emsLessResumption(member, ctx),
+    ctx.credentials ? connect(member, ctx, { profile: "best", withoutCredentials: true }) : Promise.resolve(undefined),
   ]);
   const probe: MemberProbe = {
     label: member.label,
@@ -77,12 +85,39 @@ export async function probeMember(member: MemberTarget, ctx: MemberContext): Pro
       outcome: "not-attempted",
       detail: `the TLS 1.2 handshake failed (${renegotiation.record.error?.class ?? "unknown"})`,
     },
+    emsLessResumption: emsLess,
+    ...(bare ? { withoutClientCertificate: bare.record } : {}),
   };
+  const auth = clientAuthOf(probe);
+  if (auth) probe.clientAuth = auth;
   return {
     probe,
     ...(tls12.session ? { sessionId: tls12.session } : {}),
     ...(ticket.session && ticket.record.session?.ticketIssued ? { ticket: ticket.session } : {}),
   };
+}
+
+/**
+ * Does the member resume its own session when the client sends no EMS? JSSE with EMS on (its default) never does
+ * ("abort session resumption, missing Extended Master Secret extension", sun/security/ssl/ExtendedMasterSecretExtension
+ * .java); OpenSSL servers do. Clients that send no EMS are never "resumed before" on a member that does not.
+ */
+async function emsLessResumption(member: MemberTarget, ctx: MemberContext): Promise<EmsLessResumption> {
+  const first = await connect(member, ctx, { profile: "tls12-no-ems" });
+  if (first.record.error) return { outcome: "failed", error: first.record.error };
+  if (!first.session) return { outcome: "no-session" };
+  const again = await connect(member, ctx, { profile: "tls12-no-ems", session: first.session });
+  if (again.record.error) return { outcome: "failed", error: again.record.error };
+  return { outcome: again.record.resumed ? "accepted" : "refused" };
+}
+
+/** Client authentication as the TLS handshakes showed it (nginx's `ssl_verify_client on` refuses in HTTP instead: not-required here). */
+function clientAuthOf(m: MemberProbe): ClientAuth | undefined {
+  const records: HandshakeRecord[] = m.withoutClientCertificate ? [m.withoutClientCertificate] : [m.handshake, m.tls12, m.tls12Ticket];
+  const all = [m.handshake, m.tls12, m.tls12Ticket, ...(m.withoutClientCertificate ? [m.withoutClientCertificate] : [])];
+  if (all.some((r) => r.error?.class === "client-certificate")) return "required";
+  if (records.some((r) => !r.error)) return "not-required";
+  return undefined;
 }
 
 /** Offers each planned pair's session (ID and ticket) and records whether the target resumes it. */

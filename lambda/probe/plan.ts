@@ -8,8 +8,11 @@ import type { Endpoint } from "../registry/schema.js";
 import { planMatrix } from "./matrix-plan.js";
 import { RESUMPTION_MECHANISMS } from "./types.js";
 
-/** Connections per member: best version, TLS 1.2 session ID, TLS 1.2 ticket, renegotiation (probeMember). */
-export const MEMBER_CONNECTIONS = 4;
+/**
+ * Connections per member: best version, TLS 1.2 session ID, TLS 1.2 ticket, renegotiation, and the EMS-less pair
+ * (probeMember); one more without the client certificate when one is configured.
+ */
+export const MEMBER_CONNECTIONS = 6;
 /** Matrix mechanisms: session ID and ticket. */
 export const MATRIX_MECHANISMS = 2;
 /** DNS-discovered members are not known before the run; synth plans for this many (the run says when it finds more). */
@@ -41,7 +44,7 @@ export function planEndpoint(
   const planned = endpoint.members.length + discovered;
   const matrix = planMatrix(Array.from({ length: planned }, (_, i) => ({ label: `m${i}` })));
   const chain = RESUMPTION_MECHANISMS.length * endpoint.attempts;
-  const member = MEMBER_CONNECTIONS * planned;
+  const member = (MEMBER_CONNECTIONS + (endpoint.clientCertificate ? 1 : 0)) * planned;
   const matrixConnections = MATRIX_MECHANISMS * matrix.pairs.length;
   return {
     endpoint: endpoint.name,

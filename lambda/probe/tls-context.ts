@@ -2,7 +2,7 @@ import { constants } from "node:crypto";
 import tls from "node:tls";
 
 /** Client configurations the probe connects with. */
-export type ClientProfile = "best" | "tls12-session-id" | "tls12-ticket" | "tls13";
+export type ClientProfile = "best" | "tls12-session-id" | "tls12-ticket" | "tls13" | "tls12-no-ems";
 
 /**
  * Every profile first connects as a default OpenSSL client, which refuses a server lacking RFC 5746 at its
@@ -11,12 +11,31 @@ export type ClientProfile = "best" | "tls12-session-id" | "tls12-ticket" | "tls1
  */
 const LEGACY = constants.SSL_OP_LEGACY_SERVER_CONNECT;
 
+/**
+ * OpenSSL 3's SSL_OP_NO_EXTENDED_MASTER_SECRET (not in crypto.constants): the client sends no RFC 7627 extension,
+ * as JDK 8u25–8u152 and JDK 11+ with -Djdk.tls.useExtendedMasterSecret=false do.
+ */
+export const SSL_OP_NO_EXTENDED_MASTER_SECRET = 0x1;
+
 const PROFILE_OPTIONS: Record<ClientProfile, tls.SecureContextOptions> = {
   best: { minVersion: "TLSv1.2", maxVersion: "TLSv1.3" },
   "tls12-session-id": { minVersion: "TLSv1.2", maxVersion: "TLSv1.2", secureOptions: constants.SSL_OP_NO_TICKET },
   "tls12-ticket": { minVersion: "TLSv1.2", maxVersion: "TLSv1.2" },
   tls13: { minVersion: "TLSv1.3", maxVersion: "TLSv1.3" },
+  // Session IDs only, like the JDK 8 clients it stands in for (their TLS 1.2 offer has no ticket extension).
+  "tls12-no-ems": { minVersion: "TLSv1.2", maxVersion: "TLSv1.2", secureOptions: constants.SSL_OP_NO_TICKET | SSL_OP_NO_EXTENDED_MASTER_SECRET },
 };
+
+/**
+ * A client certificate and its key, as PEM, already read and checked (registry/client-certificate.ts). Never
+ * logged, never in a record: the probe only hands it to OpenSSL.
+ */
+export interface ClientCredentials {
+  /** Leaf first, then intermediates. */
+  certPem: string;
+  keyPem: string;
+  passphrase?: string;
+}
 
 function systemRoots(): string[] {
   // Node ≥ 22.15 also returns NODE_EXTRA_CA_CERTS here; older Nodes only have the bundled roots.
@@ -26,22 +45,32 @@ function systemRoots(): string[] {
 
 /**
  * Building a context with ~150 roots costs milliseconds, so contexts are shared by every endpoint with the same
- * extra CA bundle and profile.
+ * extra CA bundle and profile. Contexts with a client certificate are cached per credentials object (a WeakMap:
+ * the key material is never part of a cache key string).
  */
 const cache = new Map<string, tls.SecureContext>();
+const withCredentials = new WeakMap<ClientCredentials, Map<string, tls.SecureContext>>();
 
-export function clientContext(profile: ClientProfile, extraCa?: string, allowLegacy = false): tls.SecureContext {
+export function clientContext(profile: ClientProfile, extraCa?: string, allowLegacy = false, credentials?: ClientCredentials): tls.SecureContext {
   // Keyed by the PEM text itself: this runs on every handshake, and V8 caches a string's hash.
   const key = `${profile}${allowLegacy ? "+legacy" : ""}\n${extraCa ?? ""}`;
-  let context = cache.get(key);
+  let contexts = cache;
+  if (credentials) {
+    contexts = withCredentials.get(credentials) ?? new Map<string, tls.SecureContext>();
+    withCredentials.set(credentials, contexts);
+  }
+  let context = contexts.get(key);
   if (!context) {
     const options = PROFILE_OPTIONS[profile];
     context = tls.createSecureContext({
       ...options,
       ...(allowLegacy ? { secureOptions: (options.secureOptions ?? 0) | LEGACY } : {}),
       ...(extraCa ? { ca: [...systemRoots(), extraCa] } : {}),
+      ...(credentials
+        ? { cert: credentials.certPem, key: credentials.keyPem, ...(credentials.passphrase === undefined ? {} : { passphrase: credentials.passphrase }) }
+        : {}),
     });
-    cache.set(key, context);
+    contexts.set(key, context);
   }
   return context;
 }

@@ -16,6 +16,11 @@ export type ErrorClass =
   | "reset"
   | "refused"
   | "tls-alert"
+  /**
+   * The server answered the client's certificate, or its absence, with an alert: it requires one (mutual TLS) or
+   * refused the one presented. Over TLS 1.2 after its own Certificate; over TLS 1.3 after the client's Finished.
+   */
+  | "client-certificate"
   /** The peer and we share no protocol version (e.g. no TLS 1.3): a tls-alert we keep apart because it is a capability. */
   | "protocol-version"
   | "not-tls"
@@ -75,6 +80,8 @@ export interface HandshakeRecord {
   handshakeMs?: number;
   /** The server issued a session (ID or ticket) the client could offer later. */
   sessionIssued: boolean;
+  /** A client certificate was configured for this connection (sent when the server asked for one). */
+  clientCertificate?: boolean;
   error?: ProbeError;
 }
 
@@ -114,6 +121,23 @@ export interface MemberProbe {
   tls12Ticket: HandshakeRecord;
   tls13Supported: boolean | undefined;
   renegotiation: RenegotiationResult;
+  /** Whether the member resumes its own TLS 1.2 session offered without EMS (absent in records made before it was probed). */
+  emsLessResumption?: EmsLessResumption;
+  /**
+   * Whether the TLS handshake requires a client certificate: `required` when the member ended a handshake because
+   * none was presented (or refused the one configured). Absent when no handshake told (every one failed otherwise).
+   */
+  clientAuth?: ClientAuth;
+  /** With a client certificate configured: a best-version handshake without it (whether the member requires one). */
+  withoutClientCertificate?: HandshakeRecord;
+}
+
+export type ClientAuth = "required" | "not-required";
+
+export interface EmsLessResumption {
+  /** `no-session`: the member issued no session ID to offer back; `failed`: a connection failed (error). */
+  outcome: "accepted" | "refused" | "no-session" | "failed";
+  error?: ProbeError;
 }
 
 export type MatrixOutcome = "accepted" | "refused" | "no-session" | "failed";
@@ -186,6 +210,22 @@ export interface TargetGroupResult {
  */
 export type TargetGroupLookup = (arn: string, signal?: AbortSignal) => Promise<TargetGroupResult>;
 
+/** A client certificate read from its secret (lambda/aws), or why it could not be. Never throws. */
+export type ClientCertificateLookup = (
+  secretArn: string,
+  signal?: AbortSignal,
+) => Promise<{ credentials: import("./tls-context.js").ClientCredentials } | { error: ProbeError }>;
+
+/** The client certificate an endpoint's probe presented: where from and which (never the key), or why it could not be read. */
+export interface ClientCertificateUse {
+  source: "files" | "secret";
+  secretArn?: string;
+  /** sha256 fingerprint of the leaf, as every fingerprint here. */
+  fingerprint256?: string;
+  subject?: string;
+  error?: ProbeError;
+}
+
 export interface DiscoveryResult {
   method: "dns" | "none";
   addresses: string[];
@@ -207,6 +247,8 @@ export interface EndpointProbe {
   matrixPlan?: { full: boolean; pairs: number; possible: number };
   /** Every certificate seen, by sha256 fingerprint. */
   certificates: Record<string, CertificateInfo>;
+  /** The client certificate configured for the endpoint (mutual TLS), when there is one. */
+  clientCertificate?: ClientCertificateUse;
   /** Set when the endpoint could not be probed at all (bad input, deadline). */
   error?: ProbeError;
 }

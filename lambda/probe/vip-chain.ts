@@ -1,7 +1,7 @@
 import type { CertificateCatalog } from "./certificate.js";
 import { handshake } from "./handshake.js";
 import type { ConnectionLimiter } from "./limiter.js";
-import type { ClientProfile } from "./tls-context.js";
+import type { ClientCredentials, ClientProfile } from "./tls-context.js";
 import type { ChainConnection, ResumptionMechanism, Verification } from "./types.js";
 
 export const PROFILE_OF: Record<ResumptionMechanism, ClientProfile> = {
@@ -15,6 +15,7 @@ export interface ChainTarget {
   port: number;
   servername: string;
   ca?: string;
+  credentials?: ClientCredentials;
   timeoutMs: number;
   attempts: number;
 }
@@ -50,6 +51,7 @@ export async function runChain(
           servername: target.servername,
           profile: PROFILE_OF[mechanism],
           ...(target.ca ? { ca: target.ca } : {}),
+          ...(target.credentials ? { credentials: target.credentials } : {}),
           ...(offered ? { session: offered.session } : {}),
           timeoutMs: target.timeoutMs,
           catalog,

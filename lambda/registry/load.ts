@@ -1,14 +1,27 @@
 import { realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
+import { MAX_CLIENT_CERTIFICATE_BYTES } from "./client-certificate.js";
 import { MAX_CA_BYTES, MAX_REGISTRY_BYTES, readTextFile } from "./files.js";
 import { parseRegistry, RegistryError, type RegistryLoad } from "./schema.js";
 
 /**
- * Loads a registry file. A `ca` that is not inline PEM names a file relative to the registry's folder and must stay
- * inside it once symlinks are resolved: the registry is bundled into the function, and a reference that reaches
- * anywhere (an absolute path, `../`, a link to /etc) would ship whatever it points at.
+ * Who reads the registry decides which files it may name:
+ * - `cli`: the operator's own machine. `ca` and the client certificate's files may be anywhere (an absolute path
+ *   such as Puppet's /etc/puppetlabs/puppet/ssl/certs/ca.pem, or relative to the registry's folder).
+ * - `bundle`: `cdk synth` and the function. The registry is bundled into the function, so a `ca` must stay inside
+ *   the registry's folder once symlinks are resolved (an absolute path, `../`, a link to /etc would ship whatever it
+ *   points at), and client certificate files are refused: a private key never enters the bundle (use a secret).
  */
-export function loadRegistryFile(path: string): RegistryLoad & { caFiles: string[] } {
+export type RegistryReader = "cli" | "bundle";
+
+export interface LoadOptions {
+  reader?: RegistryReader;
+  /** The passphrase of encrypted client keys (the CLI reads KEY_PASSPHRASE_ENV). */
+  passphrase?: string;
+}
+
+export function loadRegistryFile(path: string, options: LoadOptions = {}): RegistryLoad & { caFiles: string[] } {
+  const reader = options.reader ?? "bundle";
   let text: string;
   try {
     text = readTextFile(path, MAX_REGISTRY_BYTES);
@@ -17,20 +30,40 @@ export function loadRegistryFile(path: string): RegistryLoad & { caFiles: string
   }
   const base = dirname(path);
   const caFiles: string[] = [];
-  const load = parseRegistry(text, path, (ref) => {
-    if (isAbsolute(ref)) throw new Error(`CA file ${ref}: absolute paths are not allowed; name a file in the registry's folder`);
+  const locate = (ref: string, what: string): string => {
+    if (reader === "bundle" && isAbsolute(ref))
+      throw new Error(
+        `${what} ${ref}: absolute paths are not bundled (synth and the function read files only inside the registry's folder); name a file in the registry's folder`,
+      );
     const file = resolve(base, ref);
     let real: string;
     try {
       real = realpathSync(file);
     } catch (err) {
-      throw new Error(`cannot read CA file ${file}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+      throw new Error(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
     }
-    const inside = relative(realpathSync(base), real);
-    if (inside.startsWith("..") || isAbsolute(inside)) throw new Error(`CA file ${ref} resolves outside the registry's folder (${real})`);
-    const pem = readTextFile(real, MAX_CA_BYTES);
-    if (!caFiles.includes(real)) caFiles.push(real);
-    return pem;
+    if (reader === "bundle") {
+      const inside = relative(realpathSync(base), real);
+      if (inside.startsWith("..") || isAbsolute(inside))
+        throw new Error(`${what} ${ref} resolves outside the registry's folder (${real}), which synth does not bundle`);
+    }
+    return real;
+  };
+  const load = parseRegistry(text, path, {
+    readCa: (ref) => {
+      const real = locate(ref, "CA file");
+      const pem = readTextFile(real, MAX_CA_BYTES);
+      if (!caFiles.includes(real)) caFiles.push(real);
+      return pem;
+    },
+    readClientFile: (ref) => {
+      if (reader === "bundle")
+        throw new Error(
+          `${ref}: client certificate files are never bundled into the function (a private key must not enter the bundle); use { "secretArn": ... } for the function, files with the CLI`,
+        );
+      return readTextFile(locate(ref, "client certificate file"), MAX_CLIENT_CERTIFICATE_BYTES);
+    },
+    ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
   });
   return { ...load, caFiles };
 }

@@ -5,6 +5,8 @@
 import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import * as z from "zod/mini";
+import type { ClientCredentials } from "../probe/tls-context.js";
+import { checkClientCertificate } from "./client-certificate.js";
 
 export const DEFAULT_PORT = 443;
 export const DEFAULT_ATTEMPTS = 8;
@@ -65,6 +67,9 @@ const hostField = z.string().check(
 export const TARGET_GROUP_ARN =
   /^arn:aws(-[a-z]+)*:elasticloadbalancing:([a-z]{2}(-[a-z]+)+-\d):(\d{12}):targetgroup\/((?!-)[A-Za-z0-9-]{1,32}(?<!-))\/([0-9a-f]{16})$/;
 
+/** A Secrets Manager secret ARN (complete, with AWS's 6-character suffix, or partial without it). */
+export const SECRET_ARN = /^arn:aws(-[a-z]+)*:secretsmanager:([a-z]{2}(-[a-z]+)+-\d):(\d{12}):secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+
 /** The region an ARN names (the lookup goes to the target group's own region). */
 export const arnRegion = (arn: string): string => arn.split(":")[3]!;
 
@@ -98,6 +103,21 @@ export const EndpointSchema = z.strictObject({
   discover: z.optional(z.enum(["dns", "none"])),
   attempts: z._default(integer(1, 100, "must be at least 1", "must be at most 100"), DEFAULT_ATTEMPTS),
   ca: z.optional(z.string().check(z.minLength(1, "must not be empty"))),
+  /**
+   * Mutual TLS: the certificate the probe presents when a member asks for one. Files (the CLI only: a private key
+   * never enters the function's bundle) or a Secrets Manager secret read at run time.
+   */
+  clientCertificate: z.optional(
+    z.union([
+      z.strictObject({
+        cert: z.string().check(z.minLength(1, "must not be empty")),
+        key: z.optional(z.string().check(z.minLength(1, "must not be empty"))),
+      }),
+      z.strictObject({
+        secretArn: z.string().check(z.regex(SECRET_ARN, "must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)")),
+      }),
+    ]),
+  ),
   timeoutMs: z._default(integer(100, 60_000, "must be at least 100", "must be at most 60000"), DEFAULT_TIMEOUT_MS),
 });
 
@@ -119,7 +139,17 @@ export type Endpoint = Pick<EndpointOutput, "name" | "host" | "port" | "attempts
   discover: NonNullable<EndpointOutput["discover"]>;
   /** PEM text of extra trust anchors, already read and checked. */
   ca?: string;
+  /** Where the client certificate comes from, as written (file names or the secret's ARN). */
+  clientCertificate?: ClientCertificateRef;
+  /** The client certificate and key, read and checked (from files or inline PEM); a secret is read at run time. */
+  credentials?: ClientCredentials;
 };
+
+export type ClientCertificateRef = NonNullable<EndpointOutput["clientCertificate"]>;
+
+/** The secret an endpoint's client certificate is read from, if any. */
+export const clientSecretArn = (e: Pick<Endpoint, "clientCertificate">): string | undefined =>
+  e.clientCertificate && "secretArn" in e.clientCertificate ? e.clientCertificate.secretArn : undefined;
 
 export class RegistryError extends Error {
   constructor(
@@ -162,6 +192,10 @@ export interface ValidateOptions {
   label: string;
   /** Reads a `ca` value that is not inline PEM (a file path relative to the registry). */
   readCa?: (ref: string) => string;
+  /** Reads a client certificate or key file (the CLI's loader); without it only inline PEM is accepted. */
+  readClientFile?: (ref: string) => string;
+  /** The passphrase of an encrypted client key (the CLI reads it from KEY_PASSPHRASE_ENV). */
+  passphrase?: string;
 }
 
 /** Validates one raw endpoint object. Throws a RegistryError naming the endpoint and field. */
@@ -180,6 +214,8 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
       reason = value === undefined ? "is required" : `must be ${issue.expected === "array" ? "an array" : `a ${issue.expected}`}`;
     }
     if (issue.code === "invalid_value") reason = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    if (issue.code === "invalid_union" && issue.path[0] === "clientCertificate")
+      reason = 'must be { "cert": FILE, "key": FILE } (the CLI) or { "secretArn": ARN } (the function and the CLI)' + unionDetail(issue);
     throw new RegistryError(opts.source, who, field, reason, rawName);
   }
   const e = parsed.data;
@@ -205,6 +241,24 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
       throw new RegistryError(opts.source, who, "ca", (err as Error).message, e.name);
     }
   }
+  let credentials: ClientCredentials | undefined;
+  const client = e.clientCertificate;
+  if (client && "cert" in client) {
+    try {
+      const read = (ref: string) => {
+        if (ref.includes("-----BEGIN")) return ref;
+        if (!opts.readClientFile) throw new Error("a file name here is read only from a registry file or the command line; give PEM text in code");
+        return opts.readClientFile(ref);
+      };
+      const named = (ref: string) => (ref.includes("-----BEGIN") ? "inline PEM" : ref);
+      credentials = checkClientCertificate(read(client.cert), client.key === undefined ? undefined : read(client.key), opts.passphrase, {
+        cert: named(client.cert),
+        key: client.key === undefined ? named(client.cert) : named(client.key),
+      });
+    } catch (err) {
+      throw new RegistryError(opts.source, who, "clientCertificate", (err as Error).message, e.name);
+    }
+  }
   return {
     name: e.name,
     host: e.host.replace(/\.$/, ""),
@@ -215,8 +269,16 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
     discover: e.discover ?? (e.targetGroupArn === undefined ? "dns" : "none"),
     attempts: e.attempts,
     ...(ca === undefined ? {} : { ca }),
+    ...(client ? { clientCertificate: client } : {}),
+    ...(credentials ? { credentials } : {}),
     timeoutMs: e.timeoutMs,
   };
+}
+
+/** Which branch of the clientCertificate union came closest, in words (the union's own issues say what each lacked). */
+function unionDetail(issue: { errors?: Array<Array<{ code: string; keys?: string[]; path: PropertyKey[] }>> }): string {
+  const unknown = issue.errors?.flat().find((i) => i.code === "unrecognized_keys");
+  return unknown?.keys ? `; unknown field(s) ${unknown.keys.map((k) => JSON.stringify(k)).join(", ")}` : "";
 }
 
 /**
@@ -265,7 +327,7 @@ export interface RegistryLoad {
  * Validates registry text entry by entry: a bad entry is reported and skipped, the others load.
  * The whole file is rejected only when it is not JSON or not `{ "endpoints": [...] }`.
  */
-export function parseRegistry(text: string, source: string, readCa?: (ref: string) => string): RegistryLoad {
+export function parseRegistry(text: string, source: string, files: Pick<ValidateOptions, "readCa" | "readClientFile" | "passphrase"> = {}): RegistryLoad {
   let doc: unknown;
   if (text.trim() === "") return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, "file is empty")] };
   try {
@@ -299,7 +361,7 @@ export function parseRegistry(text: string, source: string, readCa?: (ref: strin
   const names = new Map<string, number>();
   list.forEach((raw, i) => {
     try {
-      const endpoint = validateEndpoint(raw, { source, label: `endpoints[${i}]`, ...(readCa ? { readCa } : {}) });
+      const endpoint = validateEndpoint(raw, { source, label: `endpoints[${i}]`, ...files });
       const first = names.get(endpoint.name);
       if (first !== undefined) {
         throw new RegistryError(source, `endpoints[${i}] (${JSON.stringify(endpoint.name)})`, "name", `duplicate of endpoints[${first}]`, endpoint.name);

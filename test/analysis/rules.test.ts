@@ -62,7 +62,7 @@ describe("the Java verdict", () => {
     const v = Object.fromEntries(a.javaClients.map((x) => [x.profile, x]));
     // 8u161+: with EMS on M2 nothing aborts, without it M1's resumed session refused by M2 aborts.
     expect(v["jdk8u161+"]!.verdict).toBe("unknown");
-    expect(v["jdk8u161+"]!.reason).toContain(`whether ${M2} negotiates EMS could not be read`);
+    expect(v["jdk8u161+"]!.reason).toContain(`whether ${M2} negotiate EMS (no TLS 1.2 session could be read) is unknown`);
     // JDK 8u60–8u152 has no EMS: the fact does not matter to it.
     expect(v["jdk8u60-8u152"]!.verdict).toBe("can-abort");
     expect(analyzeEndpoint(probeOf({ members, certificates: [shared, wildcard] }))).toHaveFinding("info", "java-verdict-unknown");
@@ -358,6 +358,37 @@ describe("every rule, on its own, from small records", () => {
     discovery: [
       ["nothing probed member by member", () => probeOf({ members: [], certificates: [A] }), ["info:discovery"]],
       ["members listed", healthy, []],
+    ],
+    "client-auth": [
+      [
+        "every member requires a client certificate and none is configured",
+        () => probeOf({ members: labels.map((label) => member({ label, leaf: "A", requiresClientCertificate: true })), certificates: [A] }),
+        ["warning:client-certificate"],
+      ],
+      [
+        "the configured certificate refused by one member, accepted by the others",
+        () => {
+          const probe = withMember(healthy(), 1, () => {
+            const m = member({ label: M2, leaf: "A", requiresClientCertificate: true });
+            return { ...m, tls12: { ...m.tls12, clientCertificate: true }, handshake: { ...m.handshake, clientCertificate: true } };
+          });
+          return { ...probe, clientCertificate: { source: "files" as const, subject: "CN=monitor" } };
+        },
+        ["critical:client-certificate"],
+      ],
+      [
+        "the certificate's secret could not be read",
+        () => ({
+          ...healthy(),
+          clientCertificate: {
+            source: "secret" as const,
+            secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:monitor",
+            error: { class: "aws" as const, code: "AccessDeniedException", message: "denied" },
+          },
+        }),
+        ["warning:client-certificate"],
+      ],
+      ["no member asks for one", healthy, []],
     ],
   };
 

@@ -40,8 +40,15 @@ export interface MemberFacts {
   ems?: boolean | undefined;
   tls13?: boolean;
   renegotiation?: MemberProbe["renegotiation"]["outcome"];
+  /** What the member does with its own session offered without EMS (default accepted, as OpenSSL servers do; JSSE: refused). */
+  emsLess?: NonNullable<MemberProbe["emsLessResumption"]>["outcome"];
   /** Every handshake fails with this. */
   down?: ProbeError;
+  /**
+   * The member requires a client certificate and the probe had none: TLS 1.2 handshakes end in its alert after its
+   * certificate (recorded); the TLS 1.3 one completes on the client's side and then fails the same way.
+   */
+  requiresClientCertificate?: boolean;
 }
 
 const handshake = (target: string, leaf: string | undefined, protocol: string, extra: Partial<HandshakeRecord> = {}): HandshakeRecord => ({
@@ -74,17 +81,28 @@ export function member(f: MemberFacts): MemberProbe {
   }
   const tls13 = f.tls13 ?? true;
   const session = "ems" in f && f.ems === undefined ? {} : { session: { extendedMasterSecret: f.ems ?? true, ticketIssued: true, sessionIdLength: 32 } };
-  const tls12 = handshake(f.label, f.leaf, "TLSv1.2", { secureRenegotiation: true, ...session });
+  const refused = f.requiresClientCertificate
+    ? {
+        sessionIssued: false,
+        error: { class: "client-certificate" as const, code: "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE", message: "the server requires a client certificate" },
+      }
+    : {};
+  const tls12 = handshake(f.label, f.leaf, "TLSv1.2", { secureRenegotiation: true, ...session, ...refused });
+  if (f.requiresClientCertificate) delete tls12.verification;
   return {
     label: f.label,
     address,
     port,
     source: "listed",
-    handshake: handshake(f.label, f.best ?? f.leaf, tls13 ? "TLSv1.3" : "TLSv1.2"),
+    handshake: handshake(f.label, f.best ?? f.leaf, tls13 ? "TLSv1.3" : "TLSv1.2", refused),
     tls12,
     tls12Ticket: { ...tls12 },
     tls13Supported: tls13,
-    renegotiation: { outcome: f.renegotiation ?? "refused" },
+    renegotiation: f.requiresClientCertificate
+      ? { outcome: "not-attempted", detail: "the TLS 1.2 handshake failed (client-certificate)" }
+      : { outcome: f.renegotiation ?? "refused" },
+    emsLessResumption: f.requiresClientCertificate ? { outcome: "failed", error: refused.error! } : { outcome: f.emsLess ?? "accepted" },
+    ...(f.requiresClientCertificate ? { clientAuth: "required" as const } : { clientAuth: "not-required" as const }),
   };
 }
 

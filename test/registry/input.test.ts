@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../lambda/cli.js";
 import { MAX_REGISTRY_BYTES } from "../../lambda/registry/files.js";
@@ -80,7 +80,7 @@ describe("a registry's ca file", () => {
     expect(message).toMatch(/endpoint endpoints\[0\] \("e"\): ca: holds a PRIVATE KEY block/);
   });
 
-  it("absolute paths, ../ and symlinks out of the registry's folder are refused; a file inside is read and listed", () => {
+  it("for synth and the function (bundled): absolute paths, ../ and symlinks out of the registry's folder are refused; a file inside is read and listed", () => {
     const inner = join(dir, "inner");
     mkdirSync(inner, { recursive: true });
     writeFileSync(join(dir, "outside.pem"), caPem);
@@ -91,12 +91,33 @@ describe("a registry's ca file", () => {
       writeFileSync(file, registryWith({ ca }));
       return loadRegistryFile(file);
     };
-    expect(registry(join(dir, "outside.pem")).errors[0]!.message).toMatch(/absolute paths are not allowed/);
+    expect(registry(join(dir, "outside.pem")).errors[0]!.message).toMatch(/absolute paths are not bundled/);
     expect(registry("../outside.pem").errors[0]!.message).toMatch(/resolves outside the registry's folder/);
     expect(registry("link.pem").errors[0]!.message).toMatch(/resolves outside the registry's folder/);
     const ok = registry("root.pem");
     expect(ok.errors).toEqual([]);
     expect(ok.caFiles).toEqual([join(inner, "root.pem")]);
+  });
+
+  it("for the CLI: an absolute path, ../ and a symlink out of the registry's folder are read (the operator's own files)", () => {
+    const inner = join(dir, "cli");
+    mkdirSync(inner, { recursive: true });
+    const outside = mkdtempSync(join(tmpdir(), "tpm-outside-"));
+    writeFileSync(join(outside, "ca.pem"), caPem);
+    symlinkSync(join(outside, "ca.pem"), join(inner, "link.pem"));
+    const registry = (ca: string) => {
+      const file = join(inner, "registry.json");
+      writeFileSync(file, registryWith({ ca }));
+      return loadRegistryFile(file, { reader: "cli" });
+    };
+    for (const ref of [join(outside, "ca.pem"), relative(inner, join(outside, "ca.pem")), "link.pem"]) {
+      const load = registry(ref);
+      expect(load.errors, ref).toEqual([]);
+      expect(load.endpoints[0]!.ca, ref).toBe(caPem);
+    }
+    // The same checks as inside: a device is refused at once, naming the file.
+    expect(registry("/dev/zero").errors[0]!.message).toMatch(/ca: \/dev\/zero: not a regular file \(a device\)/);
+    rmSync(outside, { recursive: true, force: true });
   });
 
   it("/dev/zero as ca: refused at once", { timeout: 5_000 }, () => {

@@ -1,5 +1,6 @@
 /** The facts of a pool that the Java rule depends on, read from one endpoint's probe. */
 import type { CertificateInfo, EndpointProbe } from "../../probe/types.js";
+import { unmeasurableMembers } from "../client-auth.js";
 import { memberEms } from "../ems.js";
 import { memberLeaf } from "../observations.js";
 
@@ -8,7 +9,14 @@ export interface ModelMember {
   leaf: CertificateInfo;
   /** Negotiates EMS with a client that asks for it (TLS 1.2); undefined when it could not be read. */
   ems: boolean | undefined;
+  /**
+   * Resumes its own TLS 1.2 session offered by a client that sends no EMS (JDK 8u25–8u152, 11+ with EMS off).
+   * false for JSSE with EMS on; undefined when it could not be measured.
+   */
+  resumesWithoutEms: boolean | undefined;
   tls13: boolean;
+  /** Set when a fact was assumed for a what-if or an either-way verdict (never stated as measured in a reason). */
+  assumed?: { ems?: boolean; resumesWithoutEms?: boolean };
 }
 
 /** `unknown`: the pair was not offered (a sampled matrix); never read as refused or accepted. */
@@ -16,6 +24,11 @@ export type OfferOutcome = "accepted" | "refused" | "failed" | "unknown";
 
 export interface PoolModel {
   members: ModelMember[];
+  /**
+   * Members whose sessions could not be measured (the server ended every TLS 1.2 handshake over the client
+   * certificate): no verdict can be reached while there are any.
+   */
+  unmeasurable: string[];
   /** The matrix was sampled: pairs it did not offer are unknown. */
   sampled: boolean;
   /** What member `to` does with a session `from` issued, offered by this mechanism (the cross-member matrix). */
@@ -37,10 +50,16 @@ function fromCells(
   return { offer, accepts: (mechanism, from, to) => offer(mechanism, from, to) === "accepted", measured };
 }
 
-function assemble(members: ModelMember[], sampled: boolean, cells: ReturnType<typeof fromCells>): PoolModel {
+function assemble(members: ModelMember[], sampled: boolean, cells: ReturnType<typeof fromCells>, unmeasurable: string[] = []): PoolModel {
   const { measured, ...rest } = cells;
   // Outside a sample every answer is known: a pair without a cell had no session to offer (refused).
-  return { members, sampled, ...rest, measured: (from, to) => !sampled || measured.get(from)?.has(to) === true };
+  return { members, unmeasurable, sampled, ...rest, measured: (from, to) => !sampled || measured.get(from)?.has(to) === true };
+}
+
+/** What the EMS-less pair of connections showed: refused or no session ID to offer back are both "does not resume". */
+function resumesWithoutEms(m: EndpointProbe["members"][number]): boolean | undefined {
+  const outcome = m.emsLessResumption?.outcome;
+  return outcome === "accepted" ? true : outcome === "refused" || outcome === "no-session" ? false : undefined;
 }
 
 export function poolModel(probe: EndpointProbe): PoolModel {
@@ -49,7 +68,7 @@ export function poolModel(probe: EndpointProbe): PoolModel {
     const fp = memberLeaf(m);
     const leaf = fp ? probe.certificates[fp] : undefined;
     if (!leaf) continue;
-    members.push({ label: m.label, leaf, ems: memberEms(m), tls13: m.tls13Supported === true });
+    members.push({ label: m.label, leaf, ems: memberEms(m), resumesWithoutEms: resumesWithoutEms(m), tls13: m.tls13Supported === true });
   }
   // A failed offer (e.g. a handshake_failure alert) is kept apart: the client's handshake fails, it does not fall back.
   const sampled = probe.matrixPlan?.full === false;
@@ -67,12 +86,23 @@ export function poolModel(probe: EndpointProbe): PoolModel {
           },
         ],
   );
-  return assemble(members, sampled, fromCells(cells, sampled ? "unknown" : "refused"));
+  return assemble(
+    members,
+    sampled,
+    fromCells(cells, sampled ? "unknown" : "refused"),
+    unmeasurableMembers(probe).map((m) => m.label),
+  );
 }
 
-/** The model with every unknown EMS fact set to `ems`: a verdict that holds both ways does not depend on it. */
-export function assumingEms(model: PoolModel, ems: boolean): PoolModel {
-  return { ...model, members: model.members.map((m) => (m.ems === undefined ? { ...m, ems } : m)) };
+/** A member fact that may be unknown; the verdict is taken both ways and is unknown when the two differ. */
+export type UncertainFact = "ems" | "resumesWithoutEms";
+
+/** The model with every unknown `fact` set to `value`, marked as assumed: a verdict that holds both ways does not depend on it. */
+export function assuming(model: PoolModel, fact: UncertainFact, value: boolean): PoolModel {
+  return {
+    ...model,
+    members: model.members.map((m) => (m[fact] === undefined ? { ...m, [fact]: value, assumed: { ...m.assumed, [fact]: value } } : m)),
+  };
 }
 
 /** Builds a model from explicit facts (used for what-if questions and in tests). */

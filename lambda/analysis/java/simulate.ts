@@ -34,6 +34,10 @@ export function protocolWith(profile: JavaClientProfile, member: ModelMember): "
 /** What `to` does with a session of `session.origin` offered by this client. */
 export function offerOutcome(profile: JavaClientProfile, model: PoolModel, session: CachedSession, to: ModelMember): OfferOutcome {
   if (protocolWith(profile, to) !== session.protocol) return "refused";
+  // A client without EMS offers a session without EMS: a member that does not resume even its own such session
+  // (JSSE with EMS on: ExtendedMasterSecretExtension.java, "abort session resumption, missing Extended Master
+  // Secret extension") does a full handshake, whatever the matrix (made with EMS) says.
+  if (session.protocol === "TLSv1.2" && !profile.ems && to.resumesWithoutEms === false) return "refused";
   const from = session.origin.label;
   // TLS 1.3 PSKs are tickets. In TLS 1.2 a server that gets a ticket decides on it and ignores the session ID.
   if (session.protocol === "TLSv1.3") return model.offer("ticket", from, to.label);

@@ -8,7 +8,7 @@ import type { EndpointProbe } from "../../probe/types.js";
 import type { Finding } from "../finding.js";
 import { certificateName, plural } from "../observations.js";
 import { explainIdentity, identityEquivalent } from "./identity.js";
-import { assumingEms, poolModel, type ModelMember, type PoolModel } from "./pool-model.js";
+import { assuming, poolModel, type ModelMember, type PoolModel, type UncertainFact } from "./pool-model.js";
 import { CHECK_SWITCHES, JAVA_PROFILES, type JavaClientProfile, type JavaProfileId } from "./profiles.js";
 import { abortsOnRefusal, newSession, offerOutcome, protocolWith, resumes, simulate, type SimulatedConnection } from "./simulate.js";
 
@@ -116,12 +116,20 @@ function safeReason(profile: JavaClientProfile, model: PoolModel): { reason: str
         a,
         m.some((b) => resumes(profile, model, session, b)),
       );
+    // Each cause is stated only from measured facts: an assumed one (an either-way verdict) is said as such.
+    const assumedNote = (x: ModelMember) => (x.assumed ? " (assumed: not measured; the verdict holds either way)" : "");
     if (session.protocol === "TLSv1.3") causes.add(`sessions with ${a.label} are TLS 1.3, whose resumption never arms the check`);
-    else if (profile.ems && !session.ems) causes.add(`a session with ${a.label} has no EMS, and this client never offers such a session`);
-    else if (!resumedSomewhere.get(a)) causes.add(`no member resumes ${a.label}'s sessions, so none is ever "resumed before"`);
-    else if (offerOutcome(profile, model, { ...session, resumedBefore: true }, c) !== "refused") causes.add(`${c.label} resumes ${a.label}'s sessions`);
+    else if (profile.ems && !session.ems) causes.add(`a session with ${a.label} has no EMS, and this client never offers such a session${assumedNote(a)}`);
+    else if (!resumedSomewhere.get(a)) {
+      const emsLess = !profile.ems && m.every((b) => b.resumesWithoutEms === false);
+      causes.add(
+        emsLess
+          ? `no member resumes a session offered without EMS (as JSSE with EMS on does), so none is ever "resumed before"`
+          : `no member resumes ${a.label}'s sessions, so none is ever "resumed before"${m.some((b) => b.assumed) ? " (with facts assumed either way)" : ""}`,
+      );
+    } else if (offerOutcome(profile, model, { ...session, resumedBefore: true }, c) !== "refused") causes.add(`${c.label} resumes ${a.label}'s sessions`);
     else if (protocolWith(profile, c) === "TLSv1.3") causes.add(`${c.label} negotiates TLS 1.3`);
-    else if (profile.ems && c.ems) causes.add(`${c.label} negotiates EMS, which switches the check off`);
+    else if (profile.ems && c.ems) causes.add(`${c.label} negotiates EMS, which switches the check off${assumedNote(c)}`);
   }
   return { reason: [...causes].slice(0, 4).join("; ") + (causes.size > 4 ? "; …" : ""), structural: false };
 }
@@ -196,14 +204,40 @@ function verdictFor(probe: EndpointProbe, profile: JavaClientProfile, model: Poo
     abortedIndices: [],
   });
   if (model.members.length === 0) return unknown("no member could be probed one by one, so there is nothing to compare (list the members)");
-  const emsUnknown = profile.ems ? model.members.filter((m) => m.ems === undefined) : [];
-  if (emsUnknown.length === 0) return decide(probe, profile, model, routing);
-  const withEms = decide(probe, profile, assumingEms(model, true), routing);
-  const withoutEms = decide(probe, profile, assumingEms(model, false), routing);
-  if (withEms.verdict === withoutEms.verdict) return withoutEms;
+  if (model.unmeasurable.length)
+    return unknown(
+      `${model.unmeasurable.join(", ")} ended every TLS 1.2 handshake over the client certificate, so no session could be made there and ` +
+        "resumption could not be measured (configure the client certificate the members require)",
+    );
+  return eitherWay(probe, profile, model, routing, unknown);
+}
+
+/** Facts the profile's verdict depends on: EMS for clients that send it, EMS-less resumption for the others. */
+const FACT_OF: Record<UncertainFact, { matters: (p: JavaClientProfile) => boolean; words: string }> = {
+  ems: { matters: (p) => p.ems, words: "negotiate EMS (no TLS 1.2 session could be read)" },
+  resumesWithoutEms: { matters: (p) => !p.ems, words: "resume a session offered without EMS (not measured)" },
+};
+
+/**
+ * The verdict with each unknown fact taken both ways: the same verdict either way does not depend on it (and its
+ * reason says which facts were assumed); a verdict that differs is unknown, saying which fact decides it.
+ */
+function eitherWay(
+  probe: EndpointProbe,
+  profile: JavaClientProfile,
+  model: PoolModel,
+  routing: RoutedConnection[],
+  unknown: (reason: string) => JavaVerdict,
+): JavaVerdict {
+  const fact = (Object.keys(FACT_OF) as UncertainFact[]).find((f) => FACT_OF[f].matters(profile) && model.members.some((m) => m[f] === undefined));
+  if (fact === undefined) return decide(probe, profile, model, routing);
+  const missing = model.members.filter((m) => m[fact] === undefined);
+  const yes = eitherWay(probe, profile, assuming(model, fact, true), routing, unknown);
+  const no = eitherWay(probe, profile, assuming(model, fact, false), routing, unknown);
+  if (yes.verdict === no.verdict) return no;
   return unknown(
-    `whether ${emsUnknown.map((m) => m.label).join(", ")} negotiate${emsUnknown.length === 1 ? "s" : ""} EMS could not be read (no TLS 1.2 session), ` +
-      `and the verdict depends on it: ${withEms.verdict} with EMS, ${withoutEms.verdict} without`,
+    `whether ${missing.map((m) => m.label).join(", ")} ${FACT_OF[fact].words} is unknown, and the verdict depends on it: ` +
+      `${yes.verdict} if ${missing.length === 1 ? "it does" : "they do"}, ${no.verdict} if not`,
   );
 }
 

@@ -18,7 +18,13 @@ const leaf = (fp: string, sanDns: string[]): CertificateInfo => ({
   keyType: "EC",
   pem: "",
 });
-const member = (label: string, sanDns: string[], ems = true, tls13 = false): ModelMember => ({ label, leaf: leaf(label, sanDns), ems, tls13 });
+const member = (label: string, sanDns: string[], ems = true, tls13 = false, resumesWithoutEms = true): ModelMember => ({
+  label,
+  leaf: leaf(label, sanDns),
+  ems,
+  resumesWithoutEms,
+  tls13,
+});
 const profile = (id: string) => JAVA_PROFILES.find((p) => p.id === id)!;
 const outcomes = (r: Array<{ outcome: string }>) => r.map((x) => x.outcome);
 
