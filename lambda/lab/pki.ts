@@ -25,6 +25,8 @@ export interface LeafSpec {
   /** Days from now; negative for the past. Defaults: -1 and 90. */
   notBeforeDays?: number;
   notAfterDays?: number;
+  /** Also usable as a client certificate (extended key usage clientAuth, as Puppet's host certificates are). */
+  clientAuth?: boolean;
   /** The leaf's key: ECDSA P-256 (default) or RSA 2048 (for members that serve both, as nginx can). */
   key?: "ec" | "rsa";
 }
@@ -60,7 +62,10 @@ function leafExtensions(spec: LeafSpec): x509.Extension[] {
   return [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    // Puppet's CA issues host certificates for both ends (serverAuth and clientAuth): a client certificate needs the latter (JSSE checks it).
+    new x509.ExtendedKeyUsageExtension(
+      spec.clientAuth ? [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth] : [x509.ExtendedKeyUsage.serverAuth],
+    ),
     ...(names.length ? [new x509.SubjectAlternativeNameExtension(names)] : []),
   ];
 }

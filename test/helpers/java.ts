@@ -1,10 +1,15 @@
-/** Compiles and runs the Java clients in test/java: a raw SSLSocket and Apache HttpClient 4.5, replaying connections through a VIP. */
-import { execFile } from "node:child_process";
+/**
+ * Compiles and runs the Java programs in test/java: the clients (a raw SSLSocket and Apache HttpClient 4.5, replaying
+ * connections through a VIP, with a client certificate when the pool requires one) and JSSE pool members.
+ */
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { JavaProfileId } from "../../lambda/analysis/java/profiles.js";
+import type { IssuedCertificate } from "../../lambda/lab/pki.js";
+import type { RunningProcess } from "./processes.js";
 
 const exec = promisify(execFile);
 
@@ -32,6 +37,18 @@ export interface JavaConnection {
 
 export type JavaClientKind = "sslsocket" | "httpclient";
 
+export interface JsseMember {
+  certificate: IssuedCertificate;
+  /** JSSE's setNeedClientAuth / setWantClientAuth (trapperkeeper-webserver-jetty's `client-auth`: need, want, none). */
+  clientAuth?: "none" | "want" | "need";
+  /** PEM of the CAs trusted for client certificates. */
+  clientCa?: string;
+  /** JDK system properties, e.g. -Djdk.tls.useExtendedMasterSecret=false. */
+  properties?: string[];
+  /** Enabled protocols, comma-separated (default TLSv1.3,TLSv1.2). */
+  protocols?: string;
+}
+
 export class JavaClient {
   private constructor(private readonly dir: string) {}
 
@@ -44,10 +61,74 @@ export class JavaClient {
       dir,
       "-cp",
       HTTPCLIENT_JARS.join(":"),
-      join(process.cwd(), "test/java/ResumeReplay.java"),
-      join(process.cwd(), "test/java/HttpClientReplay.java"),
+      ...["ResumeReplay", "HttpClientReplay", "JsseServer"].map((name) => join(process.cwd(), `test/java/${name}.java`)),
     ]);
     return new JavaClient(dir);
+  }
+
+  /**
+   * A JSSE pool member (test/java/JsseServer.java) on 127.0.0.1, JDK 17's own TLS server as Jetty runs it.
+   * `properties` are JDK system properties (the knobs PuppetDB's JVM options set).
+   */
+  async startJsse(spec: JsseMember): Promise<RunningProcess> {
+    const dir = mkdtempSync(join(this.dir, "jsse-"));
+    writeFileSync(join(dir, "chain.pem"), spec.certificate.chainPem);
+    writeFileSync(join(dir, "key.pem"), spec.certificate.keyPem, { mode: 0o600 });
+    if (spec.clientCa) writeFileSync(join(dir, "client-ca.pem"), spec.clientCa);
+    const child = spawn(
+      "java",
+      [
+        // A member starts in ~0.3 s instead of ~0.6 s: no JIT beyond C1, the serial collector.
+        "-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC",
+        ...(spec.properties ?? []),
+        "-cp",
+        this.dir,
+        "JsseServer",
+        join(dir, "chain.pem"),
+        join(dir, "key.pem"),
+        spec.clientAuth ?? "none",
+        spec.clientCa ? join(dir, "client-ca.pem") : "-",
+        spec.protocols ?? "TLSv1.3,TLSv1.2",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const port = await new Promise<number>((resolve, reject) => {
+      let output = "";
+      const timer = setTimeout(() => fail(new Error(`JsseServer did not start: ${output}`)), 20_000);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        child.kill("SIGKILL");
+        reject(err);
+      };
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        const m = /LISTENING (\d+)/.exec(output);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.once("exit", (code) => fail(new Error(`JsseServer exited with ${code}: ${output}`)));
+    });
+    child.stdout.resume();
+    child.stderr.resume();
+    return {
+      host: "127.0.0.1",
+      port,
+      label: `127.0.0.1:${port}`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          const done = () => {
+            rmSync(dir, { recursive: true, force: true });
+            resolve();
+          };
+          if (child.exitCode !== null || child.signalCode !== null) return done();
+          child.once("exit", done);
+          child.kill("SIGTERM");
+        }),
+    };
   }
 
   async replay(
@@ -57,15 +138,22 @@ export class JavaClient {
     caPem: string,
     count: number,
     kind: JavaClientKind = "sslsocket",
+    clientCertificate?: IssuedCertificate,
   ): Promise<JavaConnection[]> {
     const options = JDK_RUN_OPTIONS[profile];
     if (!options) throw new Error(`the installed JDK cannot stand in for ${profile}`);
     const caFile = join(this.dir, "ca.pem");
     writeFileSync(caFile, caPem);
+    const clientFiles: string[] = [];
+    if (clientCertificate) {
+      writeFileSync(join(this.dir, "client-chain.pem"), clientCertificate.chainPem);
+      writeFileSync(join(this.dir, "client-key.pem"), clientCertificate.keyPem, { mode: 0o600 });
+      clientFiles.push(`${join(this.dir, "client-chain.pem")}:${join(this.dir, "client-key.pem")}`);
+    }
     const [main, classpath] = kind === "httpclient" ? ["HttpClientReplay", [this.dir, ...HTTPCLIENT_JARS].join(":")] : ["ResumeReplay", this.dir];
     const { stdout } = await exec(
       "java",
-      [...options.properties, "-cp", classpath, main, vip.host, String(vip.port), servername, caFile, String(count), options.protocols],
+      [...options.properties, "-cp", classpath, main, vip.host, String(vip.port), servername, caFile, String(count), options.protocols, ...clientFiles],
       { timeout: 60_000 },
     );
     return stdout

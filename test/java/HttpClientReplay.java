@@ -13,14 +13,18 @@ import org.apache.http.util.EntityUtils;
  * client, one SSLContext, its own hostname verifier (which does NOT set an endpoint identification algorithm), a
  * new connection per request. N requests to https://servername:port/ with servername resolved to host. Prints:
  *   <i> ok <status>      or      <i> aborted <message>      or      <i> error <message>
- * Args: host port servername caPemFile count protocols(comma-separated)
+ * Args: host port servername caPemFile count protocols(comma-separated) [clientChain.pem:clientKey.pem]
  */
 public class HttpClientReplay {
     public static void main(String[] args) throws Exception {
         String host = args[0];
         int port = Integer.parseInt(args[1]);
         String servername = args[2];
-        SSLContext context = ResumeReplay.trusting(args[3]);
+        String[] clientFiles = ResumeReplay.clientFiles(args, 6);
+        // Puppet Server's set-up: SSLContextBuilder with the host's key material (loadKeyMaterial) and the CA.
+        org.apache.http.ssl.SSLContextBuilder builder = org.apache.http.ssl.SSLContexts.custom().loadTrustMaterial(ResumeReplay.trustStore(args[3]), null);
+        if (clientFiles != null) builder.loadKeyMaterial(ResumeReplay.clientKeys(clientFiles[0], clientFiles[1]), ResumeReplay.KEY_PASSWORD);
+        SSLContext context = builder.build();
         int count = Integer.parseInt(args[4]);
         String[] protocols = args[5].split(",");
         SSLConnectionSocketFactory sockets = new SSLConnectionSocketFactory(context, protocols, null, SSLConnectionSocketFactory.getDefaultHostnameVerifier());

@@ -14,20 +14,46 @@ import javax.net.ssl.TrustManagerFactory;
  * Replays N sequential connections to host:port with ONE SSLContext (one client session cache), no endpoint
  * identification, as Apache HttpClient does. Prints one line per connection:
  *   <i> full|resumed <protocol> <subject>      or      <i> aborted <message>      or      <i> error <message>
- * Args: host port servername caPemFile count protocols(comma-separated)
+ * Args: host port servername caPemFile count protocols(comma-separated) [clientChain.pem:clientKey.pem]
  */
 public class ResumeReplay {
-    /** One SSLContext (one client session cache) trusting the PEM root in caPemFile; HttpClientReplay uses it too. */
-    static SSLContext trusting(String caPemFile) throws Exception {
+    /** The trust store of the PEM root in caPemFile. */
+    static KeyStore trustStore(String caPemFile) throws Exception {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
         try (FileInputStream in = new FileInputStream(caPemFile)) {
             trust.setCertificateEntry("root", CertificateFactory.getInstance("X.509").generateCertificate(in));
         }
+        return trust;
+    }
+
+    static final char[] KEY_PASSWORD = "changeit".toCharArray();
+
+    /** A key store with the client certificate (chainPem, PKCS#8 keyPem), as Puppet Server loads its host certificate. */
+    static KeyStore clientKeys(String chainPem, String keyPem) throws Exception {
+        KeyStore keys = KeyStore.getInstance("PKCS12");
+        keys.load(null, null);
+        keys.setKeyEntry("client", JsseServer.readKey(keyPem), KEY_PASSWORD, JsseServer.readCertificates(chainPem));
+        return keys;
+    }
+
+    /** `chain.pem:key.pem` from the optional last argument, or null. */
+    static String[] clientFiles(String[] args, int index) {
+        return args.length > index && !args[index].equals("-") ? args[index].split(":") : null;
+    }
+
+    /** One SSLContext (one client session cache) trusting the PEM root in caPemFile, presenting a client certificate when given. */
+    static SSLContext trusting(String caPemFile, String[] client) throws Exception {
+        javax.net.ssl.KeyManager[] keyManagers = null;
+        if (client != null) {
+            javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(clientKeys(client[0], client[1]), KEY_PASSWORD);
+            keyManagers = kmf.getKeyManagers();
+        }
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
+        tmf.init(trustStore(caPemFile));
         SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, tmf.getTrustManagers(), null);
+        context.init(keyManagers, tmf.getTrustManagers(), null);
         return context;
     }
 
@@ -42,7 +68,7 @@ public class ResumeReplay {
         String host = args[0];
         int port = Integer.parseInt(args[1]);
         String servername = args[2];
-        SSLContext context = trusting(args[3]);
+        SSLContext context = trusting(args[3], clientFiles(args, 6));
         int count = Integer.parseInt(args[4]);
         String[] protocols = args[5].split(",");
         java.util.Set<String> seenIds = new java.util.HashSet<>();

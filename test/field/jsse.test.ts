@@ -1,0 +1,271 @@
+/**
+ * PuppetDB as deployed: Java's own TLS server (JSSE, test/java/JsseServer.java on the installed JDK 17) and members
+ * that require a client certificate (JSSE needClientAuth, `openssl s_server -Verify 1`), behind HAProxy `mode tcp`.
+ * Every Java verdict is checked against a real JDK client (one SSLContext, no endpoint identification, with the
+ * client certificate where the pool requires one) routed along an adversarial sequence through a scripted VIP: it
+ * must abort exactly on the connections our replay predicts.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { analyzeEndpoint, type EndpointAnalysis } from "../../lambda/analysis/index.js";
+import { poolModel } from "../../lambda/analysis/java/pool-model.js";
+import { JAVA_PROFILES, type JavaProfileId } from "../../lambda/analysis/java/profiles.js";
+import { simulate } from "../../lambda/analysis/java/simulate.js";
+import type { IssuedCertificate } from "../../lambda/lab/pki.js";
+import { probeEndpoint } from "../../lambda/probe/endpoint.js";
+import type { ClientCredentials } from "../../lambda/probe/tls-context.js";
+import type { EndpointProbe } from "../../lambda/probe/types.js";
+import { endpointOf, type Endpoint } from "../../lambda/registry/schema.js";
+import { startNginx } from "../helpers/field-servers.js";
+import { JavaClient, type JsseMember } from "../helpers/java.js";
+import { Harness, SERVICE, startVip, TestPki } from "../helpers/pool.js";
+import { startHaproxy, startOpensslServer, type RunningProcess } from "../helpers/processes.js";
+
+const harness = new Harness();
+let pki: TestPki;
+let java: JavaClient;
+let client: IssuedCertificate;
+let credentials: ClientCredentials;
+let dir: string;
+
+beforeAll(async () => {
+  pki = await TestPki.create();
+  java = await JavaClient.compile();
+  client = await pki.issue({ subject: "CN=puppet.pool.test", dns: ["puppet.pool.test"], clientAuth: true });
+  credentials = { certPem: client.chainPem, keyPem: client.keyPem };
+  dir = mkdtempSync(join(tmpdir(), "tpm-jsse-test-"));
+  writeFileSync(join(dir, "ca.pem"), pki.caPem);
+});
+afterEach(() => harness.closeAll());
+afterAll(() => {
+  java.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const leaf = (cn: string) => pki.issue({ subject: `CN=${cn}`, dns: [cn] });
+
+async function poolOf(members: RunningProcess[], withCertificate: boolean): Promise<{ endpoint: Endpoint; members: RunningProcess[] }> {
+  const vip = harness.track(await startHaproxy(members));
+  return {
+    members,
+    endpoint: {
+      ...endpointOf({
+        name: "puppetdb",
+        host: vip.host,
+        port: vip.port,
+        servername: SERVICE,
+        members: members.map((m) => m.label),
+        discover: "none",
+        attempts: 6,
+        ca: pki.caPem,
+        timeoutMs: 5000,
+      }),
+      ...(withCertificate ? { credentials } : {}),
+    },
+  };
+}
+
+const jssePool = async (specs: JsseMember[], withCertificate = false) =>
+  poolOf(await Promise.all(specs.map(async (s) => harness.track(await java.startJsse(s)))), withCertificate);
+
+/** x, x, y for every ordered pair of distinct members. */
+function adversarialRouting(n: number): number[] {
+  const routing: number[] = [];
+  for (let x = 0; x < n; x++) for (let y = 0; y < n; y++) if (x !== y) routing.push(x, x, y);
+  return routing;
+}
+
+/**
+ * The real JDK, standing in for `profileId`, along the adversarial routing: aborts exactly where our replay of the
+ * same routing says, and at all iff the verdict is not safe. Returns the JDK's outcomes.
+ */
+async function jdkAgrees(
+  probe: EndpointProbe,
+  analysis: EndpointAnalysis,
+  members: RunningProcess[],
+  profileId: JavaProfileId,
+  withCertificate: boolean,
+): Promise<string[]> {
+  const model = poolModel(probe);
+  const routing = adversarialRouting(members.length);
+  const profile = JAVA_PROFILES.find((p) => p.id === profileId)!;
+  const predicted = simulate(
+    profile,
+    model,
+    routing.map((i) => members[i]!.label),
+  );
+  const scripted = harness.track(await startVip(members, { route: (n) => routing[n]! }));
+  const real = await java.replay(profileId, scripted, SERVICE, pki.caPem, routing.length, "sslsocket", withCertificate ? client : undefined);
+  await scripted.close();
+  const verdict = analysis.javaClients.find((v) => v.profile === profileId)!;
+  const context = `${profileId}: ${verdict.verdict} (${verdict.reason})\nreal: ${real.map((r) => `${r.index}:${r.outcome}`).join(" ")}`;
+  expect(
+    real.filter((r) => r.outcome === "error"),
+    context,
+  ).toEqual([]);
+  expect(
+    real.filter((r) => r.outcome === "aborted").map((r) => r.index),
+    context,
+  ).toEqual(predicted.filter((p) => p.outcome === "aborted").map((p) => p.index));
+  expect(
+    real.some((r) => r.outcome === "aborted"),
+    context,
+  ).toBe(verdict.verdict !== "safe");
+  if (!profile.tls13 && !profile.tickets) {
+    // TLS 1.2 with session IDs: the JDK resumes exactly where we say it does.
+    expect(
+      real.map((r) => r.outcome),
+      context,
+    ).toEqual(predicted.map((p) => p.outcome));
+  }
+  return real.map((r) => r.outcome);
+}
+
+const verdicts = (a: EndpointAnalysis) => Object.fromEntries(a.javaClients.map((v) => [v.profile, v.verdict]));
+
+describe("JSSE members (PuppetDB's Jetty)", () => {
+  it("×3 distinct certificates, defaults: divergence and the name mismatch are real; every Java profile safe (a JSSE server never resumes a session without EMS)", async () => {
+    const { endpoint, members } = await jssePool(
+      await Promise.all(["db-1.pool.test", "db-2.pool.test", "db-3.pool.test"].map(async (cn) => ({ certificate: await leaf(cn) }))),
+    );
+    const probe = await probeEndpoint(endpoint);
+    const a = analyzeEndpoint(probe);
+    expect(a).toHaveFinding("warning", "certificate-divergence");
+    expect(a).toHaveFinding("critical", "hostname-mismatch");
+    expect(probe.members.map((m) => m.emsLessResumption?.outcome)).toEqual(["refused", "refused", "refused"]);
+    expect(Object.values(verdicts(a))).toEqual(JAVA_PROFILES.map(() => "safe"));
+    expect(a.javaClients.find((v) => v.profile === "jdk8u60-8u152")!.reason).toContain("no member resumes a session offered without EMS");
+    // JDK 17 with EMS off (JDK 8u60–8u152's rules): 0 aborts, 0 resumptions.
+    const outcomes = await jdkAgrees(probe, a, members, "jdk8u60-8u152", false);
+    expect(outcomes.filter((o) => o !== "full")).toEqual([]);
+    await jdkAgrees(probe, a, members, "jdk8u161+", false);
+  });
+
+  it("mixed: m1 defaults, m2 *.pool.test without tickets, m3 EMS off: 8u161+ and 11+ pinned to TLS 1.2 can abort via m2 → m3; EMS-less clients through m3, as a real JDK does", async () => {
+    const { endpoint, members } = await jssePool([
+      { certificate: await leaf("db-1.pool.test") },
+      { certificate: await leaf(`*.${SERVICE}`), properties: ["-Djdk.tls.server.enableSessionTicketExtension=false"] },
+      { certificate: await leaf("db-3.pool.test"), properties: ["-Djdk.tls.useExtendedMasterSecret=false"] },
+    ]);
+    const probe = await probeEndpoint(endpoint);
+    const a = analyzeEndpoint(probe);
+    const [m1, m2, m3] = members.map((m) => m.label);
+    expect(probe.members.map((m) => m.emsLessResumption?.outcome)).toEqual(["refused", "refused", "accepted"]);
+    const byProfile = Object.fromEntries(a.javaClients.map((v) => [v.profile, v]));
+    expect(byProfile["jdk8u161+"]!.verdict).toBe("can-abort");
+    expect(byProfile["jdk8u161+"]!.sequence?.slice(-1)).toEqual([m3]);
+    expect(byProfile["jdk11+-tls12"]!.verdict).toBe("can-abort");
+    // The EMS-less sequence starts on m3, the only member that resumes such a session.
+    expect(byProfile["jdk8u60-8u152"]!.sequence?.slice(0, 2)).toEqual([m3, m3]);
+    expect([m1, m2]).toContain(byProfile["jdk8u60-8u152"]!.sequence![2]);
+    for (const profile of ["jdk8u60-8u152", "jdk8u161+", "jdk11+-tls12"] as const) await jdkAgrees(probe, a, members, profile, false);
+  });
+
+  it("2 JSSE members refusing client renegotiation + nginx, one certificate: refused, not failed; nothing that breaks clients", async () => {
+    const certificate = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+    const jsse = await Promise.all(
+      [0, 1].map(async () => harness.track(await java.startJsse({ certificate, properties: ["-Djdk.tls.rejectClientInitiatedRenegotiation=true"] }))),
+    );
+    const nginx = harness.track(await startNginx({ certificates: [certificate] }));
+    const { endpoint } = await poolOf([...jsse, nginx], false);
+    const probe = await probeEndpoint(endpoint);
+    const a = analyzeEndpoint(probe);
+    expect(probe.members.map((m) => m.renegotiation.outcome)).toEqual(["refused", "refused", "refused"]);
+    expect(probe.members[0]!.renegotiation.detail).toMatch(/handshake_failure/);
+    expect(a.summary.renegotiationFailures).toBe(0);
+    expect(a.summary.handshakeFailures).toBe(0);
+    expect(a.summary.clientAffectingFindings).toBe(0);
+    expect(Object.values(verdicts(a))).toEqual(JAVA_PROFILES.map(() => "safe"));
+  });
+
+  it("×3 needClientAuth, one certificate, with a client certificate: OK, 0 handshake failures, client authentication recorded as required", async () => {
+    const certificate = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+    const { endpoint } = await jssePool(
+      [0, 1, 2].map(() => ({ certificate, clientAuth: "need" as const, clientCa: pki.caPem })),
+      true,
+    );
+    const probe = await probeEndpoint(endpoint);
+    const a = analyzeEndpoint(probe);
+    expect(probe.members.map((m) => m.clientAuth)).toEqual(["required", "required", "required"]);
+    expect(a.summary.handshakeFailures).toBe(0);
+    expect(a.summary.clientAffectingFindings).toBe(0);
+    expect(a.findings.filter((f) => f.kind === "client-certificate")).toEqual([]);
+    expect(Object.values(verdicts(a))).toEqual(JAVA_PROFILES.map(() => "safe"));
+    // A certificate for servers only (no clientAuth extended key usage), which JSSE refuses: said once, as such.
+    const serverOnly = await pki.issue({ subject: "CN=server-only.pool.test" });
+    const refused = analyzeEndpoint(await probeEndpoint({ ...endpoint, credentials: { certPem: serverOnly.chainPem, keyPem: serverOnly.keyPem } }));
+    expect(refused.findings.filter((f) => f.kind === "client-certificate").map((f) => f.message)).toEqual([
+      expect.stringMatching(/client certificate \(CN=server-only.pool.test\) was refused by every member/),
+    ]);
+    expect(refused.summary.handshakeFailures).toBe(0);
+  });
+
+  it("×3 needClientAuth, distinct certificates, with a client certificate: the verdicts of JSSE without client auth; a real JDK presenting one does not abort", async () => {
+    const { endpoint, members } = await jssePool(
+      await Promise.all(
+        ["db-1.pool.test", "db-2.pool.test", "db-3.pool.test"].map(async (cn) => ({
+          certificate: await leaf(cn),
+          clientAuth: "need" as const,
+          clientCa: pki.caPem,
+        })),
+      ),
+      true,
+    );
+    const probe = await probeEndpoint(endpoint);
+    const a = analyzeEndpoint(probe);
+    expect(a).toHaveFinding("warning", "certificate-divergence");
+    expect(Object.values(verdicts(a))).toEqual(JAVA_PROFILES.map(() => "safe"));
+    const outcomes = await jdkAgrees(probe, a, members, "jdk8u60-8u152", true);
+    expect(outcomes.filter((o) => o === "aborted")).toEqual([]);
+  });
+});
+
+describe("openssl s_server -Verify 1 (a client certificate required)", () => {
+  const verifyingPool = async (withCertificate: boolean) => {
+    const members: RunningProcess[] = [];
+    for (const cn of ["db-1.pool.test", "db-2.pool.test", "db-3.pool.test"])
+      members.push(harness.track(await startOpensslServer(await leaf(cn), ["-Verify", "1", "-CAfile", join(dir, "ca.pem")])));
+    return poolOf(members, withCertificate);
+  };
+
+  it("×3 distinct, with the client certificate: JDK 8u25–8u152 can abort, and a real JDK presenting the certificate aborts on the predicted connections", async () => {
+    const { endpoint, members } = await verifyingPool(true);
+    const probe = await probeEndpoint(endpoint);
+    const a = analyzeEndpoint(probe);
+    expect(probe.members.map((m) => m.clientAuth)).toEqual(["required", "required", "required"]);
+    expect(a.summary.handshakeFailures).toBe(0);
+    const v = verdicts(a);
+    expect([v["jdk8u25-8u51"], v["jdk8u60-8u152"]]).toEqual(["can-abort", "can-abort"]);
+    const outcomes = await jdkAgrees(probe, a, members, "jdk8u60-8u152", true);
+    expect(outcomes.filter((o) => o === "aborted").length).toBeGreaterThan(0);
+  });
+
+  it("the same pool without a certificate: one client-certificate finding naming the members, their certificates listed, Java verdicts unknown, no handshake failure, no remedy", async () => {
+    const { endpoint, members } = await verifyingPool(false);
+    const probe = await probeEndpoint(endpoint);
+    const a = analyzeEndpoint(probe);
+    const clientAuth = a.findings.filter((f) => f.kind === "client-certificate");
+    expect(clientAuth).toHaveLength(1);
+    expect(clientAuth[0]!.message).toMatch(/Every member requires a client certificate/);
+    expect(clientAuth[0]!.evidence).toMatchObject({ required: members.map((m) => m.label), configured: false });
+    expect(a.findings.filter((f) => f.kind === "handshake-failure")).toEqual([]);
+    expect(a.summary.handshakeFailures).toBe(0);
+    expect(a.summary.reachable).toBe(true);
+    // What the server sent before its alert: the certificate, the protocol, EMS and RFC 5746.
+    for (const m of probe.members) {
+      expect(m.tls12.error?.class).toBe("client-certificate");
+      expect(m.tls12.leaf).toBeDefined();
+      expect(m.tls12.session?.extendedMasterSecret).toBe(true);
+      expect(m.tls12.secureRenegotiation).toBe(true);
+      // TLS 1.3: the client's side completed, the server's certificate_required alert came after: a failure.
+      expect(m.handshake.protocol).toBe("TLSv1.3");
+      expect(m.handshake.error?.code).toMatch(/CERTIFICATE_REQUIRED$/);
+    }
+    expect(a.variants).toHaveLength(3);
+    expect(new Set(a.javaClients.map((v) => v.verdict))).toEqual(new Set(["unknown"]));
+    expect(a.javaClients[0]!.reason).toMatch(/client certificate/);
+    expect(a.remedies).toEqual([]);
+  });
+});
