@@ -21,7 +21,7 @@ import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { NagSuppressions } from "cdk-nag";
 import { Construct } from "constructs";
-import { arnRegion, type Endpoint } from "../lambda/registry/schema.js";
+import { arnRegion, clientSecretArn, type Endpoint } from "../lambda/registry/schema.js";
 import type { MonitorConfig } from "./config.js";
 import { stageRegistry } from "./registry.js";
 import { endpointCost, planShards, shardCapacity, type ShardPlan } from "./shards.js";
@@ -59,6 +59,8 @@ export function resolveAlarmMode(config: Pick<MonitorConfig, "alarmMode">, endpo
 
 /** Left out of the bundle and taken from the Lambda runtime's SDK (lambda/aws/publisher.ts). */
 export const EC2_CLIENT_MODULE = "@aws-sdk/client-ec2";
+/** Loaded only when an endpoint's client certificate is a secret (lambda/aws/publisher.ts loadSecretsManager). */
+export const SECRETS_MANAGER_CLIENT_MODULE = "@aws-sdk/client-secrets-manager";
 
 const HANDLER_ENTRY = fileURLToPath(new URL("../lambda/handler.ts", import.meta.url));
 
@@ -210,7 +212,7 @@ export class TlsPoolMonitor extends Construct {
         // loads faster at cold start than the runtime's many SDK files (BENCHMARKS.md: ~95 ms vs ~170 ms init).
         // Except EC2's client, loaded only for instance targets (lambda/aws/publisher.ts loadEc2): bundled, it would
         // triple the bundle and double the init for every run.
-        externalModules: [EC2_CLIENT_MODULE],
+        externalModules: [EC2_CLIENT_MODULE, SECRETS_MANAGER_CLIENT_MODULE],
         // Some dependencies are CommonJS: give the ESM bundle a require().
         banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
         commandHooks: {
@@ -237,6 +239,7 @@ export class TlsPoolMonitor extends Construct {
       this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ["kms:GenerateDataKey*", "kms:Decrypt"], resources: [this.key.keyArn] }));
     }
     this.grantTargetGroupReads(endpoints, config);
+    this.grantClientCertificateReads(endpoints);
 
     for (let shard = 0; shard < this.shardPlan.shards; shard++) {
       new events.Rule(this, `Schedule${shard}`, {
@@ -424,6 +427,22 @@ export class TlsPoolMonitor extends Construct {
         `fleet alarms: ${total} Metrics Insights alarms (${shards} shards × ${conditions.length}), above CloudWatch's default quota of ${METRICS_INSIGHTS_ALARM_QUOTA} per region; request an increase before deploying`,
       );
     }
+  }
+
+  /**
+   * Only the secrets the registry names, each by its ARN as written and with `-??????`: a partial ARN (without AWS's
+   * 6-character suffix) then matches its secret and no longer-named one. Whether an ARN is complete cannot be told
+   * from its text ("db-secret" ends in six letters), so both forms are granted.
+   */
+  private grantClientCertificateReads(endpoints: Endpoint[]): void {
+    const arns = [...new Set(endpoints.map(clientSecretArn).filter((a): a is string => a !== undefined))].sort();
+    if (arns.length === 0) return;
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["secretsmanager:GetSecretValue"],
+        resources: arns.flatMap((arn) => [arn, `${arn}-??????`]),
+      }),
+    );
   }
 
   /**

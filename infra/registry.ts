@@ -17,8 +17,12 @@ export class RegistryInvalidError extends Error {
 
 /** Loads and validates; any error fails the synth (unlike at run time, where a bad entry only skips itself). */
 export function loadRegistryForSynth(path: string, log: (line: string) => void = (line) => console.error(line)): Endpoint[] {
-  const { endpoints, errors, caFiles } = loadRegistryFile(path);
-  if (errors.length) throw new RegistryInvalidError(errors.map((e) => e.message));
+  const { endpoints, errors, caFiles } = loadRegistryFile(path, { reader: "bundle" });
+  // A client certificate given as PEM text in the registry would put its key into the bundle too.
+  const inlineKeys = endpoints
+    .filter((e) => e.credentials !== undefined)
+    .map((e) => `${path}: endpoint ${JSON.stringify(e.name)}: clientCertificate: a private key is never bundled into the function; use { "secretArn": ... }`);
+  if (errors.length || inlineKeys.length) throw new RegistryInvalidError([...errors.map((e) => e.message), ...inlineKeys]);
   // Their certificates go into the function's bundle: say which files those were.
   for (const file of caFiles) log(`tls-pool-monitor: bundling the CA certificates of ${file}`);
   return endpoints;
@@ -29,7 +33,8 @@ export function loadRegistryForSynth(path: string, log: (line: string) => void =
  * of validateEndpoint by construction: every field as it is, members back to their labels (round trip tested).
  */
 export function serializeRegistry(endpoints: Endpoint[]): string {
-  const entries: EndpointInput[] = endpoints.map((e) => ({ ...e, members: e.members.map((m) => m.label) }));
+  // The checked credentials never leave the process (synth refuses them; this keeps any code path from writing them).
+  const entries: EndpointInput[] = endpoints.map(({ credentials: _credentials, ...e }) => ({ ...e, members: e.members.map((m) => m.label) }));
   return JSON.stringify({ endpoints: entries });
 }
 

@@ -11,7 +11,7 @@ import { outcomeOf, type EndpointOutcome } from "./outcome.js";
 import { probeEach, probeEndpoints, type ProbeOptions } from "./probe/endpoint.js";
 import { describePlan, planEndpoint } from "./probe/plan.js";
 import { loadRegistryFile } from "./registry/load.js";
-import { RegistryError, validateEndpoint, type Endpoint, type EndpointInput } from "./registry/schema.js";
+import { clientSecretArn, RegistryError, validateEndpoint, type Endpoint, type EndpointInput } from "./registry/schema.js";
 import { endpointReport, notFinishedReport, registryReport } from "./report/json.js";
 import { renderText } from "./report/text.js";
 import { MAX_CLI_CONCURRENCY } from "./settings.js";
@@ -153,11 +153,16 @@ async function underDeadline<T>(
   const controller = new AbortController();
   const timer = deadlineSeconds === undefined ? undefined : setTimeout(() => controller.abort(), deadlineSeconds * 1000);
   const targetGroups = endpoints.some((e) => e.targetGroupArn) ? new (await import("./aws/publisher.js")).AwsTargetGroups().lookup : undefined;
+  // A registry entry's { "secretArn": … } is read with the default credentials, as the function reads it.
+  const clientCertificates = endpoints.some((e) => clientSecretArn(e) !== undefined)
+    ? new (await import("./aws/publisher.js")).AwsClientCertificates().lookup
+    : undefined;
   try {
     return await run({
       ...(concurrency === undefined ? {} : { concurrency }),
       ...(timer ? { signal: controller.signal } : {}),
       ...(targetGroups ? { targetGroups } : {}),
+      ...(clientCertificates ? { clientCertificates } : {}),
     });
   } finally {
     clearTimeout(timer);

@@ -4,11 +4,11 @@
  */
 import type { Context } from "aws-lambda";
 import { fileURLToPath } from "node:url";
-import { defaultClients, AwsPublisher, AwsTargetGroups } from "./aws/publisher.js";
+import { defaultClients, AwsClientCertificates, AwsPublisher, AwsTargetGroups } from "./aws/publisher.js";
 import { awsDeadlineMs, probeBudgetMs } from "./deadline.js";
 import { jsonLogger, runMonitor, type RunSummary } from "./monitor.js";
 import { loadRegistryFile } from "./registry/load.js";
-import type { RegistryLoad } from "./registry/schema.js";
+import { clientSecretArn, type RegistryLoad } from "./registry/schema.js";
 import { parseShard, shardOf } from "./registry/shard.js";
 import { readSettings, type LambdaSettings } from "./settings.js";
 
@@ -19,6 +19,7 @@ let settings: LambdaSettings | undefined;
 let registry: RegistryLoad | undefined;
 let publisher: AwsPublisher | undefined;
 let targetGroups: AwsTargetGroups | undefined;
+let clientCertificates: AwsClientCertificates | undefined;
 
 /** The endpoints (and invalid entries) of one shard. */
 export function selectShard(load: RegistryLoad, event: unknown): RegistryLoad {
@@ -39,6 +40,8 @@ export async function handler(event: unknown, context: Pick<Context, "getRemaini
   })();
   const { endpoints, errors } = selectShard(registry, event);
   if (endpoints.some((e) => e.targetGroupArn)) targetGroups ??= new AwsTargetGroups();
+  // Kept per container: the certificates it read stay cached for a bounded time (CLIENT_CERTIFICATE_CACHE_MS).
+  if (endpoints.some((e) => clientSecretArn(e) !== undefined)) clientCertificates ??= new AwsClientCertificates();
   const remaining = context.getRemainingTimeInMillis();
   return runMonitor(endpoints, errors, {
     publisher,
@@ -48,6 +51,7 @@ export async function handler(event: unknown, context: Pick<Context, "getRemaini
     awsDeadlineMs: awsDeadlineMs(remaining),
     ...(settings.concurrency ? { concurrency: settings.concurrency } : {}),
     ...(targetGroups ? { targetGroups: targetGroups.lookup } : {}),
+    ...(clientCertificates ? { clientCertificates: clientCertificates.lookup } : {}),
     stateLookbackMs: settings.stateLookbackMs,
     confirmRuns: settings.confirmRuns,
     ruleSettings: { expiryWarningDays: settings.expiryWarningDays },

@@ -9,7 +9,7 @@ import type { AwsPublisher } from "./aws/publisher.js";
 import { outcomeOf, type EndpointOutcome, type NotFinishedReason } from "./outcome.js";
 import { probeEach } from "./probe/endpoint.js";
 import type { RuleSettings } from "./analysis/rules.js";
-import type { TargetGroupLookup } from "./probe/types.js";
+import type { ClientCertificateLookup, TargetGroupLookup } from "./probe/types.js";
 import type { Endpoint, RegistryError } from "./registry/schema.js";
 import { alertFor, stateFromVariants, stateOf, type Alert, type PoolState } from "./report/alerts.js";
 import { batchDatums } from "./report/batches.js";
@@ -46,6 +46,8 @@ export interface MonitorOptions {
   ruleSettings?: RuleSettings;
   /** Reads target groups (lambda/aws), for endpoints that have one. */
   targetGroups?: TargetGroupLookup;
+  /** Reads client certificates from their secrets (lambda/aws), for endpoints whose certificate is a secret. */
+  clientCertificates?: ClientCertificateLookup;
   /** Endpoints probed at once (default: the connection bound, at least MIN_ENDPOINTS_IN_FLIGHT). */
   endpointsInFlight?: number;
   /** How far back to look for the previous state. */
@@ -210,6 +212,7 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
         ...(options.endpointsInFlight === undefined ? {} : { endpointsInFlight: options.endpointsInFlight }),
         ...(options.now ? { now: options.now } : {}),
         ...(options.targetGroups ? { targetGroups: options.targetGroups } : {}),
+        ...(options.clientCertificates ? { clientCertificates: options.clientCertificates } : {}),
       },
     );
     // An invalid entry still gets its heartbeat at 0 when its name is known (and not also a valid entry's, as for a
@@ -318,6 +321,17 @@ function endpointLine(outcome: EndpointOutcome): Record<string, unknown> {
           javaProfilesAtRisk: s.javaProfilesAtRisk,
           handshakeFailures: s.handshakeFailures,
           minDaysToExpiry: s.minDaysToExpiry,
+          ...(probe.clientCertificate
+            ? {
+                // Where the certificate came from and which it was; never the key, never the secret's value.
+                clientCertificate: {
+                  source: probe.clientCertificate.source,
+                  ...(probe.clientCertificate.secretArn ? { secretArn: probe.clientCertificate.secretArn } : {}),
+                  ...(probe.clientCertificate.subject ? { subject: probe.clientCertificate.subject } : {}),
+                  ...(probe.clientCertificate.error ? { error: probe.clientCertificate.error.code ?? probe.clientCertificate.error.class } : {}),
+                },
+              }
+            : {}),
           findings: s.findings,
         }
       : {}),

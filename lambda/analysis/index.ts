@@ -33,6 +33,11 @@ export interface EndpointSummary {
   /** Handshake times of successful full and resumed handshakes, ms. */
   handshakeLatencyMs: number[];
   minDaysToExpiry: number | null;
+  /**
+   * Mutual TLS: 1 when the client certificate could not be read, was refused, or is required and not configured;
+   * 0 when it works; null when no client certificate is configured and no member asks for one.
+   */
+  clientCertificateProblems: number | null;
   /** Java client profiles whose verdict is `aborts` or `can-abort`. */
   javaProfilesAtRisk: number;
   /** Java client profiles whose verdict could not be reached (a fact it depends on is missing). */
@@ -99,6 +104,12 @@ export function analyzeEndpoint(probe: EndpointProbe, settings: RuleSettings = D
       handshakes: all.length,
       handshakeLatencyMs: succeeded.map((r) => r.handshakeMs).filter((ms): ms is number => ms !== undefined),
       minDaysToExpiry: days ?? null,
+      clientCertificateProblems:
+        probe.clientCertificate === undefined && !probe.members.some((m) => m.clientAuth === "required")
+          ? null
+          : findings.some((f) => f.kind === "client-certificate")
+            ? 1
+            : 0,
       javaProfilesAtRisk: javaClients.filter(atRisk).length,
       javaProfilesUnknown: javaClients.filter((v) => v.verdict === "unknown").length,
       javaAbortedConnections: Math.max(0, ...javaClients.map((v) => v.abortedConnections)),

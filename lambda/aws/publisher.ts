@@ -1,6 +1,7 @@
 /**
  * The only module that talks to AWS: previous state (GetMetricData), metrics (PutMetricData), alerts (SNS
- * Publish) and the members of ELBv2 target groups (DescribeTargetHealth, EC2 DescribeInstances). Retries with backoff are the SDK's own (standard mode); every request has a connection and a request
+ * Publish), the members of ELBv2 target groups (DescribeTargetHealth, EC2 DescribeInstances) and client certificates
+ * (Secrets Manager GetSecretValue). Retries with backoff are the SDK's own (standard mode); every request has a connection and a request
  * timeout (the SDK's request handler options), and every call takes the run's abort signal, so that a stalled AWS
  * endpoint costs at most the run's reserve, never the run.
  */
@@ -9,7 +10,9 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, type TargetH
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { createRequire } from "node:module";
 import { isIP } from "node:net";
-import type { ProbeError, TargetGroupLookup, TargetGroupTarget } from "../probe/types.js";
+import type { ClientCredentials } from "../probe/tls-context.js";
+import type { ClientCertificateLookup, ProbeError, TargetGroupLookup, TargetGroupTarget } from "../probe/types.js";
+import { credentialsFromSecret } from "../registry/client-certificate.js";
 import { arnRegion } from "../registry/schema.js";
 import type { Alert } from "../report/alerts.js";
 
@@ -291,4 +294,69 @@ function describeTarget(d: TargetHealthDescription): TargetGroupTarget {
   else if (isIP(id)) target.address = id;
   else if (!INSTANCE_ID.test(id)) target.skipped = "not an IP address, instance, Lambda or ALB target";
   return target;
+}
+
+/**
+ * How long a container keeps a client certificate read from its secret: a rotated certificate is picked up within
+ * this, and a run every few minutes costs one GetSecretValue per secret per quarter hour, not one per run.
+ */
+export const CLIENT_CERTIFICATE_CACHE_MS = 15 * 60_000;
+
+/**
+ * Client certificates from Secrets Manager (SecretString `{"cert": PEM, "key": PEM}`), in the secret's own region.
+ * A certificate read is kept for CLIENT_CERTIFICATE_CACHE_MS; a failure is never kept (the next run reads again).
+ * Errors name the secret and AWS's error code, never the secret's value; the key stays in memory only.
+ */
+export class AwsClientCertificates {
+  private readonly clients = new Map<string, { send: (arn: string, signal?: AbortSignal) => Promise<string | undefined> }>();
+  private readonly cache = new Map<string, { credentials: ClientCredentials; until: number }>();
+
+  constructor(
+    private readonly overrides: ClientOverrides = {},
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  readonly lookup: ClientCertificateLookup = async (arn, signal) => {
+    const cached = this.cache.get(arn);
+    if (cached && cached.until > this.now()) return { credentials: cached.credentials };
+    this.cache.delete(arn);
+    let text: string | undefined;
+    try {
+      text = await (await this.client(this.overrides.region ?? arnRegion(arn))).send(arn, signal);
+    } catch (err) {
+      return { error: awsError(err) };
+    }
+    if (text === undefined)
+      return { error: { class: "aws", code: "NoSecretString", message: `secret ${arn} has no SecretString (a binary secret is not read)` } };
+    try {
+      const credentials = credentialsFromSecret(text, arn);
+      this.cache.set(arn, { credentials, until: this.now() + CLIENT_CERTIFICATE_CACHE_MS });
+      return { credentials };
+    } catch (err) {
+      return { error: { class: "aws", code: "InvalidSecret", message: (err as Error).message } };
+    }
+  };
+
+  private async client(region: string) {
+    let client = this.clients.get(region);
+    if (!client) {
+      const { SecretsManagerClient, GetSecretValueCommand } = await loadSecretsManager();
+      const sm = new SecretsManagerClient(clientConfig({ ...this.overrides, region }));
+      client = {
+        send: async (arn: string, signal?: AbortSignal) =>
+          (await sm.send(new GetSecretValueCommand({ SecretId: arn }), signal ? { abortSignal: signal } : {})).SecretString,
+      };
+      this.clients.set(region, client);
+    }
+    return client;
+  }
+}
+
+/** The Secrets Manager client, loaded only when an endpoint's certificate is a secret (left out of the bundle as EC2's is). */
+async function loadSecretsManager(): Promise<typeof import("@aws-sdk/client-secrets-manager")> {
+  try {
+    return await import("@aws-sdk/client-secrets-manager");
+  } catch {
+    return createRequire(import.meta.url)("@aws-sdk/client-secrets-manager") as typeof import("@aws-sdk/client-secrets-manager");
+  }
 }

@@ -13,6 +13,7 @@ import type { NotFinishedReason } from "../outcome.js";
 import type {
   CertificateInfo,
   ChainConnection,
+  ClientCertificateUse,
   DiscoveryResult,
   EndpointProbe,
   MatrixCell,
@@ -52,6 +53,8 @@ export interface EndpointReport {
   certificates: CertificateInfo[];
   discovery: DiscoveryResult;
   targetGroup?: TargetGroupResult;
+  /** The client certificate presented (mutual TLS): its source, subject and fingerprint, never the key. */
+  clientCertificate?: ClientCertificateUse;
   members: MemberProbe[];
   vip: { target: string; connections: ChainConnection[] };
   matrix: MatrixCell[];
@@ -105,6 +108,7 @@ export function endpointReport(probe: EndpointProbe, analysis: EndpointAnalysis)
     certificates: Object.values(probe.certificates),
     discovery: probe.discovery,
     ...(probe.targetGroup ? { targetGroup: probe.targetGroup } : {}),
+    ...(probe.clientCertificate ? { clientCertificate: probe.clientCertificate } : {}),
     members: probe.members,
     vip: { target: probe.vip.target, connections: vipConnections(probe) },
     matrix: probe.matrix,

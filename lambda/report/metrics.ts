@@ -64,6 +64,12 @@ export const METRICS = {
     meaning: "Failed handshakes (through the VIP and to members), not counting a member's lack of TLS 1.3.",
     alarm: "Sum > 0 for 2 of 3 periods.",
   },
+  ClientCertificateProblems: {
+    unit: "Count",
+    meaning:
+      "Mutual TLS only (sent for endpoints with a client certificate or a member that requires one): 1 when the certificate could not be read (its secret), a member refused it, or members require one and none is configured; else 0.",
+    alarm: "Maximum > 0: the monitor cannot see these members as clients do (their Java verdicts are unknown).",
+  },
   HandshakeLatency: {
     unit: "Milliseconds",
     meaning: "Time from TCP connect to handshake completion, every successful handshake (Values/Counts).",
@@ -149,6 +155,8 @@ export function endpointDatums(target: DatumTarget, timestamp: Date, s: Endpoint
     d("RenegotiationFailures", s.renegotiationFailures),
     d("HandshakeFailures", s.handshakeFailures),
     ...(s.minDaysToExpiry === null ? [] : [d("MinDaysToExpiry", s.minDaysToExpiry)]),
+    // Only where mutual TLS is in play: a metric per endpoint costs the same whether it is ever non-zero or not.
+    ...(s.clientCertificateProblems === null ? [] : [d("ClientCertificateProblems", s.clientCertificateProblems)]),
     ...latencyDatums(target, timestamp, s.handshakeLatencyMs),
   ];
 }

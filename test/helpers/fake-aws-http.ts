@@ -1,6 +1,7 @@
 /**
  * A fake AWS endpoint over real HTTP for the fault suite: CloudWatch (awsJson1_0: PutMetricData, GetMetricData),
- * SNS (awsQuery: Publish), ELBv2 (awsQuery: DescribeTargetHealth) and EC2 (ec2Query: DescribeInstances), driven
+ * SNS (awsQuery: Publish), ELBv2 (awsQuery: DescribeTargetHealth), EC2 (ec2Query: DescribeInstances) and Secrets
+ * Manager (awsJson1_1: GetSecretValue), driven
  * through the real SDK clients, so that timeouts, retries and pagination are the SDK's own. Each service can be told to misbehave: stall (accept, never answer), 500, throttle, malformed
  * bodies, endless NextToken, or reset the connection.
  */
@@ -11,7 +12,7 @@ import { AwsPublisher, defaultClients } from "../../lambda/aws/publisher.js";
 
 export type Fault = "none" | "stall" | "500" | "throttle" | "malformed" | "endless-token" | "reset" | "access-denied";
 
-type Action = "PutMetricData" | "GetMetricData" | "Publish" | "DescribeTargetHealth" | "DescribeInstances";
+type Action = "PutMetricData" | "GetMetricData" | "Publish" | "DescribeTargetHealth" | "DescribeInstances" | "GetSecretValue";
 
 /** A registered target as the fake's DescribeTargetHealth lists it. */
 export interface FakeTarget {
@@ -31,7 +32,17 @@ interface StoredDatum {
 export class FakeAwsHttp {
   readonly datums: StoredDatum[] = [];
   readonly published: Array<{ subject: string; message: string }> = [];
-  readonly requests: Record<Action, number> = { PutMetricData: 0, GetMetricData: 0, Publish: 0, DescribeTargetHealth: 0, DescribeInstances: 0 };
+  readonly requests: Record<Action, number> = {
+    PutMetricData: 0,
+    GetMetricData: 0,
+    Publish: 0,
+    DescribeTargetHealth: 0,
+    DescribeInstances: 0,
+    GetSecretValue: 0,
+  };
+  /** Secrets by ARN (SecretString); an ARN in `deniedSecrets` answers AccessDeniedException. */
+  readonly secrets = new Map<string, string>();
+  readonly deniedSecrets = new Set<string>();
   faults: Partial<Record<Action, Fault>> = {};
   /** Target groups by ARN, and instances' private IPv4 addresses by id. */
   readonly targetGroups = new Map<string, FakeTarget[]>();
@@ -77,6 +88,35 @@ export class FakeAwsHttp {
     return new Promise((r) => this.server.close(() => r()));
   }
 
+  private getSecretValue(input: { SecretId: string }, res: http.ServerResponse): void {
+    const answer = (status: number, doc: object, errorType?: string) => {
+      res.writeHead(status, {
+        "content-type": "application/x-amz-json-1.1",
+        "x-amzn-requestid": "fake",
+        ...(errorType ? { "x-amzn-errortype": errorType } : {}),
+      });
+      res.end(JSON.stringify(doc));
+    };
+    const arn = input.SecretId;
+    if (this.deniedSecrets.has(arn))
+      return answer(
+        400,
+        { __type: "AccessDeniedException", message: `not authorized to perform: secretsmanager:GetSecretValue on ${arn}` },
+        "AccessDeniedException",
+      );
+    const value = this.secrets.get(arn);
+    if (value === undefined)
+      return answer(400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." }, "ResourceNotFoundException");
+    return answer(200, {
+      ARN: arn,
+      Name: arn.split(":").pop(),
+      SecretString: value,
+      VersionId: "v1",
+      VersionStages: ["AWSCURRENT"],
+      CreatedDate: 1_700_000_000,
+    });
+  }
+
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -85,15 +125,17 @@ export class FakeAwsHttp {
       if (req.headers["content-encoding"] === "gzip") body = gunzipSync(body);
       const target = String(req.headers["x-amz-target"] ?? "");
       const form = new URLSearchParams(target ? "" : body.toString());
-      const action: Action = target.endsWith(".PutMetricData")
-        ? "PutMetricData"
-        : target.endsWith(".GetMetricData")
-          ? "GetMetricData"
-          : form.get("Action") === "DescribeTargetHealth"
-            ? "DescribeTargetHealth"
-            : form.get("Action") === "DescribeInstances"
-              ? "DescribeInstances"
-              : "Publish";
+      const action: Action = target.endsWith(".GetSecretValue")
+        ? "GetSecretValue"
+        : target.endsWith(".PutMetricData")
+          ? "PutMetricData"
+          : target.endsWith(".GetMetricData")
+            ? "GetMetricData"
+            : form.get("Action") === "DescribeTargetHealth"
+              ? "DescribeTargetHealth"
+              : form.get("Action") === "DescribeInstances"
+                ? "DescribeInstances"
+                : "Publish";
       this.requests[action]++;
       const fault = this.faults[action] ?? "none";
       if (fault === "stall") return; // accepted, never answered: the SDK's request timeout must end it
@@ -103,6 +145,7 @@ export class FakeAwsHttp {
         res.writeHead(status, { "content-type": type, "x-amzn-requestid": "fake" });
         res.end(text);
       };
+      if (action === "GetSecretValue") return this.getSecretValue(JSON.parse(body.toString()) as { SecretId: string }, res);
       if (fault === "access-denied") return send(403, errorXml("AccessDenied", "User is not authorized to perform: elasticloadbalancing:DescribeTargetHealth"));
       if (action === "DescribeTargetHealth") return this.describeTargetHealth(form, send);
       if (action === "DescribeInstances") return send(200, this.describeInstances(form));

@@ -333,8 +333,8 @@ describe("shards sized by plans", () => {
     const small = endpointCost(endpoint("small", 0), 10);
     const big = endpointCost(endpoint("big", 100), 10);
     expect(small).toBe(10);
-    // 24 chain + 400 member + 2 × 400 sampled matrix connections.
-    expect(big).toBeCloseTo((10 * (24 + 400 + 800)) / 24);
+    // 24 chain + 600 member (6 each) + 2 × 400 sampled matrix connections.
+    expect(big).toBeCloseTo((10 * (24 + 600 + 800)) / 24);
     const plan = planShards([{ name: "big", cost: big }, ...Array.from({ length: 50 }, (_, i) => ({ name: `s${i}`, cost: small }))], 255 * 2);
     expect(Math.max(...plan.costs)).toBeLessThanOrEqual(255 * 2);
     expect(plan.shards).toBeGreaterThanOrEqual(Math.ceil((big + 50 * small) / (255 * 2)));
@@ -398,6 +398,23 @@ describe("members from target groups", () => {
     ]);
     expect(Annotations.fromStack(stack!).findWarning("*", Match.stringLikeRegexp("target group"))).toEqual([]);
     expect(Annotations.fromStack(stack!).findError("*", Match.stringLikeRegexp("(AwsSolutions|Serverless)-.*"))).toEqual([]);
+  });
+
+  it("a client certificate from a secret: GetSecretValue on that secret only (as written and with AWS's suffix); files are refused, naming the endpoint", () => {
+    const SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:puppetdb-monitor";
+    const [stack] = synth(registryFile({ endpoints: [{ name: "puppetdb", host: "vip.example.com", clientCertificate: { secretArn: SECRET } }] }));
+    const t = Template.fromStack(stack!);
+    expect(statements(t).filter((st) => [st.Action].flat().includes("secretsmanager:GetSecretValue"))).toEqual([
+      { Action: "secretsmanager:GetSecretValue", Effect: "Allow", Resource: [SECRET, `${SECRET}-??????`] },
+    ]);
+    expect(Annotations.fromStack(stack!).findError("*", Match.stringLikeRegexp("(AwsSolutions|Serverless)-.*"))).toEqual([]);
+    // Without a secret, no Secrets Manager permission at all.
+    const [plain] = synth(SMALL());
+    expect(statements(Template.fromStack(plain!)).filter((st) => [st.Action].flat().some((a) => a.startsWith("secretsmanager:")))).toEqual([]);
+    writeFileSync(join(dir, "client.pem"), "not read");
+    expect(() =>
+      synth(registryFile({ endpoints: [{ name: "puppetdb", host: "vip.example.com", clientCertificate: { cert: "client.pem", key: "client.key" } }] })),
+    ).toThrow(/endpoint endpoints\[0\] \("puppetdb"\): clientCertificate: client.pem: client certificate files are never bundled into the function/);
   });
 
   it("without a VPC, synth warns that the targets' private addresses are out of reach", () => {

@@ -22,6 +22,7 @@ const summary: EndpointSummary = {
   handshakes: 36,
   handshakeLatencyMs: [1.2, 1.2, 3.4, 250],
   minDaysToExpiry: 12,
+  clientCertificateProblems: null,
   javaProfilesAtRisk: 3,
   javaProfilesUnknown: 0,
   javaAbortedConnections: 0,
@@ -36,8 +37,12 @@ describe("datums", () => {
     const datums = endpointDatums({ endpoint: "api" }, at, summary);
     const names = new Set(datums.map((d) => d.MetricName));
     expect(names.size).toBeLessThanOrEqual(12);
-    // 13 per endpoint (AlertedState is written beside these) and one run-level metric, AlertPublishFailures.
-    expect(Object.keys(METRICS).length).toBeLessThanOrEqual(14);
+    // 13 per endpoint (AlertedState is written beside these), one run-level metric, AlertPublishFailures, and
+    // ClientCertificateProblems only for mutual-TLS endpoints.
+    expect(Object.keys(METRICS).length).toBeLessThanOrEqual(15);
+    expect(names.has("ClientCertificateProblems")).toBe(false);
+    const mutualTls = endpointDatums({ endpoint: "puppetdb" }, at, { ...summary, clientCertificateProblems: 1 });
+    expect(mutualTls.find((d) => d.MetricName === "ClientCertificateProblems")?.Value).toBe(1);
     for (const d of datums) {
       expect(d.Unit).toBe(METRICS[d.MetricName as keyof typeof METRICS].unit);
       expect(d.Dimensions).toEqual([{ Name: "Endpoint", Value: "api" }]);
