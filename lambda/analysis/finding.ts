@@ -98,7 +98,9 @@ const IMPACT_ORDER: Record<FindingKind, number> = {
   "tls13-unsupported": 2,
   "client-renegotiation-accepted": 2,
   discovery: 2,
-  "client-certificate": 2,
+  // Not hygiene: members the monitor cannot authenticate to are members whose verdicts are unknown (exit 1, like a
+  // probe the deadline cut), and a certificate some members refuse fails real clients there.
+  "client-certificate": 1,
   "java-verdict-unknown": 2,
   "certificate-alternates": 3,
   "resumption-refused": 3,
