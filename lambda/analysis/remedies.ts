@@ -110,15 +110,24 @@ export function computeRemedies(probe: EndpointProbe, javaClients: JavaVerdict[]
     offer: (mechanism, from, to) => (mechanism === "ticket" ? "accepted" : model.offer(mechanism, from, to)),
     accepts: (mechanism, from, to) => mechanism === "ticket" || model.accepts(mechanism, from, to),
   };
+  // Members that negotiate EMS but refuse to resume their own session offered without it behave as JSSE does
+  // (ExtendedMasterSecretExtension.java; OpenSSL resumes it): JSSE makes its ticket key per SSLContext, so such
+  // members cannot be given shared keys, and the what-if must not promise what cannot be configured.
+  const jsseLike = members.filter((m) => m.ems === true && m.resumesWithoutEms === false);
+  const jsseNote = jsseLike.length
+    ? ` ${jsseLike.map((m) => m.label).join(", ")} behave${jsseLike.length === 1 ? "s" : ""} as JSSE (Jetty, PuppetDB, Puppet Server) does (EMS, and no resumption of a session offered without it): JSSE makes its ticket key per SSLContext and cannot share it, so there this is not possible.`
+    : "";
+  const shareable = jsseLike.length === 0;
   out.push(
     remedy("share-session-state", {
-      members: ticketsShared ? [] : members.map((m) => m.label),
-      makesSafe: ticketsShared ? [] : madeSafe(probe, javaClients, sharedModel),
+      members: ticketsShared ? [] : members.filter((m) => !jsseLike.includes(m)).map((m) => m.label),
+      makesSafe: ticketsShared || !shareable ? [] : madeSafe(probe, javaClients, sharedModel),
       inPlace: ticketsShared,
       detail: ticketsShared
         ? "Every member resumes every other member's session tickets."
         : "Give every member the same session-ticket keys (and rotate them together), so that any member resumes another's ticket. " +
-          "It does not help clients that offer session IDs only (JDK 8). Measured: HAProxy resumes another instance's ticket whatever its certificate; nginx and Apache only when it presents the same certificate, so there it needs same-certificate too.",
+          "It does not help clients that offer session IDs only (JDK 8). Measured: HAProxy resumes another instance's ticket whatever its certificate; nginx and Apache only when it presents the same certificate, so there it needs same-certificate too." +
+          jsseNote,
     }),
   );
 

@@ -13,6 +13,7 @@ import { analyzeEndpoint, type EndpointAnalysis } from "../../lambda/analysis/in
 import { poolModel } from "../../lambda/analysis/java/pool-model.js";
 import { JAVA_PROFILES, type JavaProfileId } from "../../lambda/analysis/java/profiles.js";
 import { simulate } from "../../lambda/analysis/java/simulate.js";
+import { SNIPPETS } from "../../lambda/analysis/snippets.js";
 import type { IssuedCertificate } from "../../lambda/lab/pki.js";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
 import type { ClientCredentials } from "../../lambda/probe/tls-context.js";
@@ -219,6 +220,41 @@ describe("JSSE members (PuppetDB's Jetty)", () => {
     expect(Object.values(verdicts(a))).toEqual(JAVA_PROFILES.map(() => "safe"));
     const outcomes = await jdkAgrees(probe, a, members, "jdk8u60-8u152", true);
     expect(outcomes.filter((o) => o === "aborted")).toEqual([]);
+  });
+});
+
+describe("Java-server remedies, applied to a real JSSE pool (distinct certificates, TLS 1.2, m3 with EMS off)", () => {
+  const specs = async (m3: string[], protocols = "TLSv1.2"): Promise<JsseMember[]> => [
+    { certificate: await leaf("db-1.pool.test"), protocols },
+    { certificate: await leaf("db-2.pool.test"), protocols },
+    { certificate: await leaf("db-3.pool.test"), protocols, properties: m3 },
+  ];
+  const remedyOf = (a: EndpointAnalysis, action: string) => a.remedies.find((r) => r.action === action)!;
+
+  it("enable-ems and enable-tls13 from the jetty snippets make the promised profiles safe; share-session-state is not offered for JSSE (it cannot share ticket keys)", async () => {
+    const before = analyzeEndpoint(await probeEndpoint((await jssePool(await specs(["-Djdk.tls.useExtendedMasterSecret=false"]))).endpoint));
+    expect(verdicts(before)["jdk8u161+"]).toBe("can-abort");
+    const share = remedyOf(before, "share-session-state");
+    expect(share.makesSafe).toEqual([]);
+    expect(share.detail).toMatch(/behave as JSSE .* cannot share it/);
+    expect(share.snippets.jetty).toMatch(/Not possible on JSSE/);
+
+    const ems = remedyOf(before, "enable-ems");
+    expect(ems.makesSafe).toContain("jdk8u161+");
+    // The snippet's JVM option, verbatim.
+    const option = /-Djdk\.tls\.useExtendedMasterSecret=true/.exec(SNIPPETS["enable-ems"].jetty!)![0];
+    await harness.closeAll();
+    const afterEms = analyzeEndpoint(await probeEndpoint((await jssePool(await specs([option]))).endpoint));
+    for (const profile of ems.makesSafe) expect(verdicts(afterEms)[profile], profile).toBe("safe");
+    expect(remedyOf(afterEms, "enable-ems").inPlace).toBe(true);
+
+    const tls13 = remedyOf(before, "enable-tls13");
+    expect(tls13.makesSafe.length).toBeGreaterThan(0);
+    // jetty.ini's ssl-protocols value, verbatim, as the members' enabled protocols.
+    const protocols = /^ssl-protocols = (.+)$/m.exec(SNIPPETS["enable-tls13"].jetty!)![1]!;
+    await harness.closeAll();
+    const afterTls13 = analyzeEndpoint(await probeEndpoint((await jssePool(await specs(["-Djdk.tls.useExtendedMasterSecret=false"], protocols))).endpoint));
+    for (const profile of tls13.makesSafe) expect(verdicts(afterTls13)[profile], profile).toBe("safe");
   });
 });
 
