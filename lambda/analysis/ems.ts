@@ -3,8 +3,13 @@ import type { EndpointProbe, MemberProbe } from "../probe/types.js";
 import type { Finding } from "./finding.js";
 import { plural } from "./observations.js";
 
-/** A member's EMS over TLS 1.2: true, false, or undefined when its TLS 1.2 handshake failed or its session was unreadable. */
-export const memberEms = (m: MemberProbe): boolean | undefined => (m.tls12.error ? undefined : m.tls12.session?.extendedMasterSecret);
+/**
+ * A member's EMS over TLS 1.2: true, false, or undefined when its TLS 1.2 handshake failed or its session was
+ * unreadable. A handshake the server ended over the client certificate still tells: its ServerHello (and so the
+ * session's EMS flag) came before the alert.
+ */
+export const memberEms = (m: MemberProbe): boolean | undefined =>
+  m.tls12.error && m.tls12.error.class !== "client-certificate" ? undefined : m.tls12.session?.extendedMasterSecret;
 
 export const membersWithoutEms = (probe: EndpointProbe): MemberProbe[] => probe.members.filter((m) => memberEms(m) === false);
 

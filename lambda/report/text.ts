@@ -4,7 +4,7 @@
  */
 import type { EndpointAnalysis } from "../analysis/index.js";
 import { affectsClients, type Finding } from "../analysis/finding.js";
-import { membersWithoutEms } from "../analysis/ems.js";
+import { memberEms, membersWithoutEms } from "../analysis/ems.js";
 import { JAVA_CLIENT_LIBRARIES, JAVA_EXPOSURE_NOTE } from "../analysis/java/clients.js";
 import { CHECK_SWITCHES } from "../analysis/java/profiles.js";
 import { profileLabel } from "../analysis/remedies.js";
@@ -103,7 +103,7 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
 
   if (probe.members.length) {
     out.push("Members");
-    const rows = [["member", "from", "variant", "best", "TLS1.3", "EMS", "reneg-info", "renegotiation", "trust", "handshake"]];
+    const rows = [["member", "from", "variant", "best", "1.3", "EMS", "RFC5746", "renegotiation", "mTLS", "trust", "result"]];
     for (const m of probe.members) rows.push(memberRow(m, vid));
     out.push(...table(rows));
     out.push("");
@@ -275,7 +275,8 @@ export function fit(lines: string[], width: number): string[] {
 }
 
 function memberRow(m: MemberProbe, vid: (fp: string | undefined) => string): string[] {
-  const ems = m.tls12.error ? undefined : m.tls12.session?.extendedMasterSecret;
+  const ems = memberEms(m);
+  const hello = !m.tls12.error || m.tls12.error.class === "client-certificate";
   const v = m.handshake.verification ?? m.tls12.verification;
   const trust = v ? (v.failure ?? "ok") : "-";
   const failure = m.handshake.error ?? m.tls12.error;
@@ -286,8 +287,9 @@ function memberRow(m: MemberProbe, vid: (fp: string | undefined) => string): str
     m.handshake.protocol ?? "-",
     yesNo(m.tls13Supported),
     ems === undefined ? "?" : yesNo(ems),
-    m.tls12.error ? "?" : yesNo(m.tls12.secureRenegotiation),
+    hello ? yesNo(m.tls12.secureRenegotiation) : "?",
     m.renegotiation.outcome,
+    m.clientAuth === "required" ? "req" : m.clientAuth === "not-required" ? "-" : "?",
     trust,
     failure ? plainError(failure) : `${m.handshake.handshakeMs ?? "-"} ms`,
   ];

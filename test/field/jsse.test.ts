@@ -232,7 +232,13 @@ describe("Java-server remedies, applied to a real JSSE pool (distinct certificat
   const remedyOf = (a: EndpointAnalysis, action: string) => a.remedies.find((r) => r.action === action)!;
 
   it("enable-ems and enable-tls13 from the jetty snippets make the promised profiles safe; share-session-state is not offered for JSSE (it cannot share ticket keys)", async () => {
-    const before = analyzeEndpoint(await probeEndpoint((await jssePool(await specs(["-Djdk.tls.useExtendedMasterSecret=false"]))).endpoint));
+    const probe = await probeEndpoint((await jssePool(await specs(["-Djdk.tls.useExtendedMasterSecret=false"]))).endpoint);
+    const before = analyzeEndpoint(probe);
+    const facts = JSON.stringify(probe.members.map((m) => [m.emsLessResumption, m.tls12.session, m.tls12.error]));
+    expect(
+      probe.members.map((m) => m.emsLessResumption?.outcome),
+      facts,
+    ).toEqual(["refused", "refused", "accepted"]);
     expect(verdicts(before)["jdk8u161+"]).toBe("can-abort");
     const share = remedyOf(before, "share-session-state");
     expect(share.makesSafe).toEqual([]);
