@@ -44,6 +44,11 @@ export interface FindingEvidence {
   "expiry-soon": { certificates: Array<{ fingerprint: string; daysToExpiry: number; validTo: string }> };
   "ems-missing": { withoutEms: Names; withEms: Names };
   "secure-renegotiation-missing": { members: Names };
+  "sni-certificate": {
+    members: Array<{ member: string; withSni?: string | undefined; withoutSni?: string | undefined }>;
+    differing: Names;
+  };
+  "certificate-chain": { members: Array<{ member: string; sent: Names; missing: Names }> };
   "client-certificate": {
     required: Names;
     notRequired: Names;
@@ -101,6 +106,8 @@ const IMPACT_ORDER: Record<FindingKind, number> = {
   // Not hygiene: members the monitor cannot authenticate to are members whose verdicts are unknown (exit 1, like a
   // probe the deadline cut), and a certificate some members refuse fails real clients there.
   "client-certificate": 1,
+  "sni-certificate": 1,
+  "certificate-chain": 1,
   "java-verdict-unknown": 2,
   "certificate-alternates": 3,
   "resumption-refused": 3,

@@ -7,7 +7,8 @@ import { memberHandshakes, vipConnections } from "./observations.js";
 import { renegotiationFailures } from "./renegotiation.js";
 import { failedResumptions, matrixChanges, resumptionCounts } from "./resumption.js";
 import { poolModel } from "./java/pool-model.js";
-import { atRisk, javaVerdicts, type JavaVerdict } from "./java/verdict.js";
+import { atRisk, javaVerdicts, whatIfVerdicts, type JavaVerdict } from "./java/verdict.js";
+import { modelWithoutSni } from "./sni.js";
 import { DEFAULT_RULE_SETTINGS, runRules, type RuleSettings } from "./rules.js";
 import { computeRemedies, type Remedy } from "./remedies.js";
 import { certificateVariants, divergingMembers, identitiesPerOffer, variantDifferences, type CertificateVariant, type FieldDifference } from "./variants.js";
@@ -55,6 +56,8 @@ export interface EndpointAnalysis {
   variants: CertificateVariant[];
   differences: FieldDifference[];
   javaClients: JavaVerdict[];
+  /** The same profiles connecting without SNI, when some member presents another certificate then; else empty. */
+  javaClientsWithoutSni: JavaVerdict[];
   /** What to change, best first, each with the Java profiles it makes safe (a what-if on the pool model). */
   remedies: Remedy[];
   findings: Finding[];
@@ -67,7 +70,11 @@ export function analyzeEndpoint(probe: EndpointProbe, settings: RuleSettings = D
   // The pool model is read once: the verdicts and the remedies' what-ifs start from it.
   const model = poolModel(probe);
   const javaClients = javaVerdicts(probe, model);
-  const findings = runRules(probe, { variants, differences, javaClients }, settings);
+  const noSniModel = modelWithoutSni(probe, model);
+  const javaClientsWithoutSni = noSniModel
+    ? whatIfVerdicts(probe, noSniModel).map((v) => ({ ...v, label: `${v.label} without SNI`, withoutSni: true as const }))
+    : [];
+  const findings = runRules(probe, { variants, differences, javaClients, javaClientsWithoutSni }, settings);
   if (probe.error) {
     findings.unshift({
       kind: "handshake-failure",
@@ -86,6 +93,7 @@ export function analyzeEndpoint(probe: EndpointProbe, settings: RuleSettings = D
     variants,
     differences,
     javaClients,
+    javaClientsWithoutSni,
     remedies: computeRemedies(probe, javaClients, model),
     findings,
     summary: {
@@ -110,7 +118,8 @@ export function analyzeEndpoint(probe: EndpointProbe, settings: RuleSettings = D
           : findings.some((f) => f.kind === "client-certificate")
             ? 1
             : 0,
-      javaProfilesAtRisk: javaClients.filter(atRisk).length,
+      // Distinct profiles at risk, with or without SNI (the metric stays 0–6).
+      javaProfilesAtRisk: new Set([...javaClients, ...javaClientsWithoutSni].filter(atRisk).map((v) => v.profile)).size,
       javaProfilesUnknown: javaClients.filter((v) => v.verdict === "unknown").length,
       javaAbortedConnections: Math.max(0, ...javaClients.map((v) => v.abortedConnections)),
       findings: { critical: severityCount("critical"), warning: severityCount("warning"), info: severityCount("info") },

@@ -4,7 +4,9 @@
  * rule tests (test/analysis/rules.test.ts) are keyed by these names, so a rule without a unit test does not compile.
  */
 import type { EndpointProbe } from "../probe/types.js";
+import { chainFindings } from "./chain.js";
 import { clientAuthFindings } from "./client-auth.js";
+import { sniFindings } from "./sni.js";
 import { discoveryFindings } from "./discovery.js";
 import { emsFindings } from "./ems.js";
 import { EXPIRY_WARNING_DAYS, expiryFindings, unparseableFindings } from "./expiry.js";
@@ -21,6 +23,8 @@ export interface RuleFacts {
   variants: CertificateVariant[];
   differences: FieldDifference[];
   javaClients: JavaVerdict[];
+  /** The same profiles for clients that send no SNI, when a member presents another certificate then (else empty). */
+  javaClientsWithoutSni: JavaVerdict[];
 }
 
 /** Settings a rule reads (the deployment's own, from lambda/settings.ts, or the CLI's defaults). */
@@ -34,7 +38,7 @@ export const DEFAULT_RULE_SETTINGS: RuleSettings = { expiryWarningDays: EXPIRY_W
 export type Rule = (probe: EndpointProbe, facts: RuleFacts, settings: RuleSettings) => Finding[];
 
 export const RULES = {
-  "java-client-abort": (_probe, facts) => javaFinding(facts.javaClients),
+  "java-client-abort": (_probe, facts) => javaFinding([...facts.javaClients, ...facts.javaClientsWithoutSni]),
   validation: (probe) => validationFindings(probe),
   "handshake-failures": (probe) => handshakeFailureFindings(probe),
   divergence: (probe, facts) => divergenceFinding(probe, facts.variants, facts.differences),
@@ -50,6 +54,8 @@ export const RULES = {
   "shared-resumption": (probe) => sharedResumptionFinding(probe),
   discovery: (probe) => discoveryFindings(probe),
   "client-auth": (probe) => clientAuthFindings(probe),
+  sni: (probe) => sniFindings(probe),
+  chain: (probe) => chainFindings(probe),
 } satisfies Record<string, Rule>;
 
 export type RuleName = keyof typeof RULES;

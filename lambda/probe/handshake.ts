@@ -31,6 +31,10 @@ export interface HandshakeOptions {
   signal?: AbortSignal;
   /** A client certificate to present when the server asks for one (mutual TLS). */
   credentials?: ClientCredentials | undefined;
+  /** Send no server_name (SNI), as the JDK does for an IP address or a dotless host name; the name is still checked. */
+  withoutSni?: boolean;
+  /** Trust nothing, so that the recorded chain is exactly what the server sent (see clientContext). */
+  sentChainOnly?: boolean;
 }
 
 export interface HandshakeOutcome {
@@ -74,7 +78,7 @@ async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<Ha
   };
   if (opts.signal?.aborted) return { record: { ...record, error: DEADLINE } };
   // Built once per profile, CA and credentials, outside the timing.
-  const secureContext = clientContext(opts.profile, opts.ca, allowLegacy, opts.credentials);
+  const secureContext = clientContext(opts.profile, opts.ca, allowLegacy, opts.credentials, opts.sentChainOnly);
   const started = performance.now();
   const sessions: Buffer[] = [];
   const flow: Flow = { applicationBytes: 0 };
@@ -179,7 +183,7 @@ function connectAndHandshake(
       host: opts.address,
       port: opts.port,
       // RFC 6066 forbids IP addresses in SNI; the certificate is still checked against the IP.
-      ...(net.isIP(opts.servername) ? {} : { servername: opts.servername }),
+      ...(net.isIP(opts.servername) || opts.withoutSni ? {} : { servername: opts.servername }),
       secureContext,
       ...(opts.session ? { session: opts.session } : {}),
       // Validation is done below and reported as a finding: the certificate must still be seen and compared.

@@ -32,7 +32,7 @@ export interface MemberSessions {
 function connect(
   member: MemberAddress,
   ctx: MemberContext,
-  extra: Pick<Parameters<typeof handshake>[0], "profile" | "session" | "renegotiate"> & { withoutCredentials?: boolean },
+  extra: Pick<Parameters<typeof handshake>[0], "profile" | "session" | "renegotiate" | "withoutSni" | "sentChainOnly"> & { withoutCredentials?: boolean },
   priority: ConnectionPriority = "member",
 ) {
   const { withoutCredentials, ...options } = extra;
@@ -56,19 +56,24 @@ function connect(
 /**
  * The connections to one member: the client's best version (TLS 1.3 support shows here), a TLS 1.2 session-ID
  * handshake (EMS and RFC 5746 are read from it), a TLS 1.2 handshake that accepts a ticket, one for the
- * renegotiation, and a pair without EMS (a session made and offered back, as JDK 8u25–8u152 would). The
+ * renegotiation (trusting nothing: it records the chain as sent), a pair without EMS (a session made and offered
+ * back, as JDK 8u25–8u152 would) and a TLS 1.2 handshake without SNI (the certificate a client connecting by IP
+ * address gets). The
  * renegotiation gets its own connection because a refused one ends in an alert, and OpenSSL servers drop the
  * session of a connection that ended that way: its session would be useless in the matrix. With a client
  * certificate configured, one more best-version handshake goes without it, to tell whether the member requires one.
  */
 export async function probeMember(member: MemberTarget, ctx: MemberContext): Promise<MemberSessions> {
   // A tuple, not an array: each connection's outcome is known to be there.
-  const [best, tls12, ticket, renegotiation, emsLess, bare] = await Promise.all([
+  const [best, tls12, ticket, renegotiation, emsLess, noSni, bare] = await Promise.all([
     connect(member, ctx, { profile: "best" }),
     connect(member, ctx, { profile: "tls12-session-id" }),
     connect(member, ctx, { profile: "tls12-ticket" }),
-    connect(member, ctx, { profile: "tls12-session-id", renegotiate: true }),
+    // Trusting nothing, this connection also records the chain exactly as the member sends it.
+    connect(member, ctx, { profile: "tls12-session-id", renegotiate: true, sentChainOnly: true }),
     emsLessResumption(member, ctx),
+    // A TLS 1.2 offer without server_name, as the JDK sends for https://10.0.1.11:8081 or https://puppetdb:8081.
+    connect(member, ctx, { profile: "tls12-session-id", withoutSni: true }),
     ctx.credentials ? connect(member, ctx, { profile: "best", withoutCredentials: true }) : Promise.resolve(undefined),
   ]);
   const probe: MemberProbe = {
@@ -86,6 +91,8 @@ export async function probeMember(member: MemberTarget, ctx: MemberContext): Pro
       detail: `the TLS 1.2 handshake failed (${renegotiation.record.error?.class ?? "unknown"})`,
     },
     emsLessResumption: emsLess,
+    noSni: noSni.record,
+    ...(renegotiation.record.chain.length ? { sentChain: renegotiation.record.chain } : {}),
     ...(bare ? { withoutClientCertificate: bare.record } : {}),
   };
   const auth = clientAuthOf(probe);

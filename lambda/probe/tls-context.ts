@@ -51,9 +51,20 @@ function systemRoots(): string[] {
 const cache = new Map<string, tls.SecureContext>();
 const withCredentials = new WeakMap<ClientCredentials, Map<string, tls.SecureContext>>();
 
-export function clientContext(profile: ClientProfile, extraCa?: string, allowLegacy = false, credentials?: ClientCredentials): tls.SecureContext {
+/**
+ * `bareTrust`: a context that trusts nothing (`ca: []` replaces the roots), so that the peer chain Node reports is
+ * exactly what the server sent. With a trust store, Node completes the chain from it (an intermediate the member
+ * does not send is found in the store and reported as if sent).
+ */
+export function clientContext(
+  profile: ClientProfile,
+  extraCa?: string,
+  allowLegacy = false,
+  credentials?: ClientCredentials,
+  bareTrust = false,
+): tls.SecureContext {
   // Keyed by the PEM text itself: this runs on every handshake, and V8 caches a string's hash.
-  const key = `${profile}${allowLegacy ? "+legacy" : ""}\n${extraCa ?? ""}`;
+  const key = `${profile}${allowLegacy ? "+legacy" : ""}${bareTrust ? "+bare" : ""}\n${bareTrust ? "" : (extraCa ?? "")}`;
   let contexts = cache;
   if (credentials) {
     contexts = withCredentials.get(credentials) ?? new Map<string, tls.SecureContext>();
@@ -65,7 +76,7 @@ export function clientContext(profile: ClientProfile, extraCa?: string, allowLeg
     context = tls.createSecureContext({
       ...options,
       ...(allowLegacy ? { secureOptions: (options.secureOptions ?? 0) | LEGACY } : {}),
-      ...(extraCa ? { ca: [...systemRoots(), extraCa] } : {}),
+      ...(bareTrust ? { ca: [] } : extraCa ? { ca: [...systemRoots(), extraCa] } : {}),
       ...(credentials
         ? { cert: credentials.certPem, key: credentials.keyPem, ...(credentials.passphrase === undefined ? {} : { passphrase: credentials.passphrase }) }
         : {}),

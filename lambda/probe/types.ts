@@ -130,6 +130,13 @@ export interface MemberProbe {
   clientAuth?: ClientAuth;
   /** With a client certificate configured: a best-version handshake without it (whether the member requires one). */
   withoutClientCertificate?: HandshakeRecord;
+  /**
+   * A TLS 1.2 handshake without server_name (SNI): what a client gets that connects by IP address or by a host name
+   * without a dot (the JDK sends no SNI then). Its certificate is compared, never validated against the name.
+   */
+  noSni?: HandshakeRecord;
+  /** The certificates the member sent to a TLS 1.2 offer, leaf first, exactly (no trust store completed them). */
+  sentChain?: string[];
 }
 
 export type ClientAuth = "required" | "not-required";

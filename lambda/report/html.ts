@@ -173,6 +173,8 @@ function certificateTable(probe: EndpointProbe, analysis: EndpointAnalysis): str
 }
 
 function javaTable(analysis: EndpointAnalysis): string {
-  const rows = analysis.javaClients.map((v) => `<tr class="${v.verdict}"><td>${escape(v.label)}</td><td>${v.verdict}</td><td>${escape(v.reason)}</td></tr>`);
+  const rows = [...analysis.javaClients, ...analysis.javaClientsWithoutSni].map(
+    (v) => `<tr class="${v.verdict}"><td>${escape(v.label)}</td><td>${v.verdict}</td><td>${escape(v.reason)}</td></tr>`,
+  );
   return `<h2>Java clients without endpoint identification</h2><table class="java"><tr><th>profile</th><th>verdict</th><th>why</th></tr>${rows.join("")}</table>`;
 }

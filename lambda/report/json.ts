@@ -48,6 +48,8 @@ export interface EndpointReport {
   variants: CertificateVariant[];
   differences: FieldDifference[];
   javaClients: JavaVerdict[];
+  /** The same profiles connecting without SNI; present when a member presents another certificate without SNI. */
+  javaClientsWithoutSni?: JavaVerdict[];
   remedies: Remedy[];
   findings: Finding[];
   certificates: CertificateInfo[];
@@ -103,6 +105,7 @@ export function endpointReport(probe: EndpointProbe, analysis: EndpointAnalysis)
     variants: analysis.variants,
     differences: analysis.differences,
     javaClients: analysis.javaClients,
+    ...(analysis.javaClientsWithoutSni.length ? { javaClientsWithoutSni: analysis.javaClientsWithoutSni } : {}),
     remedies: analysis.remedies,
     findings: analysis.findings,
     certificates: Object.values(probe.certificates),

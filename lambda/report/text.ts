@@ -145,8 +145,9 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
   }
 
   out.push("Java clients (no endpoint identification: Apache HttpClient, Puppet's clj-http-client)");
-  out.push(...table([["profile", "verdict", "aborted in this run"], ...analysis.javaClients.map((v) => [v.label, v.verdict, String(v.abortedConnections)])]));
-  for (const v of analysis.javaClients.filter((j) => j.verdict !== "safe")) {
+  const java = [...analysis.javaClients, ...analysis.javaClientsWithoutSni];
+  out.push(...table([["profile", "verdict", "aborted in this run"], ...java.map((v) => [v.label, v.verdict, String(v.abortedConnections)])]));
+  for (const v of java.filter((j) => j.verdict !== "safe")) {
     out.push(`  ${v.label}: ${v.reason}`);
     if (v.sequence) out.push(`    reproduce: ${v.sequence.map((s, i) => `${i + 1}. ${s}`).join("  ")} (one client, one SSLContext, through the VIP)`);
   }

@@ -390,11 +390,50 @@ describe("every rule, on its own, from small records", () => {
       ],
       ["no member asks for one", healthy, []],
     ],
+    sni: [
+      [
+        "without SNI two members answer with a fallback certificate, one with the service's",
+        () => {
+          const probe = probeOf({ members: same(), certificates: [A, B] });
+          return { ...probe, members: probe.members.map((m, i) => ({ ...m, noSni: { ...m.tls12, leaf: i < 2 ? "B" : "A", chain: [i < 2 ? "B" : "A"] } })) };
+        },
+        ["warning:sni-certificate"],
+      ],
+      [
+        "without SNI every member answers with the same other certificate",
+        () => {
+          const probe = probeOf({ members: same(), certificates: [A, B] });
+          return { ...probe, members: probe.members.map((m) => ({ ...m, noSni: { ...m.tls12, leaf: "B", chain: ["B"] } })) };
+        },
+        ["info:sni-certificate"],
+      ],
+      ["the same certificate with and without SNI", () => ({ ...healthy(), members: healthy().members.map((m) => ({ ...m, noSni: { ...m.tls12 } })) }), []],
+    ],
+    chain: [
+      [
+        "one member sends the leaf without its intermediate",
+        () => {
+          const inter = certificate({ fingerprint: "I", subject: "CN=Intermediate", issuer: "CN=Root" });
+          const root = certificate({ fingerprint: "R", subject: "CN=Root", issuer: "CN=Root" });
+          const probe = probeOf({ members: same(), certificates: [A, inter, root] });
+          return {
+            ...probe,
+            members: probe.members.map((m, i) => ({
+              ...m,
+              tls12: { ...m.tls12, chain: ["A", "I", "R"] },
+              sentChain: i === 2 ? ["A"] : ["A", "I"],
+            })),
+          };
+        },
+        ["warning:certificate-chain"],
+      ],
+      ["every member sends the same chain", () => ({ ...healthy(), members: healthy().members.map((m) => ({ ...m, sentChain: ["A"] })) }), []],
+    ],
   };
 
   const factsOf = (probe: EndpointProbe) => {
     const variants = certificateVariants(probe);
-    return { variants, differences: variantDifferences(probe, variants), javaClients: javaVerdicts(probe) };
+    return { variants, differences: variantDifferences(probe, variants), javaClients: javaVerdicts(probe), javaClientsWithoutSni: [] };
   };
 
   it("every registered rule has cases here", () => {

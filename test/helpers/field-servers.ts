@@ -37,6 +37,16 @@ export interface NginxMember {
   protocols?: string;
   /** More lines for the server block, verbatim (a remedy's snippet); one that sets ssl_protocols replaces ours. */
   extra?: string[];
+  /**
+   * A `default_server` block with this certificate answers clients whose SNI matches no server_name (or who send
+   * none); the main block then answers only `serverName`.
+   */
+  defaultServer?: IssuedCertificate;
+  serverName?: string;
+  /** Send the leaf alone, without its intermediates (an incomplete chain). */
+  leafOnly?: boolean;
+  /** `listen … ssl proxy_protocol`: the member expects a PROXY protocol header before the TLS ClientHello. */
+  proxyProtocol?: boolean;
 }
 
 /** nginx 1.22, one process (no master, no daemon), one TLS server block. */
@@ -44,7 +54,12 @@ export async function startNginx(spec: NginxMember): Promise<RunningProcess> {
   const nginx = findBinary("nginx");
   const dir = mkdtempSync(join(tmpdir(), "tpm-nginx-"));
   const port = await freePort();
-  const files = writeCertificates(dir, spec.certificates);
+  const files = writeCertificates(dir, spec.leafOnly ? spec.certificates.map((c) => ({ ...c, chainPem: c.certPem })) : spec.certificates);
+  if (spec.defaultServer) {
+    writeFileSync(join(dir, "fallback.pem"), spec.defaultServer.chainPem);
+    writeFileSync(join(dir, "fallback.key"), spec.defaultServer.keyPem, { mode: 0o600 });
+  }
+  const listen = `    listen 127.0.0.1:${port} ssl${spec.proxyProtocol ? " proxy_protocol" : ""}`;
   if (spec.ticketKey) writeFileSync(join(dir, "ticket.key"), spec.ticketKey, { mode: 0o600 });
   const config = [
     "daemon off;",
@@ -55,8 +70,20 @@ export async function startNginx(spec: NginxMember): Promise<RunningProcess> {
     "http {",
     "  access_log off;",
     `  client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};`,
+    ...(spec.defaultServer
+      ? [
+          "  server {",
+          `${listen} default_server;`,
+          `    ssl_certificate ${join(dir, "fallback.pem")};`,
+          `    ssl_certificate_key ${join(dir, "fallback.key")};`,
+          "    ssl_session_cache shared:fallback:1m;",
+          '    location / { return 200 "fallback\\n"; }',
+          "  }",
+        ]
+      : []),
     "  server {",
-    `    listen 127.0.0.1:${port} ssl;`,
+    `${listen};`,
+    ...(spec.serverName ? [`    server_name ${spec.serverName};`] : []),
     ...files.flatMap((f) => [`    ssl_certificate ${f.cert};`, `    ssl_certificate_key ${f.key};`]),
     ...(spec.extra?.some((l) => /^\s*ssl_protocols\b/.test(l)) ? [] : [`    ssl_protocols ${spec.protocols ?? "TLSv1.2 TLSv1.3"};`]),
     "    ssl_session_cache shared:members:1m;",

@@ -76,7 +76,8 @@ public class ResumeReplay {
             try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(host, port)) {
                 SSLParameters params = socket.getSSLParameters();
                 params.setProtocols(protocols);
-                params.setServerNames(List.of(new SNIHostName(servername)));
+                // "-": no server_name at all, as the JDK sends for https://10.0.1.11:8081 or https://puppetdb:8081.
+                params.setServerNames(servername.equals("-") ? List.of() : List.of(new SNIHostName(servername)));
                 // No setEndpointIdentificationAlgorithm: the certificate-change check stays active.
                 socket.setSSLParameters(params);
                 socket.startHandshake();

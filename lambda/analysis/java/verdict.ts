@@ -24,6 +24,8 @@ export interface JavaVerdict {
   /** Connections of the observed VIP chain (session-id) this client would have failed. */
   abortedConnections: number;
   abortedIndices: number[];
+  /** The verdict for this profile connecting WITHOUT SNI (by IP address or a dotless host name), from the members' no-SNI certificates. */
+  withoutSni?: true;
 }
 
 /** The generic remedies, in the order Puppet's and Broadcom's (CA API Gateway) notes rank them; the unsafe switch last. */
