@@ -455,7 +455,7 @@ export class TlsPoolMonitor extends Construct {
     const regions = [...new Set(groups.map((e) => arnRegion(e.targetGroupArn!)))].sort();
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ["elasticloadbalancing:DescribeTargetHealth", "ec2:DescribeInstances"],
+        actions: ["elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeTargetGroupAttributes", "ec2:DescribeInstances"],
         resources: ["*"],
         conditions: { StringEquals: { "aws:RequestedRegion": regions } },
       }),
@@ -549,7 +549,7 @@ export class TlsPoolMonitor extends Construct {
         {
           id: "AwsSolutions-IAM5",
           reason:
-            "cloudwatch:PutMetricData and cloudwatch:GetMetricData support no resource-level permissions; PutMetricData is bound to our namespace by condition. X-Ray's write actions also need '*'. The KMS action wildcard is GenerateDataKey*, scoped to the alert key. elasticloadbalancing:DescribeTargetHealth and ec2:DescribeInstances (granted only when the registry names a target group) support no resource-level permissions either; they are bound to the target groups' regions by condition.",
+            "cloudwatch:PutMetricData and cloudwatch:GetMetricData support no resource-level permissions; PutMetricData is bound to our namespace by condition. X-Ray's write actions also need '*'. The KMS action wildcard is GenerateDataKey*, scoped to the alert key. elasticloadbalancing:DescribeTargetHealth, DescribeTargetGroupAttributes and ec2:DescribeInstances (granted only when the registry names a target group) support no resource-level permissions either; they are bound to the target groups' regions by condition.",
         },
         { id: "AwsSolutions-L1", reason: "The runtime is pinned to nodejs22.x by design (the code is tested on Node 20 and 22); raise it deliberately." },
         { id: "Serverless-LambdaLatestVersion", reason: "The runtime is pinned to nodejs22.x by design; see AwsSolutions-L1." },

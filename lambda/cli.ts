@@ -32,7 +32,7 @@ export interface CliIo {
 class UsageError extends Error {}
 
 /** Flags that describe one endpoint: meaningless beside --registry. */
-const ENDPOINT_FLAGS = ["servername", "member", "no-dns", "target-group", "attempts", "ca", "cert", "key", "timeout"] as const;
+const ENDPOINT_FLAGS = ["servername", "member", "no-dns", "target-group", "attempts", "ca", "cert", "key", "proxy-protocol", "timeout"] as const;
 
 /** The flag that sets each registry field (typed by the schema: a new field needs its flag, or a reason here). */
 const FLAG_OF_FIELD: Record<Exclude<keyof EndpointInput, "name" | "discover">, string> & Record<string, string | undefined> = {
@@ -45,6 +45,7 @@ const FLAG_OF_FIELD: Record<Exclude<keyof EndpointInput, "name" | "discover">, s
   members: "--member",
   targetGroupArn: "--target-group",
   clientCertificate: "--cert",
+  proxyProtocol: "--proxy-protocol",
 };
 
 /** `host`, `host:port`, `[v6]:port` or a bare IPv6 address. */
@@ -72,6 +73,7 @@ function endpointFromArgs(target: string, values: Record<string, unknown>, passp
   if (values.member !== undefined) raw.members = values.member;
   if (values["no-dns"]) raw.discover = "none";
   if (values["target-group"] !== undefined) raw.targetGroupArn = values["target-group"];
+  if (values["proxy-protocol"] !== undefined) raw.proxyProtocol = values["proxy-protocol"];
   const attempts = integerOption("attempts", values.attempts as string | undefined);
   if (attempts !== undefined) raw.attempts = attempts;
   const timeout = integerOption("timeout", values.timeout as string | undefined);
@@ -232,6 +234,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         attempts: { type: "string" },
         ca: { type: "string" },
         cert: { type: "string" },
+        "proxy-protocol": { type: "string" },
         key: { type: "string" },
         timeout: { type: "string" },
         concurrency: { type: "string" },

@@ -15,6 +15,11 @@ Probe options:
                       AWS credentials, in the ARN's region); DNS discovery is then off (an NLB's name resolves to its nodes)
   --attempts N        connections per resumption chain (default 8)
   --ca FILE           PEM bundle of extra trust anchors (a private PKI), added to the system roots
+  --cert FILE         client certificate (PEM, leaf first; may hold the key) for members that require one (mutual
+                      TLS); an encrypted key's passphrase comes from TLS_POOL_MONITOR_KEY_PASSPHRASE
+  --key FILE          the client certificate's key, when not in --cert's file
+  --proxy-protocol V  v1 or v2: members expect a PROXY protocol header (HAProxy send-proxy[-v2], an NLB target
+                      group with proxy_protocol_v2.enabled); the member probes send one
   --timeout MS        per-connection timeout (default 5000)
   --concurrency N     connections open at once, over all endpoints (default ${DEFAULT_CONCURRENCY})
   --json              print one JSON document instead of the report
@@ -25,7 +30,8 @@ Probe options:
   --plan              print what the probe would connect to and what it costs, without connecting
   --deadline S        stop after S seconds: endpoints not done are reported NOT FINISHED (exit 1), never analysed
 
-Per-endpoint options (--servername, --member, --no-dns, --target-group, --attempts, --ca, --timeout) describe one
+Per-endpoint options (--servername, --member, --no-dns, --target-group, --attempts, --ca, --cert, --key,
+--proxy-protocol, --timeout) describe one
 endpoint; with --registry each entry carries its own, and giving them is a usage error.
 
 Exit status: 0 no finding that breaks or can break clients (hygiene warnings such as a member's EMS, TLS 1.3 or

@@ -37,6 +37,7 @@ export interface FindingEvidence {
     | { members: Array<{ member: string; error?: ProbeError | undefined }> }
     | { error: ProbeError };
   "tls13-unsupported": { connections: Names } | { withoutTls13: Names };
+  "direct-access": { members: Array<{ member: string; error?: ProbeError | undefined }> };
   "certificate-untrusted": CertificateEvidence;
   "certificate-expired": CertificateEvidence;
   "hostname-mismatch": CertificateEvidence;
@@ -106,6 +107,8 @@ const IMPACT_ORDER: Record<FindingKind, number> = {
   // Not hygiene: members the monitor cannot authenticate to are members whose verdicts are unknown (exit 1, like a
   // probe the deadline cut), and a certificate some members refuse fails real clients there.
   "client-certificate": 1,
+  // The monitor cannot see the members; clients through the VIP are not affected by that.
+  "direct-access": 2,
   "sni-certificate": 1,
   "certificate-chain": 1,
   "java-verdict-unknown": 2,

@@ -51,6 +51,25 @@ export function handshakeFailureFindings(probe: EndpointProbe): Finding[] {
     });
   }
   const down = probe.members.filter((m) => m.handshake.error && counts(m.handshake) && m.tls12.error && counts(m.tls12));
+  // A failure every member shares while the VIP's handshakes complete is a property of how the members are reached,
+  // not of the members: clients get through the VIP, so "take the member out" would be wrong advice.
+  const vipWorks = vipConnections(probe).some((c) => !c.error);
+  const beforeHello = (m: (typeof down)[number]) => ["reset", "not-tls"].includes(m.handshake.error!.class) && !m.handshake.leaf;
+  if (down.length && down.length === probe.members.length && vipWorks && down.every(beforeHello)) {
+    findings.push({
+      kind: "direct-access",
+      severity: "warning",
+      message:
+        `Every member (${plural(down.length, "member")}) closed the probe's direct connection before the ServerHello, while the VIP's handshakes complete: ` +
+        `the members most likely expect a PROXY protocol header from the balancer (HAProxy send-proxy / send-proxy-v2, an NLB target group with proxy_protocol_v2.enabled${probe.memberProxyProtocol ? `; the probe sent ${probe.memberProxyProtocol}: try the other version` : ""}), or otherwise accept only the balancer. ` +
+        "The members' own facts (certificates, EMS, resumption) are unknown; the VIP's chains below are the evidence.",
+      remedy: probe.memberProxyProtocol
+        ? "Check the members' PROXY protocol version against the balancer's and set the registry's proxyProtocol (or --proxy-protocol) to match."
+        : 'Set "proxyProtocol": "v2" (or "v1") on the registry entry, or --proxy-protocol v2, so that the member probes send the header the balancer sends; a target group\'s proxy_protocol_v2.enabled is applied on its own.',
+      evidence: { members: down.map((m) => ({ member: m.label, error: m.handshake.error })) },
+    });
+    return findings;
+  }
   if (down.length) {
     findings.push({
       kind: "handshake-failure",

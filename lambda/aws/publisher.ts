@@ -6,7 +6,12 @@
  * endpoint costs at most the run's reserve, never the run.
  */
 import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type MetricDataQuery, type MetricDatum } from "@aws-sdk/client-cloudwatch";
-import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, type TargetHealthDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  type TargetHealthDescription,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { createRequire } from "node:module";
 import { isIP } from "node:net";
@@ -204,9 +209,26 @@ export class AwsTargetGroups {
     }
     const targets = descriptions.map((d) => describeTarget(d));
     const instances = targets.filter((t) => t.address === undefined && t.skipped === undefined && INSTANCE_ID.test(t.id));
-    if (instances.length) await this.resolveInstances(region, instances, signal);
-    return { arn, targets };
+    const [proxyProtocolV2] = await Promise.all([
+      this.proxyProtocolV2(region, arn, signal),
+      instances.length ? this.resolveInstances(region, instances, signal) : Promise.resolve(),
+    ]);
+    return { arn, targets, ...(proxyProtocolV2 === undefined ? {} : { proxyProtocolV2 }) };
   };
+
+  /**
+   * The group's proxy_protocol_v2.enabled: its targets then expect a PROXY v2 header, and a probe without one is
+   * refused as a broken header. Undefined when the attribute could not be read (the entry's proxyProtocol decides).
+   */
+  private async proxyProtocolV2(region: string, arn: string, signal?: AbortSignal): Promise<boolean | undefined> {
+    try {
+      const out = await this.elbClient(region).send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }), signal ? { abortSignal: signal } : {});
+      const value = out.Attributes?.find((a) => a.Key === "proxy_protocol_v2.enabled")?.Value;
+      return value === undefined ? undefined : value === "true";
+    } catch {
+      return undefined;
+    }
+  }
 
   private elbClient(region: string): ElasticLoadBalancingV2Client {
     let client = this.elb.get(region);

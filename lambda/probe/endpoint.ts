@@ -160,7 +160,11 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
       result.discovery = discovery;
       if (group) result.targetGroup = group;
       const targets = memberTargets(endpoint, discovery, group);
+      // The entry's setting wins ("none" included); else the target group's own attribute says what its targets expect.
+      const proxy = endpoint.proxyProtocol ?? (group?.proxyProtocolV2 ? "v2" : "none");
+      if (proxy !== "none") result.memberProxyProtocol = proxy;
       const ctx = {
+        ...(proxy === "none" ? {} : { proxyProtocol: proxy }),
         servername: endpoint.servername,
         ...ca,
         ...credentials,

@@ -35,6 +35,8 @@ export interface HandshakeOptions {
   withoutSni?: boolean;
   /** Trust nothing, so that the recorded chain is exactly what the server sent (see clientContext). */
   sentChainOnly?: boolean;
+  /** Send a PROXY protocol header first (members behind a balancer that sends one: HAProxy send-proxy, NLB v2). */
+  proxyProtocol?: "v1" | "v2" | undefined;
 }
 
 export interface HandshakeOutcome {
@@ -126,6 +128,41 @@ interface Flow {
   lateError?: unknown;
 }
 
+const PROXY_V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+
+/**
+ * The PROXY protocol header (HAProxy's proxy-protocol.txt) for this TCP connection, with its own addresses as source
+ * and destination: what a balancer with `send-proxy` (v1) or `send-proxy-v2` / an NLB target group with
+ * proxy_protocol_v2.enabled (v2) puts before the client's bytes.
+ */
+export function proxyHeader(version: "v1" | "v2", socket: net.Socket): Buffer {
+  const src = socket.localAddress ?? "127.0.0.1";
+  const dst = socket.remoteAddress ?? "127.0.0.1";
+  const v6 = net.isIPv6(src) || net.isIPv6(dst);
+  if (version === "v1") return Buffer.from(`PROXY ${v6 ? "TCP6" : "TCP4"} ${src} ${dst} ${socket.localPort ?? 0} ${socket.remotePort ?? 0}\r\n`);
+  const ip = (a: string) => (v6 ? ipv6Bytes(net.isIPv6(a) ? a : `::ffff:${a}`) : Buffer.from(a.split(".").map(Number)));
+  const ports = Buffer.alloc(4);
+  ports.writeUInt16BE(socket.localPort ?? 0, 0);
+  ports.writeUInt16BE(socket.remotePort ?? 0, 2);
+  const addresses = Buffer.concat([ip(src), ip(dst), ports]);
+  // Version 2, command PROXY (0x21); TCP over IPv4 (0x11) or IPv6 (0x21); then the address block's length.
+  const head = Buffer.from([0x21, v6 ? 0x21 : 0x11, 0, 0]);
+  head.writeUInt16BE(addresses.length, 2);
+  return Buffer.concat([PROXY_V2_SIGNATURE, head, addresses]);
+}
+
+function ipv6Bytes(address: string): Buffer {
+  // The URL parser expands and normalises (::ffff:1.2.3.4 included); then 8 groups of 16 bits.
+  const full = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const [head, tail] = full.includes("::") ? full.split("::") : [full, undefined];
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right];
+  const out = Buffer.alloc(16);
+  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g || "0", 16), i * 2));
+  return out;
+}
+
 /** A server alert received after the server had sent its certificate, on a full TLS 1.2 handshake. */
 function answeredAfterCertificate(socket: tls.TLSSocket, error: ProbeError): boolean {
   if (error.class !== "tls-alert" || !error.code || !/_ALERT_/.test(error.code)) return false;
@@ -166,10 +203,13 @@ function connectAndHandshake(
 ): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     let settled = false;
+    /** The TCP socket under a PROXY-protocol connection, before TLS wraps it: ended here when it fails first. */
+    let raw: net.Socket | undefined;
     const settle = (err: ProbeError | undefined, socket?: tls.TLSSocket) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (err) raw?.destroy();
       // Failures travel as data (ProbeError, already classified), not as Error objects: see isProbeError.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       if (err) reject(err);
@@ -179,41 +219,67 @@ function connectAndHandshake(
       settle(timeoutError(record.connectMs === undefined ? "TCP connect" : "TLS handshake", opts.timeoutMs));
     }, opts.timeoutMs);
 
-    const socket = tls.connect({
-      host: opts.address,
-      port: opts.port,
-      // RFC 6066 forbids IP addresses in SNI; the certificate is still checked against the IP.
-      ...(net.isIP(opts.servername) || opts.withoutSni ? {} : { servername: opts.servername }),
-      secureContext,
-      ...(opts.session ? { session: opts.session } : {}),
-      // Validation is done below and reported as a finding: the certificate must still be seen and compared.
-      rejectUnauthorized: false,
-      // Node folds its own hostname check into `authorized`; we check the name ourselves (verify()) to keep the
-      // chain and the name apart, and to check IP servernames, which are not sent as SNI.
-      checkServerIdentity: () => undefined,
-    });
-    created(socket);
-    socket.once("connect", () => {
-      record.connectMs = round(performance.now() - started);
-    });
-    socket.on("session", (session: Buffer) => sessions.push(session));
-    // Errors after the handshake (during the ticket wait, the renegotiation or the close) are handled where they
-    // matter; this listener stays so that no error of this socket is ever unhandled.
-    socket.on("error", (err) => {
-      if (settled) flow.lateError ??= err;
-      settle(classifyError(err));
-    });
-    socket.once("close", () => settle({ class: "reset", message: "connection closed during the handshake" }));
-    socket.once("secureConnect", () => {
-      record.handshakeMs = round(performance.now() - started - (record.connectMs ?? 0));
-      // Keep reading so that post-handshake messages (TLS 1.3 tickets, renegotiation) are processed, but never
-      // more application data than MAX_APPLICATION_BYTES: a server that floods is cut off, not buffered.
-      socket.on("data", (chunk: Buffer) => {
-        flow.applicationBytes += chunk.length;
-        if (flow.applicationBytes > MAX_APPLICATION_BYTES) socket.destroy();
+    const startTls = (raw?: net.Socket) => {
+      const socket = tls.connect({
+        ...(raw ? { socket: raw } : { host: opts.address, port: opts.port }),
+        // RFC 6066 forbids IP addresses in SNI; the certificate is still checked against the IP.
+        ...(net.isIP(opts.servername) || opts.withoutSni ? {} : { servername: opts.servername }),
+        secureContext,
+        ...(opts.session ? { session: opts.session } : {}),
+        // Validation is done below and reported as a finding: the certificate must still be seen and compared.
+        rejectUnauthorized: false,
+        // Node folds its own hostname check into `authorized`; we check the name ourselves (verify()) to keep the
+        // chain and the name apart, and to check IP servernames, which are not sent as SNI.
+        checkServerIdentity: () => undefined,
       });
-      settle(undefined, socket);
+      created(socket);
+      if (!raw)
+        socket.once("connect", () => {
+          record.connectMs = round(performance.now() - started);
+        });
+      return socket;
+    };
+    if (!opts.proxyProtocol) return listen(startTls());
+    // PROXY protocol: the header (with this connection's own addresses, as a load balancer sends the client's) goes
+    // first on the TCP connection, then the TLS handshake on the same socket.
+    const tcp = net.connect({ host: opts.address, port: opts.port });
+    raw = tcp;
+    const version = opts.proxyProtocol;
+    const onAbort = () => tcp.destroy();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    tcp.on("error", (err) => settle(classifyError(err)));
+    tcp.once("close", () => {
+      opts.signal?.removeEventListener("abort", onAbort);
+      settle({ class: "reset", message: "connection closed before the TLS handshake" });
     });
+    tcp.once("connect", () => {
+      record.connectMs = round(performance.now() - started);
+      tcp.write(proxyHeader(version, tcp));
+      listen(startTls(tcp));
+    });
+    return undefined;
+
+    function listen(socket: tls.TLSSocket): undefined {
+      socket.on("session", (session: Buffer) => sessions.push(session));
+      // Errors after the handshake (during the ticket wait, the renegotiation or the close) are handled where they
+      // matter; this listener stays so that no error of this socket is ever unhandled.
+      socket.on("error", (err) => {
+        if (settled) flow.lateError ??= err;
+        settle(classifyError(err));
+      });
+      socket.once("close", () => settle({ class: "reset", message: "connection closed during the handshake" }));
+      socket.once("secureConnect", () => {
+        record.handshakeMs = round(performance.now() - started - (record.connectMs ?? 0));
+        // Keep reading so that post-handshake messages (TLS 1.3 tickets, renegotiation) are processed, but never
+        // more application data than MAX_APPLICATION_BYTES: a server that floods is cut off, not buffered.
+        socket.on("data", (chunk: Buffer) => {
+          flow.applicationBytes += chunk.length;
+          if (flow.applicationBytes > MAX_APPLICATION_BYTES) socket.destroy();
+        });
+        settle(undefined, socket);
+      });
+      return undefined;
+    }
   });
 }
 

@@ -20,6 +20,8 @@ export interface MemberContext {
   signal?: AbortSignal;
   /** The endpoint's client certificate, presented on every connection but the one that checks whether it is needed. */
   credentials?: ClientCredentials;
+  /** Members expect a PROXY protocol header before the ClientHello. */
+  proxyProtocol?: "v1" | "v2";
 }
 
 /** A member's probe and the sessions it issued, which the cross-member matrix offers to every member. */
@@ -47,6 +49,7 @@ function connect(
         catalog: ctx.catalog,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         ...(ctx.credentials && !withoutCredentials ? { credentials: ctx.credentials } : {}),
+        ...(ctx.proxyProtocol ? { proxyProtocol: ctx.proxyProtocol } : {}),
         ...options,
       }),
     priority,

@@ -209,6 +209,8 @@ export interface TargetGroupResult {
   targets: TargetGroupTarget[];
   /** The lookup failed: no member came from the target group (the listed ones and the VIP still run). */
   error?: ProbeError;
+  /** The group's proxy_protocol_v2.enabled attribute (DescribeTargetGroupAttributes); absent when it could not be read. */
+  proxyProtocolV2?: boolean;
 }
 
 /**
@@ -256,6 +258,8 @@ export interface EndpointProbe {
   certificates: Record<string, CertificateInfo>;
   /** The client certificate configured for the endpoint (mutual TLS), when there is one. */
   clientCertificate?: ClientCertificateUse;
+  /** The PROXY protocol header the member probes sent (the entry's setting, or the target group's attribute). */
+  memberProxyProtocol?: "v1" | "v2";
   /** Set when the endpoint could not be probed at all (bad input, deadline). */
   error?: ProbeError;
 }

@@ -118,6 +118,12 @@ export const EndpointSchema = z.strictObject({
       }),
     ]),
   ),
+  /**
+   * Members behind a balancer that sends a PROXY protocol header (HAProxy send-proxy / send-proxy-v2, an NLB target
+   * group with proxy_protocol_v2.enabled): the member probes send one too. Default: a target group's own attribute,
+   * else none; "none" overrides the attribute.
+   */
+  proxyProtocol: z.optional(z.enum(["none", "v1", "v2"])),
   timeoutMs: z._default(integer(100, 60_000, "must be at least 100", "must be at most 60000"), DEFAULT_TIMEOUT_MS),
 });
 
@@ -130,7 +136,7 @@ type EndpointOutput = z.output<typeof EndpointSchema>;
  * An endpoint after validation and defaults: what the probe works on. Derived from the schema: the fields it keeps
  * as they are come from it; the ones validateEndpoint normalises are said here.
  */
-export type Endpoint = Pick<EndpointOutput, "name" | "host" | "port" | "attempts" | "timeoutMs"> & {
+export type Endpoint = Pick<EndpointOutput, "name" | "host" | "port" | "attempts" | "timeoutMs" | "proxyProtocol"> & {
   /** Defaults to the host. */
   servername: string;
   members: MemberAddress[];
@@ -270,6 +276,7 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
     attempts: e.attempts,
     ...(ca === undefined ? {} : { ca }),
     ...(client ? { clientCertificate: client } : {}),
+    ...(e.proxyProtocol === undefined ? {} : { proxyProtocol: e.proxyProtocol }),
     ...(credentials ? { credentials } : {}),
     timeoutMs: e.timeoutMs,
   };

@@ -250,6 +250,17 @@ describe("every rule, on its own, from small records", () => {
         }),
         ["critical:handshake-failure"],
       ],
+      [
+        "every member closes direct connections before the ServerHello while the VIP works (PROXY protocol members)",
+        () => ({
+          ...probeOf({
+            members: labels.map((label) => member({ label, leaf: "A", down: { class: "reset", message: "socket disconnected before secure TLS connection" } })),
+            certificates: [A],
+          }),
+          vip: { target: "vip:443", chains: { "session-id": chain([{ leaf: "A" }, { leaf: "A" }]), ticket: [], "tls13-psk": [] } },
+        }),
+        ["warning:direct-access"],
+      ],
       ["every handshake completes", healthy, []],
     ],
     divergence: [

@@ -12,7 +12,7 @@ import { AwsPublisher, defaultClients } from "../../lambda/aws/publisher.js";
 
 export type Fault = "none" | "stall" | "500" | "throttle" | "malformed" | "endless-token" | "reset" | "access-denied";
 
-type Action = "PutMetricData" | "GetMetricData" | "Publish" | "DescribeTargetHealth" | "DescribeInstances" | "GetSecretValue";
+type Action = "PutMetricData" | "GetMetricData" | "Publish" | "DescribeTargetHealth" | "DescribeTargetGroupAttributes" | "DescribeInstances" | "GetSecretValue";
 
 /** A registered target as the fake's DescribeTargetHealth lists it. */
 export interface FakeTarget {
@@ -37,9 +37,12 @@ export class FakeAwsHttp {
     GetMetricData: 0,
     Publish: 0,
     DescribeTargetHealth: 0,
+    DescribeTargetGroupAttributes: 0,
     DescribeInstances: 0,
     GetSecretValue: 0,
   };
+  /** Target groups whose proxy_protocol_v2.enabled attribute is true. */
+  readonly proxyProtocolV2 = new Set<string>();
   /** Secrets by ARN (SecretString); an ARN in `deniedSecrets` answers AccessDeniedException. */
   readonly secrets = new Map<string, string>();
   readonly deniedSecrets = new Set<string>();
@@ -125,17 +128,10 @@ export class FakeAwsHttp {
       if (req.headers["content-encoding"] === "gzip") body = gunzipSync(body);
       const target = String(req.headers["x-amz-target"] ?? "");
       const form = new URLSearchParams(target ? "" : body.toString());
-      const action: Action = target.endsWith(".GetSecretValue")
-        ? "GetSecretValue"
-        : target.endsWith(".PutMetricData")
-          ? "PutMetricData"
-          : target.endsWith(".GetMetricData")
-            ? "GetMetricData"
-            : form.get("Action") === "DescribeTargetHealth"
-              ? "DescribeTargetHealth"
-              : form.get("Action") === "DescribeInstances"
-                ? "DescribeInstances"
-                : "Publish";
+      const QUERY_ACTIONS = ["DescribeTargetHealth", "DescribeTargetGroupAttributes", "DescribeInstances"] as const;
+      const queryAction = QUERY_ACTIONS.find((a) => form.get("Action") === a);
+      const jsonAction = (["GetSecretValue", "PutMetricData", "GetMetricData"] as const).find((a) => target.endsWith(`.${a}`));
+      const action: Action = jsonAction ?? queryAction ?? "Publish";
       this.requests[action]++;
       const fault = this.faults[action] ?? "none";
       if (fault === "stall") return; // accepted, never answered: the SDK's request timeout must end it
@@ -148,6 +144,15 @@ export class FakeAwsHttp {
       if (action === "GetSecretValue") return this.getSecretValue(JSON.parse(body.toString()) as { SecretId: string }, res);
       if (fault === "access-denied") return send(403, errorXml("AccessDenied", "User is not authorized to perform: elasticloadbalancing:DescribeTargetHealth"));
       if (action === "DescribeTargetHealth") return this.describeTargetHealth(form, send);
+      if (action === "DescribeTargetGroupAttributes") {
+        const arn = form.get("TargetGroupArn") ?? "";
+        if (!this.targetGroups.has(arn)) return send(400, errorXml("TargetGroupNotFound", `Target groups '${xml(arn)}' not found`));
+        const attribute = `<member><Key>proxy_protocol_v2.enabled</Key><Value>${this.proxyProtocolV2.has(arn)}</Value></member>`;
+        return send(
+          200,
+          `<DescribeTargetGroupAttributesResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DescribeTargetGroupAttributesResult><Attributes><member><Key>deregistration_delay.timeout_seconds</Key><Value>300</Value></member>${attribute}</Attributes></DescribeTargetGroupAttributesResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeTargetGroupAttributesResponse>`,
+        );
+      }
       if (action === "DescribeInstances") return send(200, this.describeInstances(form));
       if (fault === "500") return send(500, json ? JSON.stringify({ __type: "InternalServiceError", message: "boom" }) : errorXml("InternalError", "boom"));
       if (fault === "throttle") {

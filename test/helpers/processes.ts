@@ -163,6 +163,8 @@ export interface HaproxyOptions {
   files?: Record<string, string>;
   /** The backend's balancing lines instead of `balance roundrobin` (a remedy's snippet: `balance source`, say). */
   balance?: string[];
+  /** Options on every `server` line (`send-proxy-v2`: the members get a PROXY protocol header). */
+  server?: string;
 }
 
 export async function startHaproxy(
@@ -189,7 +191,7 @@ export async function startHaproxy(
     "  default_backend pool",
     "backend pool",
     ...(options.balance ?? ["balance roundrobin"]).map((l) => `  ${l}`),
-    ...backends.map((b, i) => `  server m${i + 1} ${b.host}:${b.port}`),
+    ...backends.map((b, i) => `  server m${i + 1} ${b.host}:${b.port}${options.server ? ` ${options.server}` : ""}`),
     "",
   ].join("\n");
   writeFileSync(join(dir, "haproxy.cfg"), config);

@@ -390,7 +390,7 @@ describe("members from target groups", () => {
     const t = Template.fromStack(stack!);
     expect(statements(t).filter((st) => [st.Action].flat().includes("elasticloadbalancing:DescribeTargetHealth"))).toEqual([
       {
-        Action: ["elasticloadbalancing:DescribeTargetHealth", "ec2:DescribeInstances"],
+        Action: ["elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeTargetGroupAttributes", "ec2:DescribeInstances"],
         Effect: "Allow",
         Resource: "*",
         Condition: { StringEquals: { "aws:RequestedRegion": ["eu-west-1"] } },

@@ -205,7 +205,12 @@ function verdictFor(probe: EndpointProbe, profile: JavaClientProfile, model: Poo
     abortedConnections: 0,
     abortedIndices: [],
   });
-  if (model.members.length === 0) return unknown("no member could be probed one by one, so there is nothing to compare (list the members)");
+  if (model.members.length === 0)
+    return unknown(
+      probe.members.length
+        ? `none of the ${plural(probe.members.length, "listed member")} completed a direct TLS handshake (see the direct-access or handshake-failure finding), so their facts are unknown; the VIP's chains are the only evidence`
+        : "no member could be probed one by one, so there is nothing to compare (list the members)",
+    );
   if (model.unmeasurable.length)
     return unknown(
       `${model.unmeasurable.join(", ")} ended every TLS 1.2 handshake over the client certificate, so no session could be made there and ` +
