@@ -38,6 +38,8 @@ export interface FindingEvidence {
     | { error: ProbeError };
   "tls13-unsupported": { connections: Names } | { withoutTls13: Names };
   "direct-access": { members: Array<{ member: string; error?: ProbeError | undefined }> };
+  "protocol-support": { members: Array<{ member: string; versions: string; suites: Partial<Record<string, boolean | undefined>> }> };
+  "legacy-protocols": { members: Array<{ member: string; versions: string; suites: Partial<Record<string, boolean | undefined>> }> };
   "certificate-untrusted": CertificateEvidence;
   "certificate-expired": CertificateEvidence;
   "hostname-mismatch": CertificateEvidence;
@@ -109,6 +111,8 @@ const IMPACT_ORDER: Record<FindingKind, number> = {
   "client-certificate": 1,
   // The monitor cannot see the members; clients through the VIP are not affected by that.
   "direct-access": 2,
+  "protocol-support": 0,
+  "legacy-protocols": 2,
   "sni-certificate": 1,
   "certificate-chain": 1,
   "java-verdict-unknown": 2,

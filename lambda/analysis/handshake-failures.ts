@@ -50,7 +50,8 @@ export function handshakeFailureFindings(probe: EndpointProbe): Finding[] {
       evidence: { connections: vip.map((c) => ({ connection: connectionName(c), error: c.error })) },
     });
   }
-  const down = probe.members.filter((m) => m.handshake.error && counts(m.handshake) && m.tls12.error && counts(m.tls12));
+  // A member that answers only legacy versions is not down: the protocol-support finding says what it is.
+  const down = probe.members.filter((m) => m.handshake.error && counts(m.handshake) && m.tls12.error && counts(m.tls12) && !m.legacy);
   // A failure every member shares while the VIP's handshakes complete is a property of how the members are reached,
   // not of the members: clients get through the VIP, so "take the member out" would be wrong advice.
   const vipWorks = vipConnections(probe).some((c) => !c.error);

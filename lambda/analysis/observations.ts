@@ -24,6 +24,8 @@ export function memberHandshakes(probe: EndpointProbe): Array<{ member: MemberPr
     { member, record: member.handshake, kind: "best version", offer: "best" as const },
     { member, record: member.tls12, kind: "TLS 1.2", offer: "tls12" as const },
     { member, record: member.tls12Ticket, kind: "TLS 1.2 ticket", offer: "tls12" as const },
+    // A legacy-only member's certificate is what a client offering TLS 1.0–1.2 gets there (JDK 8 before 8u291).
+    ...(member.legacy && member.tls12.error ? [{ member, record: member.legacy, kind: "TLS 1.0/1.1", offer: "tls12" as const }] : []),
   ]);
 }
 
@@ -63,9 +65,12 @@ export function versionRefusal(probe: EndpointProbe): (record: HandshakeRecord) 
     probe.members.some((m) => m.tls13Supported === false) ||
     (probe.members.every((m) => m.tls13Supported === undefined) &&
       vipConnections(probe).some((c) => c.mechanism !== "tls13-psk" && !c.error && c.protocol === "TLSv1.2"));
+  // Only a TLS 1.3-only offer refused is a capability: a TLS 1.2 (or 1.2–1.3) offer refused as a version means the
+  // member speaks neither, and every modern client fails there (issue 23: a TLS 1.0-only member read as OK).
   return (record) => {
+    if (!tls13Chain.has(record)) return false;
     if (record.error?.class === "protocol-version") return true;
-    return lacksTls13 && tls13Chain.has(record) && record.error?.class === "tls-alert" && HANDSHAKE_FAILURE_ALERT.test(record.error.code ?? "");
+    return lacksTls13 && record.error?.class === "tls-alert" && HANDSHAKE_FAILURE_ALERT.test(record.error.code ?? "");
   };
 }
 

@@ -6,6 +6,7 @@
 import type { EndpointProbe } from "../probe/types.js";
 import { chainFindings } from "./chain.js";
 import { clientAuthFindings } from "./client-auth.js";
+import { protocolFindings } from "./protocols.js";
 import { sniFindings } from "./sni.js";
 import { discoveryFindings } from "./discovery.js";
 import { emsFindings } from "./ems.js";
@@ -56,6 +57,7 @@ export const RULES = {
   "client-auth": (probe) => clientAuthFindings(probe),
   sni: (probe) => sniFindings(probe),
   chain: (probe) => chainFindings(probe),
+  protocols: (probe) => protocolFindings(probe),
 } satisfies Record<string, Rule>;
 
 export type RuleName = keyof typeof RULES;

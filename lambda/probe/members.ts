@@ -3,8 +3,8 @@ import type { CertificateCatalog } from "./certificate.js";
 import { handshake } from "./handshake.js";
 import type { ConnectionLimiter, ConnectionPriority } from "./limiter.js";
 import type { MatrixPlan } from "./matrix-plan.js";
-import type { ClientCredentials } from "./tls-context.js";
-import type { ClientAuth, EmsLessResumption, HandshakeRecord, MatrixCell, MemberProbe, MemberSource, TargetHealth } from "./types.js";
+import { SUITE_FAMILY_NAMES, type ClientCredentials, type SuiteFamily } from "./tls-context.js";
+import type { ClientAuth, EmsLessResumption, HandshakeRecord, MatrixCell, MemberProbe, MemberSource, ProtocolVersion, TargetHealth } from "./types.js";
 
 export interface MemberTarget extends MemberAddress {
   source: MemberSource;
@@ -67,6 +67,13 @@ function connect(
  * certificate configured, one more best-version handshake goes without it, to tell whether the member requires one.
  */
 export async function probeMember(member: MemberTarget, ctx: MemberContext): Promise<MemberSessions> {
+  // What versions and TLS 1.2 suite families the member accepts: TLS 1.0 and 1.1 (the probe's security level lowered
+  // for these two only), one handshake per suite family; started beside the others, awaited after them.
+  const versionsDone = Promise.all([
+    connect(member, ctx, { profile: "tls10" }),
+    connect(member, ctx, { profile: "tls11" }),
+    ...SUITE_FAMILY_NAMES.map((f) => connect(member, ctx, { profile: `tls12-suites-${f}` })),
+  ]);
   // A tuple, not an array: each connection's outcome is known to be there.
   const [best, tls12, ticket, renegotiation, emsLess, noSni, bare] = await Promise.all([
     connect(member, ctx, { profile: "best" }),
@@ -79,6 +86,7 @@ export async function probeMember(member: MemberTarget, ctx: MemberContext): Pro
     connect(member, ctx, { profile: "tls12-session-id", withoutSni: true }),
     ctx.credentials ? connect(member, ctx, { profile: "best", withoutCredentials: true }) : Promise.resolve(undefined),
   ]);
+  const [tls10, tls11, ...suites] = await versionsDone;
   const probe: MemberProbe = {
     label: member.label,
     address: member.address,
@@ -95,6 +103,15 @@ export async function probeMember(member: MemberTarget, ctx: MemberContext): Pro
     },
     emsLessResumption: emsLess,
     noSni: noSni.record,
+    protocols: {
+      TLSv1: versionAccepted(tls10.record, "TLSv1"),
+      "TLSv1.1": versionAccepted(tls11.record, "TLSv1.1"),
+      "TLSv1.2": versionAccepted(tls12.record, "TLSv1.2"),
+      // The best-version offer (1.2–1.3) tells TLS 1.3: negotiated, or refused as a version (then neither is spoken).
+      "TLSv1.3": versionAccepted(best.record, "TLSv1.3") ?? (best.record.error ? undefined : false),
+    },
+    tls12Suites: Object.fromEntries(SUITE_FAMILY_NAMES.map((f, i) => [f, suiteAccepted(suites[i]!.record)])) as Record<SuiteFamily, boolean | undefined>,
+    ...legacyRecord(tls10.record, tls11.record),
     ...(renegotiation.record.chain.length ? { sentChain: renegotiation.record.chain } : {}),
     ...(bare ? { withoutClientCertificate: bare.record } : {}),
   };
@@ -119,6 +136,34 @@ async function emsLessResumption(member: MemberTarget, ctx: MemberContext): Prom
   const again = await connect(member, ctx, { profile: "tls12-no-ems", session: first.session });
   if (again.record.error) return { outcome: "failed", error: again.record.error };
   return { outcome: again.record.resumed ? "accepted" : "refused" };
+}
+
+/**
+ * Whether a version-pinned handshake shows the version accepted: completed (or ended only over the client
+ * certificate) with that version → true; refused as a version (protocol_version, or a server that answered
+ * another version) → false; anything else (a timeout, a reset) → unknown.
+ */
+function versionAccepted(r: HandshakeRecord, version: ProtocolVersion): boolean | undefined {
+  if (!r.error || r.error.class === "client-certificate") return r.protocol === version ? true : undefined;
+  // (For the best-version offer, a version refusal means neither TLS 1.2 nor 1.3.)
+  if (r.error.class === "protocol-version") return false;
+  // An alert in answer to the ClientHello, before any certificate, refuses what the hello offered: OpenSSL 3 at its
+  // default level answers TLS 1.0/1.1 with internal_error, GnuTLS 3.7 a version it lacks with handshake_failure.
+  if (r.error.class === "tls-alert" && /_ALERT_/.test(r.error.code ?? "") && !r.leaf) return false;
+  return undefined;
+}
+
+/** A suite family: completed → accepted; handshake_failure (no shared cipher) → not; no TLS 1.2 or other failures → unknown. */
+function suiteAccepted(r: HandshakeRecord): boolean | undefined {
+  if (!r.error || r.error.class === "client-certificate") return true;
+  if (r.error.class === "tls-alert" && /HANDSHAKE_FAILURE$|INSUFFICIENT_SECURITY$/.test(r.error.code ?? "")) return false;
+  return undefined;
+}
+
+/** The legacy handshake that completed (its certificate is what legacy clients get), TLS 1.1 before 1.0. */
+function legacyRecord(tls10: HandshakeRecord, tls11: HandshakeRecord): { legacy?: HandshakeRecord } {
+  const done = [tls11, tls10].find((r) => !r.error && r.leaf);
+  return done ? { legacy: done } : {};
 }
 
 /** Client authentication as the TLS handshakes showed it (nginx's `ssl_verify_client on` refuses in HTTP instead: not-required here). */

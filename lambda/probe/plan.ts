@@ -9,10 +9,11 @@ import { planMatrix } from "./matrix-plan.js";
 import { RESUMPTION_MECHANISMS } from "./types.js";
 
 /**
- * Connections per member: best version, TLS 1.2 session ID, TLS 1.2 ticket, renegotiation, the EMS-less pair and
- * one without SNI (probeMember); one more without the client certificate when one is configured.
+ * Connections per member: best version, TLS 1.2 session ID, TLS 1.2 ticket, renegotiation, the EMS-less pair, one
+ * without SNI, TLS 1.0 and TLS 1.1, and one per TLS 1.2 suite family (4) (probeMember); one more without the client
+ * certificate when one is configured.
  */
-export const MEMBER_CONNECTIONS = 7;
+export const MEMBER_CONNECTIONS = 13;
 /** Matrix mechanisms: session ID and ticket. */
 export const MATRIX_MECHANISMS = 2;
 /** DNS-discovered members are not known before the run; synth plans for this many (the run says when it finds more). */

@@ -2,7 +2,27 @@ import { constants } from "node:crypto";
 import tls from "node:tls";
 
 /** Client configurations the probe connects with. */
-export type ClientProfile = "best" | "tls12-session-id" | "tls12-ticket" | "tls13" | "tls12-no-ems";
+export type ClientProfile = "best" | "tls12-session-id" | "tls12-ticket" | "tls13" | "tls12-no-ems" | "tls10" | "tls11" | `tls12-suites-${SuiteFamily}`;
+
+/**
+ * TLS 1.2 cipher-suite families, one handshake each (bounded, as sslyze groups them): what separates clients is
+ * which family a member accepts at all. JDK 8 has AES-GCM, CBC and RSA key exchange but no ChaCha20.
+ */
+export const SUITE_FAMILIES = {
+  "ecdhe-aesgcm": "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384",
+  chacha20: "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
+  "ecdhe-cbc":
+    "ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA",
+  "rsa-kx": "AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES256-SHA256:AES128-SHA:AES256-SHA",
+} as const;
+export type SuiteFamily = keyof typeof SUITE_FAMILIES;
+export const SUITE_FAMILY_NAMES = Object.keys(SUITE_FAMILIES) as SuiteFamily[];
+
+/**
+ * Legacy versions need OpenSSL's security level 0 (its level 1 refuses SHA-1 signatures, which TLS 1.0/1.1 use):
+ * lowered for these probes only, never for the connections the verdicts are made from.
+ */
+const LEGACY_CIPHERS = "DEFAULT@SECLEVEL=0";
 
 /**
  * Every profile first connects as a default OpenSSL client, which refuses a server lacking RFC 5746 at its
@@ -24,6 +44,14 @@ const PROFILE_OPTIONS: Record<ClientProfile, tls.SecureContextOptions> = {
   tls13: { minVersion: "TLSv1.3", maxVersion: "TLSv1.3" },
   // Session IDs only, like the JDK 8 clients it stands in for (their TLS 1.2 offer has no ticket extension).
   "tls12-no-ems": { minVersion: "TLSv1.2", maxVersion: "TLSv1.2", secureOptions: constants.SSL_OP_NO_TICKET | SSL_OP_NO_EXTENDED_MASTER_SECRET },
+  tls10: { minVersion: "TLSv1", maxVersion: "TLSv1", ciphers: LEGACY_CIPHERS, secureOptions: constants.SSL_OP_NO_TICKET },
+  tls11: { minVersion: "TLSv1.1", maxVersion: "TLSv1.1", ciphers: LEGACY_CIPHERS, secureOptions: constants.SSL_OP_NO_TICKET },
+  ...(Object.fromEntries(
+    SUITE_FAMILY_NAMES.map((f) => [
+      `tls12-suites-${f}`,
+      { minVersion: "TLSv1.2", maxVersion: "TLSv1.2", ciphers: SUITE_FAMILIES[f], secureOptions: constants.SSL_OP_NO_TICKET },
+    ]),
+  ) as Record<`tls12-suites-${SuiteFamily}`, tls.SecureContextOptions>),
 };
 
 /**

@@ -1,5 +1,6 @@
 /** Plain records produced by the probe, all JSON-serialisable (session buffers stay in probe/members.ts, never in a record). */
 import type { SessionFacts } from "./session.js";
+import type { ClientCredentials, SuiteFamily } from "./tls-context.js";
 
 export type { SessionFacts } from "./session.js";
 
@@ -137,7 +138,16 @@ export interface MemberProbe {
   noSni?: HandshakeRecord;
   /** The certificates the member sent to a TLS 1.2 offer, leaf first, exactly (no trust store completed them). */
   sentChain?: string[];
+  /** The protocol versions the member accepts (one version-pinned handshake each); undefined: not told. */
+  protocols?: Record<ProtocolVersion, boolean | undefined>;
+  /** TLS 1.2 cipher-suite families the member accepts (one handshake each, tls-context.ts SUITE_FAMILIES). */
+  tls12Suites?: Record<SuiteFamily, boolean | undefined>;
+  /** A TLS 1.1 or 1.0 handshake that completed: what legacy clients get (the certificate of a legacy-only member). */
+  legacy?: HandshakeRecord;
 }
+
+export type ProtocolVersion = "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
+export const PROTOCOL_VERSIONS: readonly ProtocolVersion[] = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
 
 export type ClientAuth = "required" | "not-required";
 
@@ -220,10 +230,7 @@ export interface TargetGroupResult {
 export type TargetGroupLookup = (arn: string, signal?: AbortSignal) => Promise<TargetGroupResult>;
 
 /** A client certificate read from its secret (lambda/aws), or why it could not be. Never throws. */
-export type ClientCertificateLookup = (
-  secretArn: string,
-  signal?: AbortSignal,
-) => Promise<{ credentials: import("./tls-context.js").ClientCredentials } | { error: ProbeError }>;
+export type ClientCertificateLookup = (secretArn: string, signal?: AbortSignal) => Promise<{ credentials: ClientCredentials } | { error: ProbeError }>;
 
 /** The client certificate an endpoint's probe presented: where from and which (never the key), or why it could not be read. */
 export interface ClientCertificateUse {

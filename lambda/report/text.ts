@@ -107,6 +107,21 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
     for (const m of probe.members) rows.push(memberRow(m, vid));
     out.push(...table(rows));
     out.push("");
+    if (probe.members.some((m) => m.protocols)) {
+      // Per member, as testssl.sh lists per server: each version, and the TLS 1.2 suite families accepted.
+      out.push("Protocols and TLS 1.2 suite families");
+      const mark = (v: boolean | undefined) => (v === undefined ? "?" : v ? "yes" : "-");
+      const versions = [["member", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3", "TLS 1.2 suites"]];
+      for (const m of probe.members) {
+        const p = m.protocols;
+        const suites = Object.entries(m.tls12Suites ?? {})
+          .filter(([, ok]) => ok)
+          .map(([family]) => family)
+          .join(" ");
+        versions.push([m.label, mark(p?.TLSv1), mark(p?.["TLSv1.1"]), mark(p?.["TLSv1.2"]), mark(p?.["TLSv1.3"]), suites || "-"]);
+      }
+      out.push(...table(versions), "");
+    }
   }
 
   out.push(`Resumption through the VIP ${probe.vip.target}`);

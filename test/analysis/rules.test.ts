@@ -440,6 +440,33 @@ describe("every rule, on its own, from small records", () => {
       ],
       ["every member sends the same chain", () => ({ ...healthy(), members: healthy().members.map((m) => ({ ...m, sentChain: ["A"] })) }), []],
     ],
+    protocols: [
+      [
+        "one member speaks only TLS 1.0",
+        () =>
+          withMember(healthy(), 2, (m) => ({
+            ...m,
+            protocols: { TLSv1: true, "TLSv1.1": false, "TLSv1.2": false, "TLSv1.3": false },
+          })),
+        ["critical:protocol-support"],
+      ],
+      [
+        "one member also accepts TLS 1.0 and 1.1 beside 1.2 and 1.3",
+        () => withMember(healthy(), 0, (m) => ({ ...m, protocols: { TLSv1: true, "TLSv1.1": true, "TLSv1.2": true, "TLSv1.3": true } })),
+        ["warning:legacy-protocols"],
+      ],
+      [
+        "one member's TLS 1.2 suites are only ChaCha20",
+        () =>
+          withMember(healthy(), 1, (m) => ({
+            ...m,
+            protocols: { TLSv1: false, "TLSv1.1": false, "TLSv1.2": true, "TLSv1.3": true },
+            tls12Suites: { "ecdhe-aesgcm": false, chacha20: true, "ecdhe-cbc": false, "rsa-kx": false },
+          })),
+        ["critical:protocol-support"],
+      ],
+      ["TLS 1.2 and 1.3 everywhere", healthy, []],
+    ],
   };
 
   const factsOf = (probe: EndpointProbe) => {

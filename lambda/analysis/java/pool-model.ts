@@ -28,7 +28,7 @@ export interface PoolModel {
    * Members whose sessions could not be measured (the server ended every TLS 1.2 handshake over the client
    * certificate): no verdict can be reached while there are any.
    */
-  unmeasurable: string[];
+  unmeasurable: Array<{ label: string; why: string }>;
   /** The matrix was sampled: pairs it did not offer are unknown. */
   sampled: boolean;
   /** What member `to` does with a session `from` issued, offered by this mechanism (the cross-member matrix). */
@@ -50,7 +50,7 @@ function fromCells(
   return { offer, accepts: (mechanism, from, to) => offer(mechanism, from, to) === "accepted", measured };
 }
 
-function assemble(members: ModelMember[], sampled: boolean, cells: ReturnType<typeof fromCells>, unmeasurable: string[] = []): PoolModel {
+function assemble(members: ModelMember[], sampled: boolean, cells: ReturnType<typeof fromCells>, unmeasurable: PoolModel["unmeasurable"] = []): PoolModel {
   const { measured, ...rest } = cells;
   // Outside a sample every answer is known: a pair without a cell had no session to offer (refused).
   return { members, unmeasurable, sampled, ...rest, measured: (from, to) => !sampled || measured.get(from)?.has(to) === true };
@@ -86,12 +86,17 @@ export function poolModel(probe: EndpointProbe): PoolModel {
           },
         ],
   );
-  return assemble(
-    members,
-    sampled,
-    fromCells(cells, sampled ? "unknown" : "refused"),
-    unmeasurableMembers(probe).map((m) => m.label),
-  );
+  return assemble(members, sampled, fromCells(cells, sampled ? "unknown" : "refused"), [
+    ...unmeasurableMembers(probe).map((m) => ({
+      label: m.label,
+      why: "ended every TLS 1.2 handshake over the client certificate, so no session could be made there (configure the client certificate the members require)",
+    })),
+    // Answers clients, but not over TLS 1.2 or 1.3: its certificate, EMS and resumption are not what the verdicts
+    // are made of, so no verdict may say "safe" past it (issue 23: a TLS 1.0-only member read as safe).
+    ...probe.members
+      .filter((m) => m.legacy && memberLeaf(m) === undefined)
+      .map((m) => ({ label: m.label, why: "answers only TLS 1.0/1.1, so its sessions could not be measured as TLS 1.2 clients meet them" })),
+  ]);
 }
 
 /** A member fact that may be unknown; the verdict is taken both ways and is unknown when the two differ. */

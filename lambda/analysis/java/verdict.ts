@@ -212,10 +212,7 @@ function verdictFor(probe: EndpointProbe, profile: JavaClientProfile, model: Poo
         : "no member could be probed one by one, so there is nothing to compare (list the members)",
     );
   if (model.unmeasurable.length)
-    return unknown(
-      `${model.unmeasurable.join(", ")} ended every TLS 1.2 handshake over the client certificate, so no session could be made there and ` +
-        "resumption could not be measured (configure the client certificate the members require)",
-    );
+    return unknown(`resumption could not be measured on every member: ${model.unmeasurable.map((u) => `${u.label} ${u.why}`).join("; ")}`);
   return eitherWay(probe, profile, model, routing, unknown);
 }
 
