@@ -100,6 +100,8 @@ async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<Ha
     // requires one (or refuses ours) answers the client's Finished with an alert a few ms later (OpenSSL's
     // certificate_required, JSSE's bad_certificate). That connection failed, whatever secureConnect said.
     const late = flow.lateError === undefined ? undefined : lateFailure(flow.lateError, record, opts);
+    // Failures travel as data (ProbeError, already classified), not as Error objects: see isProbeError.
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (late) throw late;
     record.sessionIssued = sessions.length > 0;
     let renegotiation: RenegotiationResult | undefined;
@@ -203,8 +205,11 @@ function connectAndHandshake(
 ): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    /** The TCP socket under a PROXY-protocol connection, before TLS wraps it: ended here when it fails first. */
-    let raw: net.Socket | undefined;
+    /**
+     * PROXY protocol: the TCP connection first, the header (with this connection's own addresses, as a load balancer
+     * sends the client's) on it, then the TLS handshake on the same socket. Ended here when it fails first.
+     */
+    const raw = opts.proxyProtocol ? net.connect({ host: opts.address, port: opts.port }) : undefined;
     const settle = (err: ProbeError | undefined, socket?: tls.TLSSocket) => {
       if (settled) return;
       settled = true;
@@ -239,11 +244,8 @@ function connectAndHandshake(
         });
       return socket;
     };
-    if (!opts.proxyProtocol) return listen(startTls());
-    // PROXY protocol: the header (with this connection's own addresses, as a load balancer sends the client's) goes
-    // first on the TCP connection, then the TLS handshake on the same socket.
-    const tcp = net.connect({ host: opts.address, port: opts.port });
-    raw = tcp;
+    if (!raw || !opts.proxyProtocol) return listen(startTls());
+    const tcp = raw;
     const version = opts.proxyProtocol;
     const onAbort = () => tcp.destroy();
     opts.signal?.addEventListener("abort", onAbort, { once: true });

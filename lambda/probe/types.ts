@@ -147,7 +147,6 @@ export interface MemberProbe {
 }
 
 export type ProtocolVersion = "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
-export const PROTOCOL_VERSIONS: readonly ProtocolVersion[] = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
 
 export type ClientAuth = "required" | "not-required";
 
