@@ -56,6 +56,22 @@ describe("the Java verdict", () => {
     expect(a.javaClients.find((v) => v.profile === "jdk8u161+")!.reason).toContain("cannot be told apart");
   });
 
+  it("offers that could not be made are unknown, never 'refused': no 'safe' from them", () => {
+    const a1 = certificate({ fingerprint: "A1", subject: "CN=db-1", dns: ["db-1"] });
+    const a2 = certificate({ fingerprint: "A2", subject: "CN=db-2", dns: ["db-2"] });
+    const members = [member({ label: M1, leaf: "A1", ems: false, tls13: false }), member({ label: M2, leaf: "A2", ems: false, tls13: false })];
+    const timedOut = { outcome: "failed" as const, error: { class: "timeout" as const, message: "no answer within 3000 ms" } };
+    // M1's sessions offered to M2 timed out; M2's refused by M1 were measured: that routing's abort is shown.
+    const oneWay = matrix([M1, M2]).map((c) => (c.from === M1 && c.to === M2 ? { ...c, ...timedOut } : c));
+    const a = analyzeEndpoint(probeOf({ members, certificates: [a1, a2], matrix: oneWay }));
+    expect(a.javaClients.find((x) => x.profile === "jdk8u60-8u152")!).toMatchObject({ verdict: "can-abort", sequence: [M2, M2, M1] });
+    // Every cross-member offer timed out: no abort can be shown, and no "safe" either.
+    const blind = matrix([M1, M2]).map((c) => (c.from === c.to ? c : { ...c, ...timedOut }));
+    const w = analyzeEndpoint(probeOf({ members, certificates: [a1, a2], matrix: blind })).javaClients.find((x) => x.profile === "jdk8u60-8u152")!;
+    expect(w.verdict).toBe("unknown");
+    expect(w.reason).toMatch(/could not be made or answered/);
+  });
+
   it("a member whose EMS could not be read: the verdict says unknown where it depends on it", () => {
     const members = [member({ label: M1, leaf: "S" }), member({ label: M2, leaf: "W", ems: undefined, tls13: false })];
     const a = analyzeEndpoint(probeOf({ members, certificates: [shared, wildcard] }));

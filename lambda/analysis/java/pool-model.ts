@@ -31,6 +31,11 @@ export interface PoolModel {
   unmeasurable: Array<{ label: string; why: string }>;
   /** The matrix was sampled: pairs it did not offer are unknown. */
   sampled: boolean;
+  /**
+   * Offers between probed members that could not be made or answered (the session's own handshake failed, or the
+   * offer's connection timed out or was reset): unknown, never read as refused.
+   */
+  unmeasuredOffers: number;
   /** What member `to` does with a session `from` issued, offered by this mechanism (the cross-member matrix). */
   offer(mechanism: "session-id" | "ticket", from: string, to: string): OfferOutcome;
   accepts(mechanism: "session-id" | "ticket", from: string, to: string): boolean;
@@ -41,19 +46,34 @@ export interface PoolModel {
 function fromCells(
   cells: Array<{ mechanism: "session-id" | "ticket"; from: string; to: string; outcome: OfferOutcome }>,
   missing: OfferOutcome = "refused",
-): Pick<PoolModel, "offer" | "accepts"> & { measured: Map<string, Set<string>> } {
+): Pick<PoolModel, "offer" | "accepts"> & { measured: Map<string, Set<string>>; unknownCells: Array<{ from: string; to: string }> } {
   const outcomes = new Map(cells.map((c) => [`${c.mechanism} ${c.from} ${c.to}`, c.outcome]));
   const measured = new Map<string, Set<string>>();
-  for (const c of cells) measured.set(c.from, (measured.get(c.from) ?? new Set()).add(c.to));
+  for (const c of cells) if (c.outcome !== "unknown") measured.set(c.from, (measured.get(c.from) ?? new Set()).add(c.to));
   // A pair the full matrix did not list had no session to offer: the member is refused. In a sample it is unknown.
   const offer = (mechanism: "session-id" | "ticket", from: string, to: string): OfferOutcome => outcomes.get(`${mechanism} ${from} ${to}`) ?? missing;
-  return { offer, accepts: (mechanism, from, to) => offer(mechanism, from, to) === "accepted", measured };
+  return {
+    offer,
+    accepts: (mechanism, from, to) => offer(mechanism, from, to) === "accepted",
+    measured,
+    unknownCells: cells.filter((c) => c.outcome === "unknown"),
+  };
 }
 
 function assemble(members: ModelMember[], sampled: boolean, cells: ReturnType<typeof fromCells>, unmeasurable: PoolModel["unmeasurable"] = []): PoolModel {
   const { measured, ...rest } = cells;
   // Outside a sample every answer is known: a pair without a cell had no session to offer (refused).
-  return { members, unmeasurable, sampled, ...rest, measured: (from, to) => !sampled || measured.get(from)?.has(to) === true };
+  const inModel = new Set(members.map((m) => m.label));
+  const unmeasuredOffers = cells.unknownCells.filter((c) => inModel.has(c.from) && inModel.has(c.to)).length;
+  const { unknownCells: _unknown, ...offers } = rest;
+  return {
+    members,
+    unmeasurable,
+    sampled,
+    unmeasuredOffers,
+    ...offers,
+    measured: (from, to) => (!sampled && unmeasuredOffers === 0) || measured.get(from)?.has(to) === true,
+  };
 }
 
 /** What the EMS-less pair of connections showed: refused or no session ID to offer back are both "does not resume". */
@@ -72,20 +92,22 @@ export function poolModel(probe: EndpointProbe): PoolModel {
   }
   // A failed offer (e.g. a handshake_failure alert) is kept apart: the client's handshake fails, it does not fall back.
   const sampled = probe.matrixPlan?.full === false;
-  const cells = probe.matrix.flatMap((c) =>
-    c.outcome === "no-session"
-      ? sampled
-        ? [{ mechanism: c.mechanism, from: c.from, to: c.to, outcome: "refused" as const }]
-        : []
-      : [
-          {
-            mechanism: c.mechanism,
-            from: c.from,
-            to: c.to,
-            outcome: c.outcome === "failed" && c.error?.class !== "tls-alert" ? "refused" : (c.outcome as OfferOutcome),
-          },
-        ],
-  );
+  // A session that could not be made (its handshake failed) was never offered: unknown, not "no session issued".
+  const byLabel = new Map(probe.members.map((m) => [m.label, m]));
+  const sessionFailed = (label: string, mechanism: "session-id" | "ticket") => {
+    const m = byLabel.get(label);
+    return (mechanism === "session-id" ? m?.tls12 : m?.tls12Ticket)?.error !== undefined;
+  };
+  const cells = probe.matrix.flatMap((c): Array<{ mechanism: "session-id" | "ticket"; from: string; to: string; outcome: OfferOutcome }> => {
+    const base = { mechanism: c.mechanism, from: c.from, to: c.to };
+    if (c.outcome === "no-session") {
+      if (sessionFailed(c.from, c.mechanism)) return [{ ...base, outcome: "unknown" }];
+      return sampled ? [{ ...base, outcome: "refused" }] : [];
+    }
+    // A fatal alert answers the offer (the client fails, it does not fall back); a timeout or a reset answers nothing.
+    if (c.outcome === "failed" && c.error?.class !== "tls-alert") return [{ ...base, outcome: "unknown" }];
+    return [{ ...base, outcome: c.outcome }];
+  });
   return assemble(members, sampled, fromCells(cells, sampled ? "unknown" : "refused"), [
     ...unmeasurableMembers(probe).map((m) => ({
       label: m.label,

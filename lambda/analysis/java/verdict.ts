@@ -151,7 +151,7 @@ function decide(probe: EndpointProbe, profile: JavaClientProfile, model: PoolMod
   const unattributed = routing.filter((r) => r.member === undefined).length;
   // A replay needs every connection's member and every offer's outcome: guessing either would invent resumptions.
   const replay: SimulatedConnection[] =
-    unattributed === 0 && routing.length && !model.sampled
+    unattributed === 0 && routing.length && !model.sampled && model.unmeasuredOffers === 0
       ? simulate(
           profile,
           model,
@@ -191,6 +191,14 @@ function decide(probe: EndpointProbe, profile: JavaClientProfile, model: PoolMod
       ...base,
       verdict: "unknown",
       reason: `no abort among the sampled cross-member offers, but the matrix covers only a sample of the member pairs, so other pairs may abort (${safe.reason})`,
+    };
+  }
+  // "Safe" only from measured answers: offers that could not be made leave the pairs they concern open.
+  if (model.unmeasuredOffers > 0 && !safe.structural) {
+    return {
+      ...base,
+      verdict: "unknown",
+      reason: `no abort among the measured cross-member offers, but ${plural(model.unmeasuredOffers, "offer")} could not be made or answered (a session's handshake failed, or the offer timed out), so those pairs may abort`,
     };
   }
   return { ...base, verdict: "safe", reason: safe.reason + caveat };
