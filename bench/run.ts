@@ -168,8 +168,9 @@ const BUNDLE_OPTIONS: BuildOptions = {
   minify: true,
   sourcemap: true,
   mainFields: ["module", "main"],
-  // As the stack bundles it: EC2's client comes from the runtime (infra/construct.ts EC2_CLIENT_MODULE).
-  external: ["@aws-sdk/client-ec2"],
+  // As the stack bundles it: EC2's and Secrets Manager's clients come from the runtime (infra/construct.ts
+  // EC2_CLIENT_MODULE, SECRETS_MANAGER_CLIENT_MODULE).
+  external: ["@aws-sdk/client-ec2", "@aws-sdk/client-secrets-manager"],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: "silent",
 };
