@@ -18,10 +18,10 @@ import type { IssuedCertificate } from "../../lambda/lab/pki.js";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
 import type { ClientCredentials } from "../../lambda/probe/tls-context.js";
 import type { EndpointProbe } from "../../lambda/probe/types.js";
-import { endpointOf, type Endpoint } from "../../lambda/registry/schema.js";
+import type { Endpoint } from "../../lambda/registry/schema.js";
 import { startNginx } from "../helpers/field-servers.js";
-import { JavaClient, type JsseMember } from "../helpers/java.js";
-import { Harness, SERVICE, startVip, TestPki } from "../helpers/pool.js";
+import { adversarialRouting, JavaClient, type JsseMember } from "../helpers/java.js";
+import { Harness, poolEndpoint, SERVICE, startVip, TestPki } from "../helpers/pool.js";
 import { startHaproxy, startOpensslServer, type RunningProcess } from "../helpers/processes.js";
 
 const harness = new Harness();
@@ -51,32 +51,12 @@ async function poolOf(members: RunningProcess[], withCertificate: boolean): Prom
   const vip = harness.track(await startHaproxy(members));
   return {
     members,
-    endpoint: {
-      ...endpointOf({
-        name: "puppetdb",
-        host: vip.host,
-        port: vip.port,
-        servername: SERVICE,
-        members: members.map((m) => m.label),
-        discover: "none",
-        attempts: 6,
-        ca: pki.caPem,
-        timeoutMs: 5000,
-      }),
-      ...(withCertificate ? { credentials } : {}),
-    },
+    endpoint: { ...poolEndpoint(vip, members, pki.caPem, { name: "puppetdb", timeoutMs: 5000 }), ...(withCertificate ? { credentials } : {}) },
   };
 }
 
 const jssePool = async (specs: JsseMember[], withCertificate = false) =>
   poolOf(await Promise.all(specs.map(async (s) => harness.track(await java.startJsse(s)))), withCertificate);
-
-/** x, x, y for every ordered pair of distinct members. */
-function adversarialRouting(n: number): number[] {
-  const routing: number[] = [];
-  for (let x = 0; x < n; x++) for (let y = 0; y < n; y++) if (x !== y) routing.push(x, x, y);
-  return routing;
-}
 
 /**
  * The real JDK, standing in for `profileId`, along the adversarial routing: aborts exactly where our replay of the

@@ -9,9 +9,8 @@ import { analyzeEndpoint } from "../../lambda/analysis/index.js";
 import type { IssuedCertificate } from "../../lambda/lab/pki.js";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
 import type { EndpointProbe, ProtocolVersion } from "../../lambda/probe/types.js";
-import { endpointOf } from "../../lambda/registry/schema.js";
 import { startNginx } from "../helpers/field-servers.js";
-import { Harness, SERVICE, TestPki } from "../helpers/pool.js";
+import { Harness, poolEndpoint, SERVICE, TestPki } from "../helpers/pool.js";
 import { findBinary, startHaproxy, startOpensslServer, type RunningProcess } from "../helpers/processes.js";
 
 const harness = new Harness();
@@ -24,20 +23,7 @@ beforeAll(async () => {
 afterEach(() => harness.closeAll());
 
 async function probePool(members: RunningProcess[]): Promise<EndpointProbe> {
-  const vip = harness.track(await startHaproxy(members));
-  return probeEndpoint(
-    endpointOf({
-      name: "pool",
-      host: vip.host,
-      port: vip.port,
-      servername: SERVICE,
-      members: members.map((m) => m.label),
-      discover: "none",
-      attempts: 6,
-      ca: pki.caPem,
-      timeoutMs: 3000,
-    }),
-  );
+  return probeEndpoint(poolEndpoint(harness.track(await startHaproxy(members)), members, pki.caPem));
 }
 
 const FLAGS: Record<ProtocolVersion, string> = { TLSv1: "-tls1", "TLSv1.1": "-tls1_1", "TLSv1.2": "-tls1_2", "TLSv1.3": "-tls1_3" };

@@ -8,10 +8,10 @@ import { AwsTargetGroups } from "../../lambda/aws/publisher.js";
 import { analyzeEndpoint } from "../../lambda/analysis/index.js";
 import type { IssuedCertificate } from "../../lambda/lab/pki.js";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
-import { endpointOf, type EndpointInput } from "../../lambda/registry/schema.js";
+import type { EndpointInput } from "../../lambda/registry/schema.js";
 import { FakeAwsHttp } from "../helpers/fake-aws-http.js";
 import { startNginx } from "../helpers/field-servers.js";
-import { Harness, SERVICE, TestPki } from "../helpers/pool.js";
+import { Harness, poolEndpoint, TestPki } from "../helpers/pool.js";
 import { startHaproxy, type RunningProcess } from "../helpers/processes.js";
 
 const harness = new Harness();
@@ -34,18 +34,7 @@ async function pool(proxyProtocol: boolean): Promise<{ members: RunningProcess[]
 }
 
 const entry = (p: { members: RunningProcess[]; vip: RunningProcess }, over: Partial<EndpointInput> = {}) =>
-  endpointOf({
-    name: "puppetdb",
-    host: p.vip.host,
-    port: p.vip.port,
-    servername: SERVICE,
-    members: p.members.map((m) => m.label),
-    discover: "none",
-    attempts: 6,
-    ca: pki.caPem,
-    timeoutMs: 3000,
-    ...over,
-  });
+  poolEndpoint(p.vip, p.members, pki.caPem, { name: "puppetdb", ...over });
 
 const verdicts = (a: ReturnType<typeof analyzeEndpoint>) => a.javaClients.map((v) => `${v.profile}:${v.verdict === "aborts" ? "can-abort" : v.verdict}`);
 

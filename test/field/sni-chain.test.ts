@@ -10,10 +10,9 @@ import { JAVA_PROFILES } from "../../lambda/analysis/java/profiles.js";
 import { simulate } from "../../lambda/analysis/java/simulate.js";
 import { modelWithoutSni } from "../../lambda/analysis/sni.js";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
-import { endpointOf } from "../../lambda/registry/schema.js";
 import { startNginx } from "../helpers/field-servers.js";
-import { JavaClient } from "../helpers/java.js";
-import { Harness, SERVICE, startVip, TestPki } from "../helpers/pool.js";
+import { adversarialRouting, JavaClient } from "../helpers/java.js";
+import { Harness, poolEndpoint, SERVICE, startVip, TestPki } from "../helpers/pool.js";
 import { startHaproxy, type RunningProcess } from "../helpers/processes.js";
 
 const harness = new Harness();
@@ -27,25 +26,7 @@ afterEach(() => harness.closeAll());
 afterAll(() => java.close());
 
 async function endpointFor(members: RunningProcess[], ca: string) {
-  const vip = harness.track(await startHaproxy(members));
-  return endpointOf({
-    name: "puppetdb",
-    host: vip.host,
-    port: vip.port,
-    servername: SERVICE,
-    members: members.map((m) => m.label),
-    discover: "none",
-    attempts: 6,
-    ca,
-    timeoutMs: 5000,
-  });
-}
-
-/** x, x, y for every ordered pair of distinct members. */
-function adversarialRouting(n: number): number[] {
-  const routing: number[] = [];
-  for (let x = 0; x < n; x++) for (let y = 0; y < n; y++) if (x !== y) routing.push(x, x, y);
-  return routing;
+  return poolEndpoint(harness.track(await startHaproxy(members)), members, ca, { name: "puppetdb", timeoutMs: 5000 });
 }
 
 describe("clients without SNI", () => {

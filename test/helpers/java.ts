@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { JavaProfileId } from "../../lambda/analysis/java/profiles.js";
 import type { IssuedCertificate } from "../../lambda/lab/pki.js";
-import type { RunningProcess } from "./processes.js";
+import { announcedPort, stop, type RunningProcess } from "./processes.js";
 
 const exec = promisify(execFile);
 
@@ -47,6 +47,13 @@ export interface JsseMember {
   properties?: string[];
   /** Enabled protocols, comma-separated (default TLSv1.3,TLSv1.2). */
   protocols?: string;
+}
+
+/** x, x, y for every ordered pair of distinct members: each member's session resumed once, then offered to another. */
+export function adversarialRouting(n: number): number[] {
+  const routing: number[] = [];
+  for (let x = 0; x < n; x++) for (let y = 0; y < n; y++) if (x !== y) routing.push(x, x, y);
+  return routing;
 }
 
 export class JavaClient {
@@ -93,42 +100,8 @@ export class JavaClient {
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
-    const port = await new Promise<number>((resolve, reject) => {
-      let output = "";
-      const timer = setTimeout(() => fail(new Error(`JsseServer did not start: ${output}`)), 20_000);
-      const fail = (err: Error) => {
-        clearTimeout(timer);
-        child.kill("SIGKILL");
-        reject(err);
-      };
-      child.stdout.on("data", (chunk: Buffer) => {
-        output += chunk.toString();
-        const m = /LISTENING (\d+)/.exec(output);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      child.once("exit", (code) => fail(new Error(`JsseServer exited with ${code}: ${output}`)));
-    });
-    child.stdout.resume();
-    child.stderr.resume();
-    return {
-      host: "127.0.0.1",
-      port,
-      label: `127.0.0.1:${port}`,
-      close: () =>
-        new Promise<void>((resolve) => {
-          const done = () => {
-            rmSync(dir, { recursive: true, force: true });
-            resolve();
-          };
-          if (child.exitCode !== null || child.signalCode !== null) return done();
-          child.once("exit", done);
-          child.kill("SIGTERM");
-        }),
-    };
+    const port = await announcedPort(child, /LISTENING (\d+)/, "JsseServer", 20_000);
+    return { host: "127.0.0.1", port, label: `127.0.0.1:${port}`, close: () => stop(child, dir) };
   }
 
   async replay(

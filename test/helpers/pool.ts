@@ -8,7 +8,7 @@ import net from "node:net";
 import { startMember, type MemberSpec, type RunningMember } from "../../lambda/lab/member.js";
 import { TestPki, type IssuedCertificate } from "../../lambda/lab/pki.js";
 import { startVip, type RunningVip } from "../../lambda/lab/vip.js";
-import { endpointOf, type Endpoint } from "../../lambda/registry/schema.js";
+import { endpointOf, type Endpoint, type EndpointInput } from "../../lambda/registry/schema.js";
 
 export { TestPki, selfSigned } from "../../lambda/lab/pki.js";
 export { startVip } from "../../lambda/lab/vip.js";
@@ -19,6 +19,27 @@ export interface Pool {
   members: RunningMember[];
   vip: RunningVip;
   endpoint(overrides?: Partial<Endpoint>): Endpoint;
+}
+
+/** The endpoint of a pool behind `vip`: its members listed, no DNS, the test PKI trusted, as every pool suite probes it. */
+export function poolEndpoint(
+  vip: { host: string; port: number },
+  members: Array<{ label: string }>,
+  ca: string,
+  overrides: Partial<EndpointInput> = {},
+): Endpoint {
+  return endpointOf({
+    name: "pool",
+    host: vip.host,
+    port: vip.port,
+    servername: SERVICE,
+    members: members.map((m) => m.label),
+    discover: "none",
+    attempts: 6,
+    ca,
+    timeoutMs: 3000,
+    ...overrides,
+  });
 }
 
 export class Harness {
@@ -42,20 +63,7 @@ export class Harness {
     return {
       members,
       vip,
-      endpoint: (overrides = {}) => ({
-        ...endpointOf({
-          name: "pool",
-          host: vip.host,
-          port: vip.port,
-          servername: SERVICE,
-          members: members.map((m) => m.label),
-          discover: "none",
-          attempts: 6,
-          ca: pki.caPem,
-          timeoutMs: 3000,
-        }),
-        ...overrides,
-      }),
+      endpoint: (overrides = {}) => ({ ...poolEndpoint(vip, members, pki.caPem), ...overrides }),
     };
   }
 

@@ -24,7 +24,8 @@ export function findBinary(name: string, candidates: string[] = ["/usr/sbin", "/
   throw new Error(`${name} is not installed (.ci/run installs it: apt-get install ${name})`);
 }
 
-function stop(child: ChildProcess, dir: string): Promise<void> {
+/** Stops a server child (SIGTERM) and removes its folder. */
+export function stop(child: ChildProcess, dir: string): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       rmSync(dir, { recursive: true, force: true });
@@ -45,28 +46,34 @@ export async function startOpensslServer(certificate: IssuedCertificate, flags: 
   const child = spawn(openssl, ["s_server", "-accept", "127.0.0.1:0", "-cert", join(dir, "chain.pem"), "-key", join(dir, "key.pem"), "-www", ...flags], {
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const port = await new Promise<number>((resolve, reject) => {
+  const port = await announcedPort(child, /ACCEPT 127\.0\.0\.1:(\d+)/, "openssl s_server", 10_000);
+  return { host: "127.0.0.1", port, label: `127.0.0.1:${port}`, close: () => stop(child, dir) };
+}
+
+/**
+ * The port a server child prints once it listens (`pattern`'s first group), its output read meanwhile; a child that
+ * exits or stays silent past `ms` is killed and the error carries what it printed.
+ */
+export function announcedPort(child: ChildProcess, pattern: RegExp, name: string, ms: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     let output = "";
-    const timer = setTimeout(() => fail(new Error(`openssl s_server did not start: ${output}`)), 10_000);
+    const timer = setTimeout(() => fail(new Error(`${name} did not start: ${output}`)), ms);
     const fail = (err: Error) => {
       clearTimeout(timer);
       child.kill("SIGKILL");
       reject(err);
     };
-    child.stdout.on("data", (chunk: Buffer) => {
+    child.stdout!.on("data", (chunk: Buffer) => {
       output += chunk.toString();
-      const m = /ACCEPT 127\.0\.0\.1:(\d+)/.exec(output);
+      const m = pattern.exec(output);
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
       }
     });
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("exit", (code) => fail(new Error(`openssl s_server exited with ${code}: ${output}`)));
+    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("exit", (code) => fail(new Error(`${name} exited with ${code}: ${output}`)));
   });
-  child.stdout.resume();
-  child.stderr.resume();
-  return { host: "127.0.0.1", port, label: `127.0.0.1:${port}`, close: () => stop(child, dir) };
 }
 
 /**

@@ -15,7 +15,7 @@ import type { MemberSpec, RunningMember } from "../../../lambda/lab/member.js";
 import type { IssuedCertificate, LeafSpec } from "../../../lambda/lab/pki.js";
 import type { TLSSocket } from "node:tls";
 import { probeEndpoint } from "../../../lambda/probe/endpoint.js";
-import { JavaClient } from "../../helpers/java.js";
+import { adversarialRouting, JavaClient } from "../../helpers/java.js";
 import { Harness, SERVICE, sharedTicketKeys, startVip, TestPki } from "../../helpers/pool.js";
 
 const harness = new Harness();
@@ -119,13 +119,6 @@ const answerHttp = (socket: TLSSocket): void => {
   socket.once("data", () => socket.end("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"));
 };
 const SHARED_CACHE = new Map<string, Buffer>();
-
-/** x, x, y for every ordered pair of distinct members. */
-function adversarialRouting(n: number): number[] {
-  const routing: number[] = [];
-  for (let x = 0; x < n; x++) for (let y = 0; y < n; y++) if (x !== y) routing.push(x, x, y);
-  return routing;
-}
 
 describe.each(CASES)("$name", (c) => {
   it("our verdict and a real JDK agree, connection by connection", async () => {
