@@ -117,7 +117,12 @@ export function poolModel(probe: EndpointProbe): PoolModel {
     // are made of, so no verdict may say "safe" past it (issue 23: a TLS 1.0-only member read as safe).
     ...probe.members
       .filter((m) => m.legacy && memberLeaf(m) === undefined)
-      .map((m) => ({ label: m.label, why: "answers only TLS 1.0/1.1, so its sessions could not be measured as TLS 1.2 clients meet them" })),
+      .map((m) => ({
+        label: m.label,
+        why:
+          "answers only TLS 1.0/1.1: JDK 8u291+ and 11.0.11+ cannot connect there at all (TLS 1.0/1.1 disabled, JDK-8202343), older JDK 8 builds can, " +
+          "and its sessions (EMS, resumption) were not measured over those versions",
+      })),
   ]);
 }
 
