@@ -219,9 +219,15 @@ function verdictFor(probe: EndpointProbe, profile: JavaClientProfile, model: Poo
         ? `none of the ${plural(probe.members.length, "listed member")} completed a direct TLS handshake (see the direct-access or handshake-failure finding), so their facts are unknown; the VIP's chains are the only evidence`
         : "no member could be probed one by one, so there is nothing to compare (list the members)",
     );
-  if (model.unmeasurable.length)
-    return unknown(`resumption could not be measured on every member: ${model.unmeasurable.map((u) => `${u.label} ${u.why}`).join("; ")}`);
+  if (model.unmeasurable.length) return unknown(`resumption could not be measured on every member: ${groupedWhy(model.unmeasurable)}`);
   return eitherWay(probe, profile, model, routing, unknown);
+}
+
+/** "m1, m2 <why>; m3 <other why>": members that share a reason are named once with it. */
+function groupedWhy(unmeasurable: PoolModel["unmeasurable"]): string {
+  const byWhy = new Map<string, string[]>();
+  for (const u of unmeasurable) byWhy.set(u.why, [...(byWhy.get(u.why) ?? []), u.label]);
+  return [...byWhy].map(([why, labels]) => `${labels.join(", ")} ${why}`).join("; ");
 }
 
 /** Facts the profile's verdict depends on: EMS for clients that send it, EMS-less resumption for the others. */
@@ -293,7 +299,8 @@ export function javaFinding(verdicts: JavaVerdict[]): Finding[] {
       kind: "java-verdict-unknown",
       severity: "info",
       message: `No Java verdict for ${unknown.map((v) => v.label).join(", ")}: ${unknown[0]!.reason}.`,
-      remedy: "Make every member reachable over TLS 1.2 from the monitor (and list the members) so that the facts the verdict needs can be probed.",
+      remedy:
+        "Give the monitor what it needs to measure every member over TLS 1.2 (the findings above say which applies): list the members, configure the client certificate they require, set proxyProtocol where the balancer sends one.",
       evidence: { profiles: unknown },
     });
   }
