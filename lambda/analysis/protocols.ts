@@ -16,12 +16,12 @@ const JDK8_FAMILIES: SuiteFamily[] = ["ecdhe-aesgcm", "ecdhe-cbc", "rsa-kx"];
 
 const versions = (m: MemberProbe) => m.protocols;
 const has = (m: MemberProbe, v: ProtocolVersion) => versions(m)?.[v];
-const NAMES: Record<ProtocolVersion, string> = { TLSv1: "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3" };
+const NAMES: Record<ProtocolVersion, string> = { SSLv3: "SSL 3.0", TLSv1: "TLS 1.0", "TLSv1.1": "TLS 1.1", "TLSv1.2": "TLS 1.2", "TLSv1.3": "TLS 1.3" };
 const named = (v: ProtocolVersion) => NAMES[v];
 
 /** The versions a member was seen to accept, in words ("TLS 1.0, TLS 1.2"). */
 export function acceptedVersions(m: MemberProbe): string {
-  const list = (["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const).filter((v) => has(m, v) === true).map(named);
+  const list = (["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const).filter((v) => has(m, v) === true).map(named);
   return list.length ? list.join(", ") : "none seen";
 }
 
@@ -31,7 +31,8 @@ export function protocolFindings(probe: EndpointProbe): Finding[] {
   const evidence = (ms: MemberProbe[]) => ({ members: ms.map((m) => ({ member: m.label, versions: acceptedVersions(m), suites: m.tls12Suites ?? {} })) });
 
   // No TLS 1.2 or 1.3, but a legacy version: only legacy clients connect.
-  const legacyOnly = known.filter((m) => has(m, "TLSv1.2") === false && has(m, "TLSv1.3") === false && (has(m, "TLSv1") || has(m, "TLSv1.1")));
+  const legacy = (m: MemberProbe) => has(m, "SSLv3") || has(m, "TLSv1") || has(m, "TLSv1.1");
+  const legacyOnly = known.filter((m) => has(m, "TLSv1.2") === false && has(m, "TLSv1.3") === false && legacy(m));
   if (legacyOnly.length)
     findings.push({
       kind: "protocol-support",
@@ -76,13 +77,15 @@ export function protocolFindings(probe: EndpointProbe): Finding[] {
       evidence: evidence(noJdk8Suite),
     });
   // Legacy versions enabled beside TLS 1.2/1.3: hygiene (testssl.sh flags TLS 1.0 and 1.1 as deprecated).
-  const legacyBeside = known.filter((m) => (has(m, "TLSv1") || has(m, "TLSv1.1")) && (has(m, "TLSv1.2") || has(m, "TLSv1.3")));
+  const legacyBeside = known.filter((m) => legacy(m) && (has(m, "TLSv1.2") || has(m, "TLSv1.3")));
   if (legacyBeside.length)
     findings.push({
       kind: "legacy-protocols",
       severity: "warning",
-      message: `${plural(legacyBeside.length, "member")} also accept${legacyBeside.length === 1 ? "s" : ""} deprecated versions (RFC 8996): ${legacyBeside.map((m) => `${m.label} (${acceptedVersions(m)})`).join(", ")}.`,
-      remedy: "Disable TLS 1.0 and 1.1 unless a legacy client still needs them (nginx: ssl_protocols TLSv1.2 TLSv1.3).",
+      message:
+        `${plural(legacyBeside.length, "member")} also accept${legacyBeside.length === 1 ? "s" : ""} deprecated versions (RFC 8996${legacyBeside.some((m) => has(m, "SSLv3")) ? "; SSL 3.0: RFC 7568, POODLE" : ""}): ` +
+        `${legacyBeside.map((m) => `${m.label} (${acceptedVersions(m)})`).join(", ")}.`,
+      remedy: "Disable SSL 3.0, TLS 1.0 and 1.1 unless a legacy client still needs them (nginx: ssl_protocols TLSv1.2 TLSv1.3).",
       evidence: evidence(legacyBeside),
     });
   // Members that accept different versions split clients by routing (said once, beside the findings above).

@@ -1,6 +1,7 @@
 import type { MemberAddress } from "../registry/schema.js";
 import type { CertificateCatalog } from "./certificate.js";
 import { handshake } from "./handshake.js";
+import { probeSsl3 } from "./ssl3.js";
 import type { ConnectionLimiter, ConnectionPriority } from "./limiter.js";
 import type { MatrixPlan } from "./matrix-plan.js";
 import { SUITE_FAMILY_NAMES, type ClientCredentials, type SuiteFamily } from "./tls-context.js";
@@ -69,6 +70,7 @@ function connect(
 export async function probeMember(member: MemberTarget, ctx: MemberContext): Promise<MemberSessions> {
   // What versions and TLS 1.2 suite families the member accepts: TLS 1.0 and 1.1 (the probe's security level lowered
   // for these two only), one handshake per suite family; started beside the others, awaited after them.
+  const ssl3Done = ctx.limit(() => probeSsl3(member.address, member.port, ctx.timeoutMs, ctx.signal, ctx.proxyProtocol), "member");
   const versionsDone = Promise.all([
     connect(member, ctx, { profile: "tls10" }),
     connect(member, ctx, { profile: "tls11" }),
@@ -87,6 +89,7 @@ export async function probeMember(member: MemberTarget, ctx: MemberContext): Pro
     ctx.credentials ? connect(member, ctx, { profile: "best", withoutCredentials: true }) : Promise.resolve(undefined),
   ]);
   const [tls10, tls11, ...suites] = await versionsDone;
+  const ssl3 = await ssl3Done;
   const probe: MemberProbe = {
     label: member.label,
     address: member.address,
@@ -104,6 +107,7 @@ export async function probeMember(member: MemberTarget, ctx: MemberContext): Pro
     emsLessResumption: emsLess,
     noSni: noSni.record,
     protocols: {
+      SSLv3: ssl3,
       TLSv1: versionAccepted(tls10.record, "TLSv1"),
       "TLSv1.1": versionAccepted(tls11.record, "TLSv1.1"),
       "TLSv1.2": versionAccepted(tls12.record, "TLSv1.2"),

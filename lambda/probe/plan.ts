@@ -10,10 +10,10 @@ import { RESUMPTION_MECHANISMS } from "./types.js";
 
 /**
  * Connections per member: best version, TLS 1.2 session ID, TLS 1.2 ticket, renegotiation, the EMS-less pair, one
- * without SNI, TLS 1.0 and TLS 1.1, and one per TLS 1.2 suite family (4) (probeMember); one more without the client
+ * without SNI, SSL 3.0 (a raw hello), TLS 1.0 and TLS 1.1, and one per TLS 1.2 suite family (4) (probeMember); one more without the client
  * certificate when one is configured.
  */
-export const MEMBER_CONNECTIONS = 13;
+export const MEMBER_CONNECTIONS = 14;
 /** Matrix mechanisms: session ID and ticket. */
 export const MATRIX_MECHANISMS = 2;
 /** DNS-discovered members are not known before the run; synth plans for this many (the run says when it finds more). */

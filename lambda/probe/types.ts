@@ -146,7 +146,7 @@ export interface MemberProbe {
   legacy?: HandshakeRecord;
 }
 
-export type ProtocolVersion = "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
+export type ProtocolVersion = "SSLv3" | "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
 
 export type ClientAuth = "required" | "not-required";
 

@@ -111,14 +111,14 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
       // Per member, as testssl.sh lists per server: each version, and the TLS 1.2 suite families accepted.
       out.push("Protocols and TLS 1.2 suite families");
       const mark = (v: boolean | undefined) => (v === undefined ? "?" : v ? "yes" : "-");
-      const versions = [["member", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3", "TLS 1.2 suites"]];
+      const versions = [["member", "SSL3", "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3", "TLS 1.2 suites"]];
       for (const m of probe.members) {
         const p = m.protocols;
         const suites = Object.entries(m.tls12Suites ?? {})
           .filter(([, ok]) => ok)
           .map(([family]) => family)
           .join(" ");
-        versions.push([m.label, mark(p?.TLSv1), mark(p?.["TLSv1.1"]), mark(p?.["TLSv1.2"]), mark(p?.["TLSv1.3"]), suites || "-"]);
+        versions.push([m.label, mark(p?.SSLv3), mark(p?.TLSv1), mark(p?.["TLSv1.1"]), mark(p?.["TLSv1.2"]), mark(p?.["TLSv1.3"]), suites || "-"]);
       }
       out.push(...table(versions), "");
     }

@@ -462,13 +462,13 @@ describe("every rule, on its own, from small records", () => {
         () =>
           withMember(healthy(), 2, (m) => ({
             ...m,
-            protocols: { TLSv1: true, "TLSv1.1": false, "TLSv1.2": false, "TLSv1.3": false },
+            protocols: { SSLv3: false, TLSv1: true, "TLSv1.1": false, "TLSv1.2": false, "TLSv1.3": false },
           })),
         ["critical:protocol-support"],
       ],
       [
         "one member also accepts TLS 1.0 and 1.1 beside 1.2 and 1.3",
-        () => withMember(healthy(), 0, (m) => ({ ...m, protocols: { TLSv1: true, "TLSv1.1": true, "TLSv1.2": true, "TLSv1.3": true } })),
+        () => withMember(healthy(), 0, (m) => ({ ...m, protocols: { SSLv3: false, TLSv1: true, "TLSv1.1": true, "TLSv1.2": true, "TLSv1.3": true } })),
         ["warning:legacy-protocols"],
       ],
       [
@@ -476,7 +476,7 @@ describe("every rule, on its own, from small records", () => {
         () =>
           withMember(healthy(), 1, (m) => ({
             ...m,
-            protocols: { TLSv1: false, "TLSv1.1": false, "TLSv1.2": true, "TLSv1.3": true },
+            protocols: { SSLv3: false, TLSv1: false, "TLSv1.1": false, "TLSv1.2": true, "TLSv1.3": true },
             tls12Suites: { "ecdhe-aesgcm": false, chacha20: true, "ecdhe-cbc": false, "rsa-kx": false },
           })),
         ["critical:protocol-support"],

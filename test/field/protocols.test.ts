@@ -26,15 +26,16 @@ async function probePool(members: RunningProcess[]): Promise<EndpointProbe> {
   return probeEndpoint(poolEndpoint(harness.track(await startHaproxy(members)), members, pki.caPem));
 }
 
-const FLAGS: Record<ProtocolVersion, string> = { TLSv1: "-tls1", "TLSv1.1": "-tls1_1", "TLSv1.2": "-tls1_2", "TLSv1.3": "-tls1_3" };
+type TlsVersion = Exclude<ProtocolVersion, "SSLv3">;
+const FLAGS: Record<TlsVersion, string> = { TLSv1: "-tls1", "TLSv1.1": "-tls1_1", "TLSv1.2": "-tls1_2", "TLSv1.3": "-tls1_3" };
 
 /** The oracle: which versions `openssl s_client` completes a handshake with (security level 0 for the legacy ones). */
-async function opensslVersions(m: RunningProcess): Promise<Record<ProtocolVersion, boolean>> {
+async function opensslVersions(m: RunningProcess): Promise<Record<TlsVersion, boolean>> {
   const openssl = findBinary("openssl", ["/usr/bin"]);
   const entries = await Promise.all(
-    (Object.keys(FLAGS) as ProtocolVersion[]).map(
+    (Object.keys(FLAGS) as TlsVersion[]).map(
       (v) =>
-        new Promise<[ProtocolVersion, boolean]>((resolve) => {
+        new Promise<[TlsVersion, boolean]>((resolve) => {
           const args = [
             "s_client",
             "-connect",
@@ -58,11 +59,33 @@ async function opensslVersions(m: RunningProcess): Promise<Record<ProtocolVersio
         }),
     ),
   );
-  return Object.fromEntries(entries) as Record<ProtocolVersion, boolean>;
+  return Object.fromEntries(entries) as Record<TlsVersion, boolean>;
 }
 
+/** OpenSSL 3 cannot speak SSL 3.0: every server here refuses it, and the probe's raw hello must say so. */
 async function agreesWithOpenssl(probe: EndpointProbe, members: RunningProcess[]): Promise<void> {
-  for (const [i, m] of members.entries()) expect(probe.members[i]!.protocols, m.label).toEqual(await opensslVersions(m));
+  for (const [i, m] of members.entries()) expect(probe.members[i]!.protocols, m.label).toEqual({ SSLv3: false, ...(await opensslVersions(m)) });
+}
+
+const TESTSSL_NAMES: Record<string, ProtocolVersion> = { SSLv3: "SSLv3", "TLS 1": "TLSv1", "TLS 1.1": "TLSv1.1", "TLS 1.2": "TLSv1.2", "TLS 1.3": "TLSv1.3" };
+
+/** testssl.sh's own sockets (`-p`), the tool operators compare with: its protocol lines, SSL 3.0 included. */
+async function testsslVersions(m: RunningProcess): Promise<Record<ProtocolVersion, boolean>> {
+  const out = await new Promise<string>((resolve) => {
+    const child = spawn(findBinary("testssl"), ["--quiet", "--color", "0", "--warnings", "off", "-p", "--ip", "one", `${m.host}:${m.port}`], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let text = "";
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    child.stdout.on("data", (c: Buffer) => (text += c.toString()));
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+  });
+  const found: Partial<Record<ProtocolVersion, boolean>> = {};
+  for (const [, name, verdict] of out.matchAll(/^ (SSLv3|TLS 1(?:\.[123])?)\s+(not offered|offered)/gm)) found[TESTSSL_NAMES[name!]!] = verdict === "offered";
+  return found as Record<ProtocolVersion, boolean>;
 }
 
 describe("protocol versions per member", () => {
@@ -75,6 +98,8 @@ describe("protocol versions per member", () => {
     const probe = await probePool(members);
     const a = analyzeEndpoint(probe);
     await agreesWithOpenssl(probe, members);
+    // And with testssl.sh's own sockets, SSL 3.0 included, on a modern member and the legacy one.
+    for (const i of [0, 2]) expect(probe.members[i]!.protocols, `testssl ${members[i]!.label}`).toEqual(await testsslVersions(members[i]!));
     const support = a.findings.filter((f) => f.kind === "protocol-support");
     expect(support.map((f) => f.severity)).toEqual(["critical"]);
     expect(support[0]!.message).toContain(`${members[2]!.label} (TLS 1.0)`);

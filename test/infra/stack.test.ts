@@ -333,8 +333,8 @@ describe("shards sized by plans", () => {
     const small = endpointCost(endpoint("small", 0), 10);
     const big = endpointCost(endpoint("big", 100), 10);
     expect(small).toBe(10);
-    // 24 chain + 1,300 member (13 each) + 2 × 400 sampled matrix connections.
-    expect(big).toBeCloseTo((10 * (24 + 1300 + 800)) / 24);
+    // 24 chain + 1,400 member (14 each) + 2 × 400 sampled matrix connections.
+    expect(big).toBeCloseTo((10 * (24 + 1400 + 800)) / 24);
     const plan = planShards([{ name: "big", cost: big }, ...Array.from({ length: 50 }, (_, i) => ({ name: `s${i}`, cost: small }))], 255 * 2);
     expect(Math.max(...plan.costs)).toBeLessThanOrEqual(255 * 2);
     expect(plan.shards).toBeGreaterThanOrEqual(Math.ceil((big + 50 * small) / (255 * 2)));

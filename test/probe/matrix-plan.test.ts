@@ -101,10 +101,10 @@ describe("planEndpoint", () => {
   });
   it.each([
     [0, 24, 0, 0],
-    [1, 24, 13, 2],
-    [3, 24, 39, 18],
-    [20, 24, 260, 2 * 20 * (1 + MATRIX_SAMPLE_DEGREE)],
-    [200, 24, 2600, 2 * 200 * (1 + MATRIX_SAMPLE_DEGREE)],
+    [1, 24, 14, 2],
+    [3, 24, 42, 18],
+    [20, 24, 280, 2 * 20 * (1 + MATRIX_SAMPLE_DEGREE)],
+    [200, 24, 2800, 2 * 200 * (1 + MATRIX_SAMPLE_DEGREE)],
   ])("%i members: %i chain, %i member and %i matrix connections", (members, chain, member, matrix) => {
     const plan = planEndpoint(endpoint(members));
     expect(plan.connections).toEqual({ chain, member, matrix, total: chain + member + matrix });
@@ -112,7 +112,7 @@ describe("planEndpoint", () => {
 
   it("a client certificate adds one connection per member (a handshake without it: does the member require one?)", () => {
     const withCertificate = planEndpoint(endpoint(3, { clientCertificate: { secretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:m" } }));
-    expect(withCertificate.connections.member).toBe(42);
+    expect(withCertificate.connections.member).toBe(45);
   });
 
   it("DNS discovery is planned as an estimate for a name, and not at all for an address", () => {
@@ -128,8 +128,8 @@ describe("planEndpoint", () => {
   it("the endpoint's budget: its chains at the worst, or its fan-out at the worst over its slots, whichever is longer", () => {
     // 24 chain connections × (5 s + 1.25 s tail).
     expect(endpointBudgetMs(planEndpoint(endpoint(0)), 5000, 32)).toBe(150_000);
-    // 200 members: 2,600 member probes + 1,600 matrix offers over 32 slots: 132 rounds + one member's 13, × 6.25 s.
-    expect(endpointBudgetMs(planEndpoint(endpoint(200)), 5000, 32)).toBe(Math.ceil(1000 * (132 + 13) * 6.25));
+    // 200 members: 2,800 member probes + 1,600 matrix offers over 32 slots: 138 rounds + one member's 14, × 6.25 s.
+    expect(endpointBudgetMs(planEndpoint(endpoint(200)), 5000, 32)).toBe(Math.ceil(1000 * (138 + 14) * 6.25));
   });
 
   it("tls-pool-monitor probe --plan prints the plan without connecting", async () => {
@@ -139,6 +139,6 @@ describe("planEndpoint", () => {
       stderr: () => undefined,
     });
     expect(code).toBe(0);
-    expect(stdout).toContain("127.0.0.1:9: 58 connections (chains 24, members 26, matrix 8)");
+    expect(stdout).toContain("127.0.0.1:9: 60 connections (chains 24, members 28, matrix 8)");
   });
 });
