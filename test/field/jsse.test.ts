@@ -301,3 +301,22 @@ describe("openssl s_server -Verify 1 (a client certificate required)", () => {
     expect(a.remedies).toEqual([]);
   });
 });
+
+describe("nginx ssl_verify_client on (the certificate required in HTTP, not in TLS)", () => {
+  it("×3 distinct: the TLS handshake completes without a certificate, so clientAuth is not-required and the pool is judged as any", async () => {
+    const members = [];
+    for (const cn of ["db-1.pool.test", "db-2.pool.test", "db-3.pool.test"])
+      members.push(
+        harness.track(await startNginx({ certificates: [await leaf(cn)], extra: ["ssl_verify_client on;", `ssl_client_certificate ${join(dir, "ca.pem")};`] })),
+      );
+    const { endpoint } = await poolOf(members, false);
+    const probe = await probeEndpoint(endpoint);
+    const a = analyzeEndpoint(probe);
+    // nginx answers a missing certificate with HTTP 400 after the handshake: a TLS probe sees a completed handshake.
+    expect(probe.members.map((m) => m.clientAuth)).toEqual(["not-required", "not-required", "not-required"]);
+    expect(a.findings.filter((f) => f.kind === "client-certificate")).toEqual([]);
+    expect(a.summary.handshakeFailures).toBe(0);
+    expect(a).toHaveFinding("warning", "certificate-divergence");
+    expect(a.javaClients.find((v) => v.profile === "jdk8u60-8u152")!.verdict).toBe("can-abort");
+  });
+});
