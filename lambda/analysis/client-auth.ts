@@ -46,15 +46,15 @@ export function clientAuthFindings(probe: EndpointProbe): Finding[] {
   }
   const required = membersRequiringCertificate(probe);
   const notRequired = probe.members.filter((m) => m.clientAuth === "not-required");
-  const refused = configured
-    ? probe.members.filter((m) =>
-        refusedBy(
-          memberHandshakes(probe)
-            .filter((h) => h.member === m)
-            .map((h) => h.record),
-        ),
-      )
-    : [];
+  // One pass over the handshakes (not one per member: pools of thousands of members stay linear).
+  const refusing = new Set(
+    configured
+      ? memberHandshakes(probe)
+          .filter((h) => refusedBy([h.record]))
+          .map((h) => h.member)
+      : [],
+  );
+  const refused = probe.members.filter((m) => refusing.has(m));
   const vipRefusals = vipConnections(probe).filter(isClientCertificateRefusal);
   const evidence = {
     required: required.map((m) => m.label),
