@@ -9,6 +9,7 @@ import tls from "node:tls";
 import { performance } from "node:perf_hooks";
 import type { CertificateCatalog } from "./certificate.js";
 import { classifyError, classifyVerificationError, isProbeError, LEGACY_RENEGOTIATION_REFUSED, timeoutError } from "./errors.js";
+import { proxyHeader } from "./proxy-protocol.js";
 import { sessionFacts } from "./session.js";
 import { clientContext, type ClientCredentials, type ClientProfile } from "./tls-context.js";
 import type { HandshakeRecord, ProbeError, RenegotiationResult, Verification } from "./types.js";
@@ -130,41 +131,6 @@ interface Flow {
   lateError?: unknown;
 }
 
-const PROXY_V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
-
-/**
- * The PROXY protocol header (HAProxy's proxy-protocol.txt) for this TCP connection, with its own addresses as source
- * and destination: what a balancer with `send-proxy` (v1) or `send-proxy-v2` / an NLB target group with
- * proxy_protocol_v2.enabled (v2) puts before the client's bytes.
- */
-export function proxyHeader(version: "v1" | "v2", socket: net.Socket): Buffer {
-  const src = socket.localAddress ?? "127.0.0.1";
-  const dst = socket.remoteAddress ?? "127.0.0.1";
-  const v6 = net.isIPv6(src) || net.isIPv6(dst);
-  if (version === "v1") return Buffer.from(`PROXY ${v6 ? "TCP6" : "TCP4"} ${src} ${dst} ${socket.localPort ?? 0} ${socket.remotePort ?? 0}\r\n`);
-  const ip = (a: string) => (v6 ? ipv6Bytes(net.isIPv6(a) ? a : `::ffff:${a}`) : Buffer.from(a.split(".").map(Number)));
-  const ports = Buffer.alloc(4);
-  ports.writeUInt16BE(socket.localPort ?? 0, 0);
-  ports.writeUInt16BE(socket.remotePort ?? 0, 2);
-  const addresses = Buffer.concat([ip(src), ip(dst), ports]);
-  // Version 2, command PROXY (0x21); TCP over IPv4 (0x11) or IPv6 (0x21); then the address block's length.
-  const head = Buffer.from([0x21, v6 ? 0x21 : 0x11, 0, 0]);
-  head.writeUInt16BE(addresses.length, 2);
-  return Buffer.concat([PROXY_V2_SIGNATURE, head, addresses]);
-}
-
-function ipv6Bytes(address: string): Buffer {
-  // The URL parser expands and normalises (::ffff:1.2.3.4 included); then 8 groups of 16 bits.
-  const full = new URL(`http://[${address}]/`).hostname.slice(1, -1);
-  const [head, tail] = full.includes("::") ? full.split("::") : [full, undefined];
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right];
-  const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g || "0", 16), i * 2));
-  return out;
-}
-
 /** A server alert received after the server had sent its certificate, on a full TLS 1.2 handshake. */
 function answeredAfterCertificate(socket: tls.TLSSocket, error: ProbeError): boolean {
   if (error.class !== "tls-alert" || !error.code || !/_ALERT_/.test(error.code)) return false;
@@ -209,7 +175,8 @@ function connectAndHandshake(
      * PROXY protocol: the TCP connection first, the header (with this connection's own addresses, as a load balancer
      * sends the client's) on it, then the TLS handshake on the same socket. Ended here when it fails first.
      */
-    const raw = opts.proxyProtocol ? net.connect({ host: opts.address, port: opts.port }) : undefined;
+    const version = opts.proxyProtocol;
+    const raw = version ? net.connect({ host: opts.address, port: opts.port }) : undefined;
     const settle = (err: ProbeError | undefined, socket?: tls.TLSSocket) => {
       if (settled) return;
       settled = true;
@@ -244,9 +211,8 @@ function connectAndHandshake(
         });
       return socket;
     };
-    if (!raw || !opts.proxyProtocol) return listen(startTls());
+    if (!raw || !version) return listen(startTls());
     const tcp = raw;
-    const version = opts.proxyProtocol;
     const onAbort = () => tcp.destroy();
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     tcp.on("error", (err) => settle(classifyError(err)));

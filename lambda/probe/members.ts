@@ -61,15 +61,16 @@ function connect(
  * The connections to one member: the client's best version (TLS 1.3 support shows here), a TLS 1.2 session-ID
  * handshake (EMS and RFC 5746 are read from it), a TLS 1.2 handshake that accepts a ticket, one for the
  * renegotiation (trusting nothing: it records the chain as sent), a pair without EMS (a session made and offered
- * back, as JDK 8u25–8u152 would) and a TLS 1.2 handshake without SNI (the certificate a client connecting by IP
- * address gets). The
- * renegotiation gets its own connection because a refused one ends in an alert, and OpenSSL servers drop the
- * session of a connection that ended that way: its session would be useless in the matrix. With a client
- * certificate configured, one more best-version handshake goes without it, to tell whether the member requires one.
+ * back, as JDK 8u25–8u152 would), a TLS 1.2 handshake without SNI (the certificate a client connecting by IP
+ * address gets), and the versions and suite families it accepts. The renegotiation gets its own connection because
+ * a refused one ends in an alert, and OpenSSL servers drop the session of a connection that ended that way: its
+ * session would be useless in the matrix. With a client certificate configured, one more best-version handshake
+ * goes without it, to tell whether the member requires one.
  */
 export async function probeMember(member: MemberTarget, ctx: MemberContext): Promise<MemberSessions> {
-  // What versions and TLS 1.2 suite families the member accepts: TLS 1.0 and 1.1 (the probe's security level lowered
-  // for these two only), one handshake per suite family; started beside the others, awaited after them.
+  // What versions and TLS 1.2 suite families the member accepts: SSL 3.0 (a raw hello), TLS 1.0 and 1.1 (the probe's
+  // security level lowered for these two only), one handshake per suite family; started beside the others, awaited
+  // after them.
   const ssl3Done = ctx.limit(() => probeSsl3(member.address, member.port, ctx.timeoutMs, ctx.signal, ctx.proxyProtocol), "member");
   const versionsDone = Promise.all([
     connect(member, ctx, { profile: "tls10" }),
@@ -149,7 +150,7 @@ async function emsLessResumption(member: MemberTarget, ctx: MemberContext): Prom
  */
 function versionAccepted(r: HandshakeRecord, version: ProtocolVersion): boolean | undefined {
   if (!r.error || r.error.class === "client-certificate") return r.protocol === version ? true : undefined;
-  // (For the best-version offer, a version refusal means neither TLS 1.2 nor 1.3.)
+  // For the best-version offer (1.2–1.3), a version refusal means neither is spoken.
   if (r.error.class === "protocol-version") return false;
   // An alert in answer to the ClientHello, before any certificate, refuses what the hello offered: OpenSSL 3 at its
   // default level answers TLS 1.0/1.1 with internal_error, GnuTLS 3.7 a version it lacks with handshake_failure.

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import net from "node:net";
-import { proxyHeader } from "./handshake.js";
+import { proxyHeader } from "./proxy-protocol.js";
 
 /** The SSL 3.0 suites servers that still speak it offer: RSA with AES/3DES/RC4, and the renegotiation SCSV. */
 const SUITES = [0x002f, 0x0035, 0x000a, 0x0005, 0x0004, 0x00ff];

@@ -21,7 +21,7 @@ import type { EndpointProbe } from "../../lambda/probe/types.js";
 import type { Endpoint } from "../../lambda/registry/schema.js";
 import { startNginx } from "../helpers/field-servers.js";
 import { adversarialRouting, JavaClient, type JsseMember } from "../helpers/java.js";
-import { Harness, poolEndpoint, SERVICE, startVip, TestPki } from "../helpers/pool.js";
+import { Harness, poolEndpoint, SERVICE, TestPki } from "../helpers/pool.js";
 import { startHaproxy, startOpensslServer, type RunningProcess } from "../helpers/processes.js";
 
 const harness = new Harness();
@@ -77,9 +77,7 @@ async function jdkAgrees(
     model,
     routing.map((i) => members[i]!.label),
   );
-  const scripted = harness.track(await startVip(members, { route: (n) => routing[n]! }));
-  const real = await java.replay(profileId, scripted, SERVICE, pki.caPem, routing.length, "sslsocket", withCertificate ? client : undefined);
-  await scripted.close();
+  const real = await java.replayRouted(profileId, members, routing, SERVICE, pki.caPem, "sslsocket", withCertificate ? client : undefined);
   const verdict = analysis.javaClients.find((v) => v.profile === profileId)!;
   const context = `${profileId}: ${verdict.verdict} (${verdict.reason})\nreal: ${real.map((r) => `${r.index}:${r.outcome}`).join(" ")}`;
   expect(
@@ -265,8 +263,7 @@ describe("openssl s_server -Verify 1 (a client certificate required)", () => {
     // Puppet Server's own set-up: Apache HttpClient 4.5 with its host certificate (SSLContextBuilder.loadKeyMaterial),
     // one request per connection: it aborts on the same connections.
     const routing = adversarialRouting(members.length);
-    const scripted = harness.track(await startVip(members, { route: (n) => routing[n]! }));
-    const http = await java.replay("jdk8u60-8u152", scripted, SERVICE, pki.caPem, routing.length, "httpclient", client);
+    const http = await java.replayRouted("jdk8u60-8u152", members, routing, SERVICE, pki.caPem, "httpclient", client);
     const sslsocket = outcomes.flatMap((o, i) => (o === "aborted" ? [i] : []));
     expect(http.filter((r) => r.outcome === "aborted").map((r) => r.index)).toEqual(sslsocket);
     // The rest complete the handshake; HttpClient's own hostname verifier then refuses these per-member names

@@ -12,7 +12,7 @@ import { modelWithoutSni } from "../../lambda/analysis/sni.js";
 import { probeEndpoint } from "../../lambda/probe/endpoint.js";
 import { startNginx } from "../helpers/field-servers.js";
 import { adversarialRouting, JavaClient } from "../helpers/java.js";
-import { Harness, poolEndpoint, SERVICE, startVip, TestPki } from "../helpers/pool.js";
+import { Harness, poolEndpoint, SERVICE, TestPki } from "../helpers/pool.js";
 import { startHaproxy, type RunningProcess } from "../helpers/processes.js";
 
 const harness = new Harness();
@@ -63,8 +63,7 @@ describe("clients without SNI", () => {
       modelWithoutSni(probe, poolModel(probe))!,
       routing.map((i) => members[i]!.label),
     );
-    const scripted = harness.track(await startVip(members, { route: (n) => routing[n]! }));
-    const real = await java.replay("jdk8u60-8u152", scripted, "-", pki.caPem, routing.length);
+    const real = await java.replayRouted("jdk8u60-8u152", members, routing, "-", pki.caPem);
     const context = real.map((r) => `${r.index}:${r.outcome}`).join(" ");
     expect(
       real.filter((r) => r.outcome === "aborted").map((r) => r.index),
@@ -75,8 +74,7 @@ describe("clients without SNI", () => {
       context,
     ).toBe(true);
     // The same JDK with SNI: no abort, as the SNI verdict says.
-    const scriptedSni = harness.track(await startVip(members, { route: (n) => routing[n]! }));
-    const withSni = await java.replay("jdk8u60-8u152", scriptedSni, SERVICE, pki.caPem, routing.length);
+    const withSni = await java.replayRouted("jdk8u60-8u152", members, routing, SERVICE, pki.caPem);
     expect(withSni.filter((r) => r.outcome === "aborted")).toEqual([]);
   });
 
@@ -111,8 +109,7 @@ describe("the chain as sent", () => {
     expect(a.summary.clientAffectingFindings).toBeGreaterThan(0);
     // A real JDK trusting only the root: PKIX failures on m3's connections, none elsewhere.
     const routing = [0, 1, 2, 0, 1, 2];
-    const scripted = harness.track(await startVip(members, { route: (n) => routing[n]! }));
-    const real = await java.replay("jdk8u161+", scripted, SERVICE, pki.caPem, routing.length);
+    const real = await java.replayRouted("jdk8u161+", members, routing, SERVICE, pki.caPem);
     expect(real.filter((r) => r.outcome === "error").map((r) => r.index)).toEqual([2, 5]);
     expect(real.filter((r) => r.outcome === "error").every((r) => /PKIX|certification path/.test(r.detail))).toBe(true);
   });

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { JavaProfileId } from "../../lambda/analysis/java/profiles.js";
 import type { IssuedCertificate } from "../../lambda/lab/pki.js";
+import { startVip } from "../../lambda/lab/vip.js";
 import { announcedPort, stop, type RunningProcess } from "./processes.js";
 
 const exec = promisify(execFile);
@@ -102,6 +103,27 @@ export class JavaClient {
     );
     const port = await announcedPort(child, /LISTENING (\d+)/, "JsseServer", 20_000);
     return { host: "127.0.0.1", port, label: `127.0.0.1:${port}`, close: () => stop(child, dir) };
+  }
+
+  /**
+   * The replay through a scripted VIP (lambda/lab/vip.ts) that sends the n-th connection to `backends[routing[n]]`,
+   * started for this replay and stopped after it.
+   */
+  async replayRouted(
+    profile: JavaProfileId,
+    backends: Array<{ host: string; port: number }>,
+    routing: number[],
+    servername: string,
+    caPem: string,
+    kind: JavaClientKind = "sslsocket",
+    clientCertificate?: IssuedCertificate,
+  ): Promise<JavaConnection[]> {
+    const vip = await startVip(backends, { route: (n) => routing[n]! });
+    try {
+      return await this.replay(profile, vip, servername, caPem, routing.length, kind, clientCertificate);
+    } finally {
+      await vip.close();
+    }
   }
 
   async replay(

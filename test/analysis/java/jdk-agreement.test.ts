@@ -155,12 +155,8 @@ describe.each(CASES)("$name", (c) => {
         model,
         routing.map((i) => members[i]!.label),
       );
-      const scripted = harness.track(await startVip(members, { route: (n) => routing[n]! }));
-      const real = await java.replay(profileId, scripted, SERVICE, pki.caPem, routing.length);
-      await scripted.close();
-      const scriptedForHttp = harness.track(await startVip(members, { route: (n) => routing[n]! }));
-      const http = await java.replay(profileId, scriptedForHttp, SERVICE, pki.caPem, routing.length, "httpclient");
-      await scriptedForHttp.close();
+      const real = await java.replayRouted(profileId, members, routing, SERVICE, pki.caPem);
+      const http = await java.replayRouted(profileId, members, routing, SERVICE, pki.caPem, "httpclient");
 
       const context = `${c.name} / ${profileId}: ${verdict.reason}\nreal: ${real.map((r) => `${r.index}:${r.outcome}`).join(" ")}`;
       // Fatal alerts on an offered session (mixed EMS behind shared ticket keys) are predicted too.
