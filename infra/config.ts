@@ -3,7 +3,7 @@ import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { z } from "zod";
 import { EXPIRY_WARNING_DAYS } from "../lambda/analysis/expiry.js";
 import { DEFAULT_CONCURRENCY } from "../lambda/probe/limiter.js";
-import { DEFAULT_NAMESPACE } from "../lambda/report/metrics.js";
+import { DEFAULT_NAMESPACE, METRICS_LEVELS } from "../lambda/report/metrics.js";
 import { MAX_CONCURRENCY } from "../lambda/settings.js";
 
 /** The retention periods CloudWatch Logs accepts (another number synthesizes and then fails at deploy). */
@@ -43,6 +43,15 @@ export const MonitorConfigSchema = z
     alertEmails: z.array(z.string().email()).default([]),
     alertHttpsUrls: z.array(z.string().url().startsWith("https://")).default([]),
     expiryAlarmDays: z.number().int().min(1).max(365).default(EXPIRY_WARNING_DAYS),
+    /** "essential": the metrics alarms and the dashboard read (README, Cost); "full": all of them, and a heartbeat alarm per endpoint. */
+    metrics: z.enum(METRICS_LEVELS).default("essential"),
+    /** Hours after which a certificate rollout not completed is announced as stalled. */
+    rolloutStallHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 90)
+      .default(24),
     /**
      * "per-endpoint": five alarms per endpoint (nested stacks of 90 endpoints). "fleet": four Metrics Insights alarms
      * per shard, each endpoint a contributor. "auto" (default): fleet above FLEET_ALARMS_ABOVE_ENDPOINTS endpoints.

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import * as cdk from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as events from "aws-cdk-lib/aws-events";
 import * as targets from "aws-cdk-lib/aws-events-targets";
@@ -28,14 +29,19 @@ import { endpointCost, planShards, shardCapacity, type ShardPlan } from "./shard
 import { probeBudgetMs } from "../lambda/deadline.js";
 import { planEndpoint } from "../lambda/probe/plan.js";
 import { FLEET_ALARM_METRICS, SHARD_DIMENSION, type MetricName } from "../lambda/report/metrics.js";
-import { DEFAULT_STATE_LOOKBACK_MINUTES, ENV } from "../lambda/settings.js";
+import { ENV } from "../lambda/settings.js";
+import { STATE_TABLE_KEY } from "../lambda/aws/state-table.js";
 
 export interface TlsPoolMonitorProps {
   endpoints: Endpoint[];
   config: MonitorConfig;
 }
 
-/** Alarms per endpoint; nested stacks of this many endpoints keep each template under CloudFormation's 500 resources. */
+/**
+ * Alarms per endpoint (java-abort-risk, handshake-failures, resumption-failures, expiry; "full" metrics add the
+ * per-endpoint heartbeat); nested stacks of this many endpoints keep each template under CloudFormation's 500
+ * resources. No divergence alarm: the function's own message, told once from its memory, is that notice.
+ */
 export const ALARMS_PER_ENDPOINT = 5;
 export const ENDPOINTS_PER_ALARM_STACK = 90;
 /**
@@ -86,6 +92,8 @@ export class TlsPoolMonitor extends Construct {
   readonly shardPlan: ShardPlan;
   readonly alarmMode: AlarmMode;
   readonly dashboard: cloudwatch.Dashboard;
+  /** The monitor's memory: what subscribers were told, recent states, each member's certificates (lambda/memory). */
+  readonly stateTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: TlsPoolMonitorProps) {
     super(scope, id);
@@ -164,6 +172,16 @@ export class TlsPoolMonitor extends Construct {
     // config.ts accepts only the retention values CloudWatch Logs takes (logs.RetentionDays).
     const logGroup = new logs.LogGroup(this, "Logs", { retention: config.logRetentionDays as logs.RetentionDays, removalPolicy: cdk.RemovalPolicy.RETAIN });
     const registryFile = stageRegistry(endpoints);
+    // On-demand (a few small writes per endpoint and run), encrypted, recoverable; an endpoint removed from the
+    // registry ages out by TTL (lambda/aws/state-table.ts MEMORY_TTL_DAYS).
+    this.stateTable = new dynamodb.Table(this, "State", {
+      partitionKey: { name: STATE_TABLE_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: "expiresAt",
+      removalPolicy: cdk.RemovalPolicy.RETAIN,
+    });
     const vpcProps = config.vpc
       ? {
           vpc: ec2.Vpc.fromVpcAttributes(this, "Vpc", {
@@ -196,7 +214,9 @@ export class TlsPoolMonitor extends Construct {
         [ENV.namespace]: config.namespace,
         [ENV.topicArn]: this.topic.topicArn,
         [ENV.concurrency]: String(config.concurrency),
-        [ENV.stateLookbackMinutes]: String(Math.max(DEFAULT_STATE_LOOKBACK_MINUTES, config.rateMinutes * 3)),
+        [ENV.stateTable]: this.stateTable.tableName,
+        [ENV.metrics]: config.metrics,
+        [ENV.rolloutStallHours]: String(config.rolloutStallHours),
         // The expiry-soon finding follows the expiry alarm's threshold.
         [ENV.expiryWarningDays]: String(config.expiryAlarmDays),
         ...(this.alarmMode === "fleet" ? { [ENV.fleetShards]: String(this.shardPlan.shards) } : {}),
@@ -224,8 +244,8 @@ export class TlsPoolMonitor extends Construct {
       ...vpcProps,
     });
 
-    // Least privilege: metrics only into our namespace; metric reads (no resource-level permissions exist) for the
-    // previous state; publish to the one topic; the topic's key for that publish.
+    // Least privilege: metrics only into our namespace; the memory's table (read and conditional update, nothing
+    // else); publish to the one topic; the topic's key for that publish.
     this.function.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ["cloudwatch:PutMetricData"],
@@ -233,7 +253,7 @@ export class TlsPoolMonitor extends Construct {
         conditions: { StringEquals: { "cloudwatch:namespace": config.namespace } },
       }),
     );
-    this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ["cloudwatch:GetMetricData"], resources: ["*"] }));
+    this.stateTable.grant(this.function, "dynamodb:BatchGetItem", "dynamodb:UpdateItem");
     this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ["sns:Publish"], resources: [this.topic.topicArn] }));
     if (this.key) {
       this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ["kms:GenerateDataKey*", "kms:Decrypt"], resources: [this.key.keyArn] }));
@@ -278,14 +298,6 @@ export class TlsPoolMonitor extends Construct {
           });
         const id = createHash("sha256").update(e.name).digest("hex").slice(0, 12);
         const alarms = [
-          metric("CertificateVariants", "Maximum").createAlarm(nested, `Divergence${id}`, {
-            alarmName: alarmName(e.name, "certificate-divergence"),
-            alarmDescription: `${e.name}: pool members present more than one certificate. See the alert message or run tls-pool-monitor probe for which member differs.`,
-            threshold: 1,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluationPeriods: 1,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          }),
           metric("JavaAbortRisk", "Maximum").createAlarm(nested, `JavaRisk${id}`, {
             alarmName: alarmName(e.name, "java-abort-risk"),
             alarmDescription: `${e.name}: Java clients without endpoint identification can abort with "server certificate change is restricted during renegotiation".`,
@@ -303,6 +315,14 @@ export class TlsPoolMonitor extends Construct {
             datapointsToAlarm: 2,
             treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           }),
+          metric("ResumptionFailures", "Maximum").createAlarm(nested, `Resumption${id}`, {
+            alarmName: alarmName(e.name, "resumption-failures"),
+            alarmDescription: `${e.name}: a session from one member offered to another is answered with a fatal alert (shared ticket keys with mixed EMS): resuming clients fail.`,
+            threshold: 0,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluationPeriods: 1,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          }),
           metric("MinDaysToExpiry", "Minimum").createAlarm(nested, `Expiry${id}`, {
             alarmName: alarmName(e.name, `expires-within-${config.expiryAlarmDays}-days`),
             alarmDescription: `${e.name}: a presented certificate expires within ${config.expiryAlarmDays} days.`,
@@ -311,19 +331,22 @@ export class TlsPoolMonitor extends Construct {
             evaluationPeriods: 1,
             treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           }),
-          metric("ProbeCompleted", "Minimum").createAlarm(nested, `Heartbeat${id}`, {
-            alarmName: alarmName(e.name, "heartbeat-missing"),
-            alarmDescription: `${e.name}: the monitor did not finish probing this endpoint (not running, deadline, or invalid entry).`,
-            threshold: 1,
-            comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluationPeriods: 2,
-            treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-          }),
+          // The per-endpoint heartbeat needs the per-endpoint ProbeCompleted ("full"); otherwise the shard's
+          // EndpointsNotFinished alarm is the heartbeat (addRunAlarms).
+          ...(config.metrics === "full"
+            ? [
+                metric("ProbeCompleted", "Minimum").createAlarm(nested, `Heartbeat${id}`, {
+                  alarmName: alarmName(e.name, "heartbeat-missing"),
+                  alarmDescription: `${e.name}: the monitor did not finish probing this endpoint (not running, deadline, or invalid entry).`,
+                  threshold: 1,
+                  comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                  evaluationPeriods: 2,
+                  treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+                }),
+              ]
+            : []),
         ];
-        // The divergence alarm notifies nobody: the function's own message is the one notice per transition (it
-        // names the member and the fix, follows the hysteresis, and is retried until SNS takes it). The alarm stays
-        // for the console and the dashboard.
-        for (const alarm of alarms.slice(1)) {
+        for (const alarm of alarms) {
           alarm.addAlarmAction(action);
           alarm.addOkAction(action);
         }
@@ -354,16 +377,6 @@ export class TlsPoolMonitor extends Construct {
       treatMissingData: string;
     }> = [
       {
-        metric: "ProbeCompleted",
-        stat: "MIN",
-        condition: "heartbeat-missing",
-        description: "the monitor did not finish probing the endpoint (deadline, invalid entry); with no data at all, the shard's invocations are not running",
-        comparisonOperator: "LessThanThreshold",
-        threshold: 1,
-        evaluationPeriods: 2,
-        treatMissingData: "breaching",
-      },
-      {
         metric: "JavaAbortRisk",
         stat: "MAX",
         condition: "java-abort-risk",
@@ -382,6 +395,16 @@ export class TlsPoolMonitor extends Construct {
         threshold: 0,
         evaluationPeriods: 3,
         datapointsToAlarm: 2,
+        treatMissingData: "notBreaching",
+      },
+      {
+        metric: "ResumptionFailures",
+        stat: "MAX",
+        condition: "resumption-failures",
+        description: "a session from one member offered to another is answered with a fatal alert (shared ticket keys with mixed EMS): resuming clients fail",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+        evaluationPeriods: 1,
         treatMissingData: "notBreaching",
       },
       {
@@ -473,10 +496,26 @@ export class TlsPoolMonitor extends Construct {
     }
   }
 
-  /** Alarms on the monitor itself: alerts SNS did not take, and invocations that failed outright. */
+  /** Alarms on the monitor itself: each shard's heartbeat, alerts SNS did not take, invocations that failed outright. */
   private addRunAlarms(config: MonitorConfig): void {
     const action = new cwActions.SnsAction(this.topic);
     const alarms = [
+      ...Array.from({ length: this.shardPlan.shards }, (_, shard) =>
+        new cloudwatch.Metric({
+          namespace: config.namespace,
+          metricName: "EndpointsNotFinished" satisfies MetricName,
+          dimensionsMap: { [SHARD_DIMENSION]: String(shard) },
+          statistic: "Maximum",
+          period: cdk.Duration.minutes(config.rateMinutes),
+        }).createAlarm(this, `Heartbeat${shard}`, {
+          alarmName: alarmName(`shard-${shard}-of-${this.shardPlan.shards}`, "heartbeat"),
+          alarmDescription: `Shard ${shard} of ${this.shardPlan.shards}: endpoints got no result (invalid entry, deadline, analysis error; the log's "endpoint" lines with finished=false name them), or no run reported at all (missing data: the schedule or the function is not running).`,
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 2,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        }),
+      ),
       new cloudwatch.Metric({
         namespace: config.namespace,
         metricName: "AlertPublishFailures" satisfies MetricName,

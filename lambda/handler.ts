@@ -5,6 +5,7 @@
 import type { Context } from "aws-lambda";
 import { fileURLToPath } from "node:url";
 import { defaultClients, AwsClientCertificates, AwsPublisher, AwsTargetGroups } from "./aws/publisher.js";
+import { DynamoMemoryStore } from "./aws/state-table.js";
 import { awsDeadlineMs, probeBudgetMs } from "./deadline.js";
 import { jsonLogger, runMonitor, type RunSummary } from "./monitor.js";
 import { loadRegistryFile } from "./registry/load.js";
@@ -20,6 +21,7 @@ let registry: RegistryLoad | undefined;
 let publisher: AwsPublisher | undefined;
 let targetGroups: AwsTargetGroups | undefined;
 let clientCertificates: AwsClientCertificates | undefined;
+let memory: DynamoMemoryStore | undefined;
 
 /** The endpoints (and invalid entries) of one shard. */
 export function selectShard(load: RegistryLoad, event: unknown): RegistryLoad {
@@ -38,7 +40,9 @@ export async function handler(event: unknown, context: Pick<Context, "getRemaini
     const { cloudwatch, sns } = defaultClients();
     return new AwsPublisher(cloudwatch, sns);
   })();
+  if (settings.stateTable) memory ??= DynamoMemoryStore.create(settings.stateTable);
   const { endpoints, errors } = selectShard(registry, event);
+  const shard = parseShard(event);
   if (endpoints.some((e) => e.targetGroupArn)) targetGroups ??= new AwsTargetGroups();
   // Kept per container: the certificates it read stay cached for a bounded time (CLIENT_CERTIFICATE_CACHE_MS).
   if (endpoints.some((e) => clientSecretArn(e) !== undefined)) clientCertificates ??= new AwsClientCertificates();
@@ -52,8 +56,11 @@ export async function handler(event: unknown, context: Pick<Context, "getRemaini
     ...(settings.concurrency ? { concurrency: settings.concurrency } : {}),
     ...(targetGroups ? { targetGroups: targetGroups.lookup } : {}),
     ...(clientCertificates ? { clientCertificates: clientCertificates.lookup } : {}),
-    stateLookbackMs: settings.stateLookbackMs,
+    ...(memory ? { memory } : {}),
     confirmRuns: settings.confirmRuns,
+    rolloutStallMs: settings.rolloutStallMs,
+    metrics: settings.metrics,
+    ...(shard ? { shard: shard.shard } : {}),
     ruleSettings: { expiryWarningDays: settings.expiryWarningDays },
     ...(settings.fleetShards ? { fleetShards: settings.fleetShards } : {}),
     log: jsonLogger,

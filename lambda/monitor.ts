@@ -11,12 +11,15 @@ import { probeEach } from "./probe/endpoint.js";
 import type { RuleSettings } from "./analysis/rules.js";
 import type { ClientCertificateLookup, TargetGroupLookup } from "./probe/types.js";
 import type { Endpoint, RegistryError } from "./registry/schema.js";
-import { alertFor, stateFromVariants, stateOf, type Alert, type PoolState } from "./report/alerts.js";
+import { alertFor } from "./report/alerts.js";
+import { decide, observe, PENDING_MAX_AGE_MS, ROLLOUT_STALL_MS_DEFAULT, type Decision, type EndpointMemory, type Observation } from "./memory/model.js";
+import type { MemoryStore } from "./memory/store.js";
 import { batchDatums } from "./report/batches.js";
 import { emfLines } from "./report/emf.js";
-import { alertedStateDatum, alertFailuresDatum, endpointDatums, missedEndpointDatums, type DatumTarget } from "./report/metrics.js";
+import { alertFailuresDatum, endpointDatums, missedEndpointDatums, runDatums, type DatumTarget, type MetricsLevel } from "./report/metrics.js";
 import { shardOf } from "./registry/shard.js";
 import { CONFIRM_RUNS_DEFAULT } from "./settings.js";
+import { EXPIRY_WARNING_DAYS } from "./analysis/expiry.js";
 
 export type Logger = (line: Record<string, unknown>) => void;
 
@@ -50,10 +53,19 @@ export interface MonitorOptions {
   clientCertificates?: ClientCertificateLookup;
   /** Endpoints probed at once (default: the connection bound, at least MIN_ENDPOINTS_IN_FLIGHT). */
   endpointsInFlight?: number;
-  /** How far back to look for the previous state. */
-  stateLookbackMs: number;
+  /**
+   * The monitor's memory (what subscribers were told, recent states, the certificate timeline). Without one, or
+   * when it cannot be read, nothing is announced (never a repeat), and the metrics still go out.
+   */
+  memory?: MemoryStore;
   /** Consecutive runs that must agree before a state change is alerted (hysteresis). Default CONFIRM_RUNS_DEFAULT. */
   confirmRuns?: number;
+  /** A certificate rollout not completed after this long is announced as stalled. Default ROLLOUT_STALL_MS_DEFAULT. */
+  rolloutStallMs?: number;
+  /** Which metrics go out per endpoint (report/metrics.ts METRIC_LEVELS). Default "essential". */
+  metrics?: MetricsLevel;
+  /** The shard this run probes (its run-level datums carry it). */
+  shard?: number;
   log: Logger;
   now?: () => Date;
   /** Writes EMF lines (stdout in Lambda, where CloudWatch Logs picks them up). */
@@ -62,11 +74,11 @@ export interface MonitorOptions {
 
 /** Time for the post-probe AWS phase when the caller gives no explicit deadline. */
 export const DEFAULT_AWS_RESERVE_MS = 20_000;
-/** Shares of the AWS time left that the state read and the alerts may use; the metrics get all that remains. */
+/** Shares of the AWS time left that the memory read and the announcements may use; the metrics get all that remains. */
 const STATE_READ_SHARE = 0.35;
 const ALERTS_SHARE = 0.5;
-/** Datapoints are read at the finest period a run writes with. */
-const STATE_PERIOD_SECONDS = 60;
+/** Endpoints whose memory is written and announced at once. */
+const MEMORY_WRITES_IN_FLIGHT = 16;
 
 export interface RunSummary {
   endpoints: number;
@@ -82,7 +94,10 @@ export interface RunSummary {
   alertFailures: number;
   /** Endpoints whose change of state waits for more runs to agree. */
   alertsPending: string[];
+  /** The memory could not be read (or there is none): nothing was announced this run. */
   stateUnknown: boolean;
+  /** Endpoints another run wrote first (overlapping runs): this run announced nothing for them. */
+  memoryConflicts: string[];
   durationMs: number;
 }
 
@@ -90,67 +105,36 @@ export interface RunSummary {
  * What the run keeps of one endpoint once its records are folded: the datums, the log line, and the message that
  * would announce its current state (sent only if the state is confirmed and differs from what subscribers were told).
  */
-export type KeptOutcome =
-  { kind: "finished"; name: string; state: PoolState; announcement?: Alert } | { kind: "not-finished"; name: string; reason: NotFinishedReason };
+export type KeptOutcome = { kind: "finished"; name: string; observation: Observation } | { kind: "not-finished"; name: string; reason: NotFinishedReason };
 
 /** Folds one endpoint's outcome into what the run keeps, its datums and its log line; the records are not kept. */
-export function fold(outcome: EndpointOutcome, timestamp: Date, log: Logger, fleetShards?: number): { kept: KeptOutcome; datums: MetricDatum[] } {
+export function fold(
+  outcome: EndpointOutcome,
+  timestamp: Date,
+  log: Logger,
+  fleetShards?: number,
+  level: MetricsLevel = "essential",
+): { kept: KeptOutcome; datums: MetricDatum[] } {
   const name = outcome.endpoint.name;
   const target = datumTarget(name, fleetShards);
   if (outcome.kind === "not-finished") {
     if (outcome.reason === "analysis-error") log({ level: "error", msg: "analysis failed", endpoint: name, error: outcome.message });
     log(endpointLine(outcome));
-    return { kept: { kind: "not-finished", name, reason: outcome.reason }, datums: missedEndpointDatums(target, timestamp) };
+    return { kept: { kind: "not-finished", name, reason: outcome.reason }, datums: missedEndpointDatums(target, timestamp, level) };
   }
-  log(endpointLine(outcome));
-  const state = stateOf(outcome.analysis);
+  const seen = observe(outcome.probe, outcome.analysis, timestamp);
+  log(endpointLine(outcome, seen));
   // The message for a transition INTO the current state, built now while the records exist.
-  const announcement = alertFor(outcome.probe, outcome.analysis, state === "divergent" ? undefined : "divergent");
+  const announcement = seen.state === "unknown" ? undefined : alertFor(outcome.probe, outcome.analysis, seen.state === "divergent" ? undefined : "divergent");
   return {
-    kept: { kind: "finished", name, state, ...(announcement ? { announcement } : {}) },
-    datums: endpointDatums(target, timestamp, outcome.analysis.summary),
+    kept: { kind: "finished", name, observation: { ...seen, ...(announcement ? { announcement } : {}) } },
+    datums: endpointDatums(target, timestamp, outcome.analysis.summary, level),
   };
 }
 
 /** Under fleet alarms an endpoint's datums carry its shard, as synth assigned it (the same hash, the same count). */
 const datumTarget = (endpoint: string, fleetShards: number | undefined): DatumTarget =>
   fleetShards === undefined ? { endpoint } : { endpoint, shard: shardOf(endpoint, fleetShards) };
-
-interface KnownState {
-  /** What subscribers were last told, per endpoint (absent: never told). */
-  told: Map<string, PoolState>;
-  /** Observed states of earlier runs, newest first. */
-  observed: Map<string, PoolState[]>;
-}
-
-async function readState(names: string[], options: MonitorOptions, timestamp: Date, runs: number, signal: AbortSignal): Promise<KnownState> {
-  const queries = names.flatMap((endpoint) => [
-    { metric: "AlertedState", endpoint },
-    { metric: "CertificateVariants", endpoint },
-  ]);
-  const values = queries.length
-    ? await options.publisher.recentValues(
-        options.namespace,
-        queries,
-        new Date(timestamp.getTime() - options.stateLookbackMs),
-        timestamp,
-        STATE_PERIOD_SECONDS,
-        runs,
-        signal,
-      )
-    : new Map<string, number[]>();
-  const told = new Map<string, PoolState>();
-  const observed = new Map<string, PoolState[]>();
-  for (const name of names) {
-    const alerted = values.get(`AlertedState ${name}`)?.[0];
-    if (alerted !== undefined) told.set(name, alerted > 0 ? "divergent" : "consistent");
-    observed.set(
-      name,
-      (values.get(`CertificateVariants ${name}`) ?? []).map((v) => stateFromVariants(v)!),
-    );
-  }
-  return { told, observed };
-}
 
 export async function runMonitor(endpoints: Endpoint[], registryErrors: RegistryError[], options: MonitorOptions): Promise<RunSummary> {
   const started = Date.now();
@@ -174,16 +158,14 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
   const within = (share: number): AbortSignal => abortAt(Date.now() + (awsDeadline - Date.now()) * share);
   try {
     const timestamp = now();
-    const statePromise = readState(
-      endpoints.map((e) => e.name),
-      options,
-      timestamp,
-      confirmRuns,
-      abortAt(Math.max(probeDeadline, Date.now()) + (awsDeadline - probeDeadline) * STATE_READ_SHARE),
-    ).catch((err: unknown) => {
-      log({ level: "error", msg: "could not read the previous state; no alert is sent this run (the next run retries)", error: String(err) });
-      return undefined;
-    });
+    const names = endpoints.map((e) => e.name);
+    const readSignal = abortAt(Math.max(probeDeadline, Date.now()) + (awsDeadline - probeDeadline) * STATE_READ_SHARE);
+    const statePromise = options.memory
+      ? options.memory.read(names, readSignal).catch((err: unknown) => {
+          log({ level: "error", msg: "could not read the monitor's memory; nothing is announced this run (the next run retries)", error: boundedError(err) });
+          return undefined;
+        })
+      : Promise.resolve(undefined);
 
     // Streaming: each endpoint is folded as soon as it is done; full batches of datums go out while others probe.
     const outcomes: KeptOutcome[] = [];
@@ -202,7 +184,7 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
     await probeEach(
       endpoints,
       (probe, i) => {
-        const { kept, datums } = fold(outcomeOf(endpoints[i]!, probe, options.ruleSettings), timestamp, log, options.fleetShards);
+        const { kept, datums } = fold(outcomeOf(endpoints[i]!, probe, options.ruleSettings), timestamp, log, options.fleetShards, options.metrics);
         outcomes.push(kept);
         emit(datums);
       },
@@ -221,44 +203,24 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
     for (const name of new Set(registryErrors.map((e) => e.endpointName).filter((n): n is string => n !== undefined && !valid.has(n))))
       emit(missedEndpointDatums(datumTarget(name, options.fleetShards), timestamp));
 
-    // Alerts: what subscribers were told is recorded only once SNS has taken the message.
-    const state = await statePromise;
-    let alertsPublished = 0;
-    let alertFailures = 0;
-    const alertsPending: string[] = [];
-    const told = new Map<string, PoolState>();
+    // Announcements: each endpoint's memory decided, written only if nobody wrote since it was read (the claim), then
+    // published; a claim SNS took is settled. One that failed, or whose answer never came, is retried by a later run
+    // with the same transition id.
+    const memories = await statePromise;
     const alertSignal = within(ALERTS_SHARE);
-    for (const o of outcomes) {
-      if (!state || o.kind !== "finished") continue;
-      const history = [o.state, ...(state.observed.get(o.name) ?? [])].slice(0, confirmRuns);
-      const confirmed = history.length >= confirmRuns && history.every((s) => s === o.state);
-      const before = state.told.get(o.name);
-      if (before) told.set(o.name, before);
-      else if (confirmed && o.state === "consistent") told.set(o.name, "consistent");
-      if (o.state === (before ?? "consistent")) continue;
-      if (!confirmed) {
-        alertsPending.push(o.name);
-        continue;
-      }
-      const alert = o.announcement;
-      if (!alert) continue;
-      if (!options.topicArn) {
-        log({ level: "warn", msg: "alert not sent: no topic configured (ALERT_TOPIC_ARN)", endpoint: alert.endpoint, subject: alert.subject });
-        continue;
-      }
-      const error = await options.publisher.publishAlert(options.topicArn, alert, alertSignal);
-      if (error) {
-        alertFailures++;
-        log({ level: "error", msg: "SNS publish failed; the alert is retried next run", endpoint: alert.endpoint, kind: alert.kind, error });
-      } else {
-        alertsPublished++;
-        told.set(o.name, o.state);
-      }
-    }
+    // This run's claims are its own until its AWS deadline (on the run's clock, which tests may move).
+    const claimUntil = new Date(timestamp.getTime() + (awsDeadline - started));
+    const announced = await announce(outcomes, memories, options, timestamp, claimUntil, confirmRuns, alertSignal);
     emit(
       [
-        ...[...told].map(([name, s]) => alertedStateDatum(name, timestamp, s === "divergent")),
-        ...(alertFailures > 0 ? [alertFailuresDatum(timestamp, alertFailures)] : []),
+        ...runDatums({
+          shard: options.shard,
+          timestamp,
+          probed: outcomes.filter((o) => o.kind === "finished").length,
+          // Invalid entries count too: their endpoints have no result.
+          notFinished: outcomes.filter((o) => o.kind === "not-finished").length + registryErrors.length,
+        }),
+        ...(announced.failures > 0 ? [alertFailuresDatum(timestamp, announced.failures)] : []),
       ],
       true,
     );
@@ -280,14 +242,15 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
       probed: finished.length,
       notFinished: outcomes.filter((o) => o.kind === "not-finished").map((o) => o.name),
       invalid: registryErrors.map((e) => e.message),
-      divergent: finished.filter((o) => o.state === "divergent").map((o) => o.name),
+      divergent: finished.filter((o) => o.observation.state === "divergent").map((o) => o.name),
       metricsProduced: produced,
       metricsPublished: published,
       metricsViaEmf: viaEmf,
-      alertsPublished,
-      alertFailures,
-      alertsPending,
-      stateUnknown: state === undefined,
+      alertsPublished: announced.published,
+      alertFailures: announced.failures,
+      alertsPending: announced.awaiting,
+      stateUnknown: memories === undefined,
+      memoryConflicts: announced.conflicts,
       durationMs: Date.now() - started,
     };
     log({ level: "info", msg: "run", ...summary });
@@ -297,7 +260,118 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
   }
 }
 
-function endpointLine(outcome: EndpointOutcome): Record<string, unknown> {
+/** AWS error text in a log line: the name and the first MAX_ERROR_CHARS of the message. */
+const MAX_ERROR_CHARS = 500;
+export function boundedError(err: unknown): string {
+  const e = err as { name?: string; message?: string };
+  const text = `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`;
+  return text.length <= MAX_ERROR_CHARS ? text : `${text.slice(0, MAX_ERROR_CHARS)}… (${text.length} characters)`;
+}
+
+interface Announced {
+  published: number;
+  failures: number;
+  awaiting: string[];
+  conflicts: string[];
+}
+
+async function announce(
+  outcomes: KeptOutcome[],
+  memories: Map<string, EndpointMemory> | undefined,
+  options: MonitorOptions,
+  timestamp: Date,
+  claimUntil: Date,
+  confirmRuns: number,
+  signal: AbortSignal,
+): Promise<Announced> {
+  const result: Announced = { published: 0, failures: 0, awaiting: [], conflicts: [] };
+  const store = options.memory;
+  if (!store || !memories) return result;
+  const log = options.log;
+  const settings = {
+    confirmRuns,
+    rolloutStallMs: options.rolloutStallMs ?? ROLLOUT_STALL_MS_DEFAULT,
+    expiryWarningDays: options.ruleSettings?.expiryWarningDays ?? EXPIRY_WARNING_DAYS,
+    claimUntil,
+    pendingMaxAgeMs: PENDING_MAX_AGE_MS,
+  };
+  const one = async (o: KeptOutcome) => {
+    const memory = memories.get(o.name);
+    if (!memory) return; // not read: unknown this run
+    const decision: Decision = decide(memory, o.kind === "finished" ? o.observation : undefined, timestamp, settings);
+    if (decision.awaiting) result.awaiting.push(o.name);
+    for (const d of decision.dropped)
+      log({ level: "warn", msg: `announcement ${d.why}: not sent`, endpoint: o.name, transitionId: d.pending.id, kind: d.pending.kind });
+    if (decision.findings.length)
+      log({
+        level: decision.findings.some((f) => f.severity !== "info") ? "warn" : "info",
+        msg: "certificate rotation",
+        endpoint: o.name,
+        findings: decision.findings.map((f) => f.message),
+      });
+    // A not-finished endpoint with nothing to retry leaves its memory as it is.
+    if (o.kind !== "finished" && decision.publish.length === 0 && decision.dropped.length === 0) return;
+    let claimed: boolean;
+    try {
+      claimed = await store.write(o.name, { next: decision.next, claim: decision.publish, drop: decision.dropped.map((d) => d.pending.id) }, signal);
+    } catch (err) {
+      log({
+        level: "error",
+        msg: "could not write the monitor's memory; nothing is announced for this endpoint this run",
+        endpoint: o.name,
+        error: boundedError(err),
+      });
+      return;
+    }
+    if (!claimed) {
+      result.conflicts.push(o.name);
+      log({ level: "info", msg: "another run wrote this endpoint's memory first; it announces what there is", endpoint: o.name });
+      return;
+    }
+    for (const p of decision.publish) {
+      if (!options.topicArn) {
+        log({ level: "warn", msg: "alert not sent: no topic configured (ALERT_TOPIC_ARN)", endpoint: o.name, subject: p.subject, transitionId: p.id });
+        await store.settle(o.name, p.id, signal).catch(() => undefined);
+        continue;
+      }
+      const error = await options.publisher.publishAlert(options.topicArn, p, signal);
+      if (error) {
+        result.failures++;
+        log({
+          level: "error",
+          msg: "SNS publish failed; a later run sends it again with the same transition id",
+          endpoint: o.name,
+          kind: p.kind,
+          transitionId: p.id,
+          error: error.slice(0, MAX_ERROR_CHARS),
+        });
+        continue;
+      }
+      result.published++;
+      try {
+        await store.settle(o.name, p.id, signal);
+      } catch (err) {
+        // Sent but not settled: a later run may send it once more, with the same id.
+        log({
+          level: "warn",
+          msg: "sent, but could not record it; a later run may repeat it with the same transition id",
+          endpoint: o.name,
+          transitionId: p.id,
+          error: boundedError(err),
+        });
+      }
+    }
+  };
+  const queue = [...outcomes];
+  await Promise.all(
+    Array.from({ length: Math.min(MEMORY_WRITES_IN_FLIGHT, queue.length) }, async () => {
+      for (let o = queue.shift(); o; o = queue.shift()) await one(o);
+    }),
+  );
+  return result;
+}
+
+function endpointLine(outcome: EndpointOutcome, seen?: Observation): Record<string, unknown> {
   const { endpoint, probe } = outcome;
   const s = outcome.kind === "finished" ? outcome.analysis.summary : undefined;
   return {
@@ -311,7 +385,7 @@ function endpointLine(outcome: EndpointOutcome): Record<string, unknown> {
     durationMs: probe.durationMs,
     ...(s && outcome.kind === "finished"
       ? {
-          state: stateOf(outcome.analysis),
+          state: seen?.state,
           certificateVariants: s.certificateVariants,
           membersProbed: s.membersProbed,
           membersDiverging: s.membersDiverging,

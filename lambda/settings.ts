@@ -4,14 +4,20 @@
  * that silently ignores it. The construct writes the same names (infra/construct.ts).
  */
 import { EXPIRY_WARNING_DAYS } from "./analysis/expiry.js";
-import { DEFAULT_NAMESPACE } from "./report/metrics.js";
+import { DEFAULT_NAMESPACE, METRICS_LEVELS, type MetricsLevel } from "./report/metrics.js";
+import { ROLLOUT_STALL_MS_DEFAULT } from "./memory/model.js";
 
 export const ENV = {
   registryFile: "REGISTRY_FILE",
   namespace: "METRIC_NAMESPACE",
   topicArn: "ALERT_TOPIC_ARN",
   concurrency: "CONCURRENCY",
-  stateLookbackMinutes: "STATE_LOOKBACK_MINUTES",
+  /** The DynamoDB table of the monitor's memory (lambda/aws/state-table.ts); the construct creates it. */
+  stateTable: "STATE_TABLE",
+  /** "essential" (default) or "full": which metrics go out per endpoint (report/metrics.ts). */
+  metrics: "METRICS",
+  /** Hours after which a certificate rollout not completed is announced as stalled. */
+  rolloutStallHours: "ROLLOUT_STALL_HOURS",
   confirmRuns: "CONFIRM_RUNS",
   /** Days under which a presented leaf is an expiry-soon warning: the construct writes its expiryAlarmDays here. */
   expiryWarningDays: "EXPIRY_WARNING_DAYS",
@@ -24,7 +30,6 @@ export const ENV = {
  * that routes unevenly does not announce a recovery, one odd run does not page. Costs one period of latency.
  */
 export const CONFIRM_RUNS_DEFAULT = 2;
-export const DEFAULT_STATE_LOOKBACK_MINUTES = 30;
 export const MAX_CONCURRENCY = 1_000;
 /**
  * The CLI runs on the operator's machine, where the file-descriptor limit and not the Lambda's memory bounds it:
@@ -39,7 +44,9 @@ export interface LambdaSettings {
   namespace: string;
   topicArn?: string;
   concurrency?: number;
-  stateLookbackMs: number;
+  stateTable?: string;
+  metrics: MetricsLevel;
+  rolloutStallMs: number;
   confirmRuns: number;
   fleetShards?: number;
   expiryWarningDays: number;
@@ -60,7 +67,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, min: number, max: number)
 
 export function readSettings(env: NodeJS.ProcessEnv): LambdaSettings {
   const concurrency = integer(env, ENV.concurrency, 1, MAX_CONCURRENCY);
-  const lookback = integer(env, ENV.stateLookbackMinutes, 1, 24 * 60) ?? DEFAULT_STATE_LOOKBACK_MINUTES;
+  const stallHours = integer(env, ENV.rolloutStallHours, 1, 24 * 90);
+  const metrics = env[ENV.metrics] || "essential";
+  if (!METRICS_LEVELS.includes(metrics as MetricsLevel))
+    throw new SettingsError(`${ENV.metrics}=${JSON.stringify(metrics.slice(0, 40))}: must be one of ${METRICS_LEVELS.join(", ")}`);
+  const stateTable = env[ENV.stateTable];
+  if (stateTable !== undefined && stateTable !== "" && !/^[A-Za-z0-9_.-]{3,255}$/.test(stateTable))
+    throw new SettingsError(`${ENV.stateTable}=${JSON.stringify(stateTable.slice(0, 40))}: not a DynamoDB table name`);
   const confirmRuns = integer(env, ENV.confirmRuns, 1, 10) ?? CONFIRM_RUNS_DEFAULT;
   const fleetShards = integer(env, ENV.fleetShards, 1, MAX_SHARDS);
   const expiryWarningDays = integer(env, ENV.expiryWarningDays, 1, 365) ?? EXPIRY_WARNING_DAYS;
@@ -72,7 +85,9 @@ export function readSettings(env: NodeJS.ProcessEnv): LambdaSettings {
     namespace: env[ENV.namespace] || DEFAULT_NAMESPACE,
     ...(topicArn ? { topicArn } : {}),
     ...(concurrency === undefined ? {} : { concurrency }),
-    stateLookbackMs: lookback * 60_000,
+    ...(stateTable ? { stateTable } : {}),
+    metrics: metrics as MetricsLevel,
+    rolloutStallMs: stallHours === undefined ? ROLLOUT_STALL_MS_DEFAULT : stallHours * 3_600_000,
     confirmRuns,
     ...(fleetShards === undefined ? {} : { fleetShards }),
     expiryWarningDays,

@@ -5,6 +5,7 @@
  * divergence alert reaches subscribers exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Moto } from "./helpers/moto.js";
 import { runMonitor, type RunSummary } from "../lambda/monitor.js";
 import type { Endpoint } from "../lambda/registry/schema.js";
 import { FakeAwsHttp, type Fault } from "./helpers/fake-aws-http.js";
@@ -12,8 +13,11 @@ import { Harness, SERVICE, TestPki } from "./helpers/pool.js";
 
 const harness = new Harness();
 let endpoint: Endpoint;
+let moto: Moto;
+let tables = 0;
 
 beforeAll(async () => {
+  moto = await Moto.start();
   const pki = await TestPki.create();
   const certs = [
     await pki.issue({ subject: `CN=api.${SERVICE}`, dns: [`api.${SERVICE}`] }),
@@ -25,24 +29,37 @@ beforeAll(async () => {
   );
   endpoint = pool.endpoint({ name: "api", attempts: 2, servername: `api.${SERVICE}`, timeoutMs: 2000 });
 });
-afterAll(() => harness.closeAll());
+afterAll(async () => {
+  await harness.closeAll();
+  await moto.stop();
+});
 
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts";
 const BUDGET_MS = 2_500;
 const AWS_DEADLINE_MS = BUDGET_MS + 2_500;
 
-async function run(fake: FakeAwsHttp): Promise<{ summary: RunSummary; elapsed: number; emf: number }> {
+/** A fake AWS endpoint whose DynamoDB is a fresh table on moto. */
+async function fakeWithTable(): Promise<{ fake: FakeAwsHttp; table: string }> {
+  const fake = await FakeAwsHttp.start();
+  fake.dynamoUpstream = moto.url;
+  return { fake, table: await moto.createTable(`state-${++tables}`) };
+}
+
+/** Run `index` of a schedule every 5 minutes (the run's clock; the probes are real). */
+async function run(fake: FakeAwsHttp, table: string, index: number): Promise<{ summary: RunSummary; elapsed: number; emf: number }> {
   let emf = 0;
   const started = Date.now();
+  const at = new Date(Date.now() + index * 300_000);
   const summary = await runMonitor([endpoint], [], {
     publisher: fake.publisher(),
+    memory: fake.memory(table),
+    now: () => at,
     namespace: "TlsPoolMonitor",
     topicArn: TOPIC,
     budgetMs: BUDGET_MS,
     awsDeadlineMs: AWS_DEADLINE_MS,
-    stateLookbackMs: 30 * 60_000,
     confirmRuns: 1,
-    log: () => undefined,
+    log: (l) => (process.env.DBG ? console.log(JSON.stringify(l)) : undefined),
     // CloudWatch Logs turns EMF lines into the same metrics: feed them to the store the next run reads.
     emf: (line) => {
       const doc = JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> } };
@@ -57,34 +74,33 @@ async function run(fake: FakeAwsHttp): Promise<{ summary: RunSummary; elapsed: n
   return { summary, elapsed: Date.now() - started, emf };
 }
 
-const CASES: Array<["PutMetricData" | "GetMetricData" | "Publish", Fault]> = [];
-for (const action of ["GetMetricData", "PutMetricData", "Publish"] as const) {
+const CASES: Array<["PutMetricData" | "BatchGetItem" | "UpdateItem" | "Publish", Fault]> = [];
+for (const action of ["PutMetricData", "Publish"] as const) {
   for (const fault of ["stall", "500", "throttle", "malformed", "reset"] as const) CASES.push([action, fault]);
 }
-CASES.push(["GetMetricData", "endless-token"]);
+for (const action of ["BatchGetItem", "UpdateItem"] as const) for (const fault of ["stall", "internal-error", "reset"] as const) CASES.push([action, fault]);
 
 describe.each(CASES)("%s answering %s", (action, fault) => {
   it("ends before its deadline, loses no datum, and the alert reaches subscribers exactly once", async () => {
-    const fake = await FakeAwsHttp.start();
+    const { fake, table } = await fakeWithTable();
     try {
       fake.faults[action] = fault;
-      const first = await run(fake);
+      const first = await run(fake, table, 0);
       expect(first.elapsed, "the faulty run ends inside its AWS deadline").toBeLessThan(AWS_DEADLINE_MS + 1_500);
       expect(first.summary.metricsPublished + first.summary.metricsViaEmf).toBe(first.summary.metricsProduced);
       if (action === "PutMetricData") expect(first.summary.metricsViaEmf).toBe(first.summary.metricsProduced);
-      if (action === "GetMetricData") {
-        expect(first.summary.stateUnknown).toBe(true);
-        if (fault === "endless-token") expect(fake.requests.GetMetricData).toBeLessThanOrEqual(10);
-      }
+      // The memory unreadable: nothing announced, never "never told". Unwritable: nothing claimed, so nothing sent.
+      if (action === "BatchGetItem") expect(first.summary.stateUnknown).toBe(true);
+      if (action === "BatchGetItem" || action === "UpdateItem") expect(fake.published).toHaveLength(0);
       if (action === "Publish") {
         expect(first.summary.alertFailures).toBe(1);
         expect(fake.values("AlertPublishFailures")).toEqual([1]);
       }
 
       fake.faults = {};
-      const second = await run(fake);
+      const second = await run(fake, table, 1);
       expect(second.summary.metricsPublished).toBe(second.summary.metricsProduced);
-      const third = await run(fake);
+      const third = await run(fake, table, 2);
       expect(third.summary.alertsPublished).toBe(0);
       expect(fake.published, "delivered exactly once over three runs").toHaveLength(1);
       expect(fake.published[0]!.subject).toContain("api: 2 certificate variants");
@@ -95,11 +111,11 @@ describe.each(CASES)("%s answering %s", (action, fault) => {
 });
 
 describe("the SDK's own request timeout, without the run's deadline", () => {
-  it.each(["GetMetricData", "PutMetricData", "Publish"] as const)(
-    "%s that never answers fails by the request timeout and is retried, not waited on",
+  it.each(["BatchGetItem", "PutMetricData", "Publish"] as const)(
+    "%s that never answers fails by the request timeout (retried, except the non-idempotent Publish), not waited on",
     { timeout: 15_000 },
     async (action) => {
-      const fake = await FakeAwsHttp.start();
+      const { fake, table } = await fakeWithTable();
       try {
         fake.faults[action] = "stall";
         const publisher = fake.publisher({ maxAttempts: 2, requestTimeout: 500 });
@@ -117,12 +133,16 @@ describe("the SDK's own request timeout, without the run's deadline", () => {
         else if (action === "PutMetricData")
           failed = (await publisher.putMetrics("N", [[{ MetricName: "CertificateVariants", Timestamp: now, Unit: "Count", Value: 1 }]])).failed[0]?.error;
         else
-          failed = await publisher.recentValues("N", [{ metric: "AlertedState", endpoint: "e" }], now, now, 60, 1).then(
-            () => undefined,
-            (err: Error) => err.name,
-          );
+          failed = await fake
+            .memory(table, { maxAttempts: 2, requestTimeout: 500 })
+            .read(["e"])
+            .then(
+              () => undefined,
+              (err: Error) => err.name,
+            );
         expect(failed).toMatch(/Timeout/i);
-        expect(fake.requests[action]).toBe(2);
+        // A Publish whose answer never came may have gone out: one attempt, the memory's claim retries it later.
+        expect(fake.requests[action]).toBe(action === "Publish" ? 1 : 2);
       } finally {
         await fake.close();
       }

@@ -1,5 +1,5 @@
 /** One monitoring run end to end: real pools on loopback, CloudWatch and SNS mocked with aws-sdk-client-mock. */
-import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -14,6 +14,8 @@ import type { Endpoint } from "../lambda/registry/schema.js";
 import { parseRegistry } from "../lambda/registry/schema.js";
 import { shardOf } from "../lambda/registry/shard.js";
 import { fakeAws } from "./helpers/fake-cloudwatch.js";
+import { HistoryFile } from "../lambda/memory/history-file.js";
+import { Moto, TEST_CREDENTIALS } from "./helpers/moto.js";
 import { Harness, SERVICE, TestPki, type Pool } from "./helpers/pool.js";
 
 const harness = new Harness();
@@ -21,6 +23,11 @@ let pki: TestPki;
 let aws: ReturnType<typeof fakeAws>;
 let logs: Array<Record<string, unknown>>;
 let emf: string[];
+/** The monitor's memory for the test: a real store (the CLI's history file) in a fresh directory. */
+let historyDir: string;
+let historyPath: string;
+/** The run's clock: each options() call is the next run, 5 minutes after the previous one. */
+let clock: number;
 
 beforeAll(async () => {
   pki = await TestPki.create();
@@ -29,21 +36,35 @@ beforeEach(() => {
   aws = fakeAws();
   logs = [];
   emf = [];
+  historyDir = mkdtempSync(join(tmpdir(), "tpm-memory-"));
+  historyPath = join(historyDir, "history.json");
+  clock = Date.now();
 });
 afterEach(async () => {
   aws.restore();
   await harness.closeAll();
+  rmSync(historyDir, { recursive: true, force: true });
 });
+
+/** A run-level metric's values (dimension Shard), oldest first. */
+const runValues = (metric: string) => aws.stored.filter((s) => s.datum.MetricName === metric).map((s) => s.datum.Value);
+
+/** What the memory says subscribers were told of an endpoint. */
+async function told(name: string): Promise<string | undefined> {
+  return (await new HistoryFile(historyPath).read([name])).get(name)?.told;
+}
 
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:tls-pool-monitor";
 
 function options(over: Partial<MonitorOptions> = {}): MonitorOptions {
+  const at = new Date((clock += 300_000));
   return {
     publisher: new AwsPublisher(new CloudWatchClient({ region: "us-east-1" }), new SNSClient({ region: "us-east-1" })),
+    memory: new HistoryFile(historyPath),
+    now: () => at,
     namespace: "TlsPoolMonitor",
     topicArn: TOPIC,
     budgetMs: 20_000,
-    stateLookbackMs: 30 * 60_000,
     // Alert on the first run that sees a change; the hysteresis tests set their own.
     confirmRuns: 1,
     log: (l) => logs.push(l),
@@ -99,7 +120,7 @@ describe("alerts on transitions only", () => {
   });
 
   it("when the previous state cannot be read, nothing is sent rather than a repeat", async () => {
-    aws.cloudwatch.on(GetMetricDataCommand).rejects(new Error("AccessDenied"));
+    writeFileSync(historyPath, "{ not json");
     const summary = await runMonitor([named(await divergentPool())], [], options());
     expect(summary.stateUnknown).toBe(true);
     expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(0);
@@ -122,22 +143,26 @@ describe("what subscribers were told is kept apart from what was observed", () =
       [0, 0],
     ]);
     expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(2);
-    // Written only once SNS took the message; carried forward after that.
-    expect(aws.values("AlertedState", "api")).toEqual([1, 1]);
+    // Claimed before the first attempt, and sent again under the same transition id.
+    const ids = aws.sns.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes!.transitionId!.StringValue);
+    expect(ids[0]).toMatch(/^tpm-[0-9a-f]{10}-1-divergence$/);
+    expect(ids[1]).toBe(ids[0]);
+    expect(await told("api")).toBe("divergent");
+    expect((await new HistoryFile(historyPath).read(["api"])).get("api")!.pending).toEqual([]);
   });
 
   it("a run that could not read the state sends nothing; the next run sends the alert", async () => {
     const pool = await divergentPool();
-    aws.cloudwatch.on(GetMetricDataCommand).rejectsOnce(new Error("AccessDenied"));
+    writeFileSync(historyPath, JSON.stringify({ format: "something else" }));
     const first = await runMonitor([named(pool)], [], options());
     expect(first.stateUnknown).toBe(true);
-    expect(aws.values("AlertedState", "api")).toEqual([]);
-    aws.restore();
-    const store = aws.stored;
-    aws = fakeAws();
-    aws.stored.push(...store);
+    expect(logs.find((l) => l.msg === "could not read the monitor's memory; nothing is announced this run (the next run retries)")!.error).toMatch(
+      /history\.json: not a history file/,
+    );
+    rmSync(historyPath);
     const second = await runMonitor([named(pool)], [], options());
     expect(second.alertsPublished).toBe(1);
+    expect(await told("api")).toBe("divergent");
   });
 
   it("hysteresis: a change is alerted once two runs agree; a pool that flips every run alerts nothing", async () => {
@@ -160,10 +185,10 @@ describe("nothing lost", () => {
     aws.sns.on(PublishCommand).rejects(Object.assign(new Error("topic gone"), { name: "NotFoundException" }));
     const summary = await runMonitor([named(await divergentPool())], [], options());
     expect(summary.alertFailures).toBe(1);
-    expect(summary.metricsPublished).toBeGreaterThanOrEqual(11);
+    expect(summary.metricsPublished).toBeGreaterThanOrEqual(6);
     expect(aws.values("CertificateVariants", "api")).toEqual([2]);
     expect(aws.stored.find((s) => s.datum.MetricName === "AlertPublishFailures")!.datum.Value).toBe(1);
-    expect(logs.find((l) => l.msg === "SNS publish failed; the alert is retried next run")).toMatchObject({
+    expect(logs.find((l) => l.msg === "SNS publish failed; a later run sends it again with the same transition id")).toMatchObject({
       endpoint: "api",
       error: "NotFoundException: topic gone",
     });
@@ -178,7 +203,8 @@ describe("nothing lost", () => {
     const putAttempts = aws.cloudwatch.commandCalls(PutMetricDataCommand).flatMap((c) => c.args[0].input.MetricData!);
     // Every datum that was attempted is in the EMF lines, value for value.
     for (const d of putAttempts) {
-      const line = lines.find((l) => l.Endpoint === d.Dimensions![0]!.Value && l[d.MetricName!] !== undefined)!;
+      const [dimension] = d.Dimensions!;
+      const line = lines.find((l) => l[dimension!.Name!] === dimension!.Value && l[d.MetricName!] !== undefined)!;
       expect(line, d.MetricName).toBeDefined();
       if (d.Value !== undefined) expect(line[d.MetricName!]).toBe(d.Value);
       else expect([line[d.MetricName!]].flat().length).toBe(d.Counts!.reduce((a, b) => a + b, 0));
@@ -264,12 +290,15 @@ describe("deadline and bad input", () => {
       logs.push(line);
       if (line.msg === "endpoint" && line.endpoint === "api") stop.abort();
     };
-    const summary = await runMonitor([stuck, named(pool, "api")], [], { ...options({ budgetMs: 60_000 }), stop: stop.signal, log });
+    const summary = await runMonitor([stuck, named(pool, "api")], [], { ...options({ budgetMs: 60_000, metrics: "full" }), stop: stop.signal, log });
     expect(summary.notFinished).toEqual(["stuck"]);
     expect(summary.probed).toBe(1);
     expect(aws.values("ProbeCompleted", "stuck")).toEqual([0]);
     expect(aws.values("CertificateVariants", "stuck")).toEqual([]);
     expect(aws.values("ProbeCompleted", "api")).toEqual([1]);
+    // The run's own heartbeat, whatever the metrics level: one probed, one not finished, in shard 0.
+    expect(runValues("EndpointsProbed")).toEqual([0, 1]);
+    expect(runValues("EndpointsNotFinished")).toEqual([1, 1]);
     expect(logs.find((l) => l.msg === "endpoint" && l.endpoint === "stuck")).toMatchObject({ finished: false });
   });
 
@@ -285,7 +314,7 @@ describe("deadline and bad input", () => {
       if (line.msg === "endpoint" && line.finished === true && ++folded === 3) stop.abort();
     };
     const endpoints = Array.from({ length: 40 }, (_, i) => named(pool, `e${i}`));
-    const summary = await runMonitor(endpoints, [], { ...options({ budgetMs: 60_000, endpointsInFlight: 4 }), stop: stop.signal, log });
+    const summary = await runMonitor(endpoints, [], { ...options({ budgetMs: 60_000, endpointsInFlight: 4, metrics: "full" }), stop: stop.signal, log });
     expect(summary.probed).toBe(3);
     expect(summary.notFinished).toHaveLength(37);
     const cut = lines.filter((l) => l.msg === "endpoint" && l.finished === false);
@@ -311,8 +340,11 @@ describe("deadline and bad input", () => {
     const summary = await runMonitor(load.endpoints, load.errors, options());
     expect(summary.invalid).toEqual(['registry.json: endpoint endpoints[0] ("broken"): attempts: must be at least 1']);
     expect(summary.probed).toBe(1);
-    expect(aws.values("ProbeCompleted", "broken")).toEqual([0]);
-    expect(aws.values("ProbeCompleted", "api")).toEqual([1]);
+    // Essential metrics (the default): no per-endpoint heartbeat; the run's count of endpoints without a result has it.
+    expect(aws.values("ProbeCompleted", "broken")).toEqual([]);
+    expect(aws.values("CertificateVariants", "api")).toEqual([1]);
+    expect(runValues("EndpointsNotFinished")).toEqual([1]);
+    expect(runValues("EndpointsProbed")).toEqual([1]);
     expect(logs.find((l) => l.msg === "invalid registry entry")).toMatchObject({ field: "attempts" });
   });
 
@@ -326,13 +358,22 @@ describe("deadline and bad input", () => {
 
 describe("the Lambda handler", () => {
   let dir: string;
-  beforeAll(() => {
+  let moto: Moto;
+  const ENV_SET = ["REGISTRY_FILE", "ALERT_TOPIC_ARN", "STATE_TABLE", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION"];
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tpm-handler-"));
+    // CloudWatch and SNS are mocked; the memory is DynamoDB on moto, reached as the function reaches its table.
+    moto = await Moto.start();
+    process.env.STATE_TABLE = await moto.createTable("handler-state");
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = moto.url;
+    process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey;
+    process.env.AWS_REGION = "us-east-1";
   });
-  afterAll(() => {
+  afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
-    delete process.env.REGISTRY_FILE;
-    delete process.env.ALERT_TOPIC_ARN;
+    for (const name of ENV_SET) delete process.env[name];
+    await moto.stop();
   });
 
   it("probes the bundled registry's shard against a real divergent pool and publishes through the mocked clients", async () => {
@@ -365,11 +406,15 @@ describe("the Lambda handler", () => {
     const second = await handler(shard, { getRemainingTimeInMillis: () => 60_000 });
     expect(second.alertsPublished).toBe(mine.length);
     for (const n of names) expect(aws.values("CertificateVariants", n)).toEqual(mine.includes(n) ? [2, 2] : []);
-    for (const n of mine) expect(aws.values("AlertedState", n)).toEqual([1]);
+    expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(mine.length);
+    // A third run: told already (the table says so), nothing more.
+    const third = await handler(shard, { getRemainingTimeInMillis: () => 60_000 });
+    expect(third.alertsPublished).toBe(0);
+    expect(third.stateUnknown).toBe(false);
     expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(mine.length);
   });
 
-  it("fleet alarms: the alarmed metrics carry the endpoint's shard, the state keeps Endpoint alone, so alerts go out once; the expiry threshold is the deployment's", async () => {
+  it("fleet alarms: the alarmed metrics carry the endpoint's shard, the others keep Endpoint alone; alerts go out once; the expiry threshold is the deployment's", async () => {
     const pool = await divergentPool();
     const names = ["alpha", "bravo", "charlie"];
     const endpoints = names.map((n) => named(pool, n));
@@ -380,7 +425,7 @@ describe("the Lambda handler", () => {
     const puts = aws.cloudwatch.commandCalls(PutMetricDataCommand).flatMap((c) => c.args[0].input.MetricData ?? []);
     for (const n of names) {
       const dims = (metric: string) => puts.find((d) => d.MetricName === metric && d.Dimensions?.[0]?.Value === n)!.Dimensions;
-      expect(dims("ProbeCompleted")).toEqual([
+      expect(dims("ResumptionFailures")).toEqual([
         { Name: "Endpoint", Value: n },
         { Name: "Shard", Value: String(shardOf(n, 4)) },
       ]);
@@ -389,9 +434,8 @@ describe("the Lambda handler", () => {
         { Name: "Shard", Value: String(shardOf(n, 4)) },
       ]);
       expect(dims("CertificateVariants")).toEqual([{ Name: "Endpoint", Value: n }]);
-      expect(dims("AlertedState")).toEqual([{ Name: "Endpoint", Value: n }]);
     }
-    // The second run read what subscribers were told (AlertedState by Endpoint): one alert per endpoint, not two.
+    // The second run read what subscribers were told (the memory, by endpoint name): one alert per endpoint, not two.
     const published = aws.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(published.map((p) => p.MessageAttributes!.endpoint!.StringValue).sort()).toEqual([...names].sort());
     expect(published[0]!.Message).toContain("[warning] expiry-soon:");

@@ -2,13 +2,15 @@
 import { describe, expect, it } from "vitest";
 import { EXPIRY_WARNING_DAYS } from "../lambda/analysis/expiry.js";
 import { DEFAULT_NAMESPACE } from "../lambda/report/metrics.js";
-import { CONFIRM_RUNS_DEFAULT, DEFAULT_STATE_LOOKBACK_MINUTES, ENV, readSettings } from "../lambda/settings.js";
+import { ROLLOUT_STALL_MS_DEFAULT } from "../lambda/memory/model.js";
+import { CONFIRM_RUNS_DEFAULT, ENV, readSettings } from "../lambda/settings.js";
 
 describe("readSettings", () => {
   it("defaults when nothing is set", () => {
     expect(readSettings({})).toEqual({
       namespace: DEFAULT_NAMESPACE,
-      stateLookbackMs: DEFAULT_STATE_LOOKBACK_MINUTES * 60_000,
+      metrics: "essential",
+      rolloutStallMs: ROLLOUT_STALL_MS_DEFAULT,
       confirmRuns: CONFIRM_RUNS_DEFAULT,
       expiryWarningDays: EXPIRY_WARNING_DAYS,
     });
@@ -19,7 +21,9 @@ describe("readSettings", () => {
       [ENV.namespace]: "Ops/Tls",
       [ENV.topicArn]: "arn:aws:sns:eu-west-1:123456789012:alerts",
       [ENV.concurrency]: "64",
-      [ENV.stateLookbackMinutes]: "45",
+      [ENV.stateTable]: "Stack-State-1AB",
+      [ENV.metrics]: "full",
+      [ENV.rolloutStallHours]: "48",
       [ENV.confirmRuns]: "3",
       [ENV.expiryWarningDays]: "30",
       [ENV.fleetShards]: "31",
@@ -29,7 +33,9 @@ describe("readSettings", () => {
       namespace: "Ops/Tls",
       topicArn: "arn:aws:sns:eu-west-1:123456789012:alerts",
       concurrency: 64,
-      stateLookbackMs: 45 * 60_000,
+      stateTable: "Stack-State-1AB",
+      metrics: "full",
+      rolloutStallMs: 48 * 3_600_000,
       confirmRuns: 3,
       expiryWarningDays: 30,
       fleetShards: 31,
@@ -43,6 +49,9 @@ describe("readSettings", () => {
     [ENV.expiryWarningDays, "0", /EXPIRY_WARNING_DAYS=0: must be from 1 to 365/],
     [ENV.fleetShards, "-1", /FLEET_SHARDS="-1": must be a whole number/],
     [ENV.topicArn, "not-an-arn", /ALERT_TOPIC_ARN: not an SNS topic ARN/],
+    [ENV.metrics, "some", /METRICS="some": must be one of essential, full/],
+    [ENV.stateTable, "a b", /STATE_TABLE="a b": not a DynamoDB table name/],
+    [ENV.rolloutStallHours, "0", /ROLLOUT_STALL_HOURS=0: must be from 1 to 2160/],
   ])("%s=%s is refused at once, naming the variable", (name, value, message) => {
     expect(() => readSettings({ [name]: value })).toThrow(message);
   });

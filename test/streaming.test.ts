@@ -42,8 +42,12 @@ describe("the fold keeps no records", () => {
     const { kept, datums } = fold(outcome, new Date(), (line) => logged.push(line));
     const keptObjects = reachable({ kept, datums });
     for (const o of keptObjects) expect(records.has(o), "a kept object is part of the records").toBe(false);
-    expect(kept.kind === "finished" && kept.state).toBe(kind);
+    expect(kept.kind === "finished" && kept.observation.state).toBe(kind);
     expect(logged).toHaveLength(1);
-    if (kind === "divergent") expect(kept.kind === "finished" && kept.announcement?.kind).toBe("divergence");
+    if (kind === "divergent") expect(kept.kind === "finished" && kept.observation.announcement?.kind).toBe("divergence");
+    // Each member's leaves, small: the fingerprint, subject, serial and expiry, not the certificate.
+    if (kept.kind === "finished")
+      for (const leaves of Object.values(kept.observation.members))
+        for (const l of leaves) expect(Object.keys(l).sort()).toEqual(["fingerprint", "notAfter", "serial", "subject"]);
   });
 });

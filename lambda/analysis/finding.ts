@@ -60,6 +60,11 @@ export interface FindingEvidence {
     secretArn?: string;
     error?: ProbeError;
   };
+  /** From the monitor's memory (lambda/memory/model.ts), not from one run's records. */
+  "certificate-rotation": {
+    changes: Array<{ member: string; from?: string; to: string }>;
+    rollout?: { since: string; onNew: Names; onOld: Names; others: Names; completed: boolean; stalled: boolean };
+  };
   discovery:
     | { error: ProbeError }
     | { discovery: DiscoveryResult }
@@ -117,6 +122,8 @@ const IMPACT_ORDER: Record<FindingKind, number> = {
   "certificate-chain": 1,
   "java-verdict-unknown": 2,
   "certificate-alternates": 3,
+  // A rollout in progress is expected divergence; a stalled one (a warning) is what the divergence finding says.
+  "certificate-rotation": 2,
   "resumption-refused": 3,
   "resumption-shared": 3,
 };

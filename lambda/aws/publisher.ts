@@ -1,11 +1,11 @@
 /**
- * The only module that talks to AWS: previous state (GetMetricData), metrics (PutMetricData), alerts (SNS
+ * The AWS module (with state-table.ts, the memory in DynamoDB): metrics (PutMetricData), alerts (SNS
  * Publish), the members of ELBv2 target groups (DescribeTargetHealth, EC2 DescribeInstances) and client certificates
  * (Secrets Manager GetSecretValue). Retries with backoff are the SDK's own (standard mode); every request has a connection and a request
  * timeout (the SDK's request handler options), and every call takes the run's abort signal, so that a stalled AWS
  * endpoint costs at most the run's reserve, never the run.
  */
-import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type MetricDataQuery, type MetricDatum } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from "@aws-sdk/client-cloudwatch";
 import {
   DescribeTargetGroupAttributesCommand,
   DescribeTargetHealthCommand,
@@ -26,8 +26,8 @@ export const SDK_MAX_ATTEMPTS = 3;
 export const AWS_CONNECTION_TIMEOUT_MS = 3_000;
 /** One request's answer, per attempt. */
 export const AWS_REQUEST_TIMEOUT_MS = 5_000;
-/** GetMetricData pages read per batch of queries; an endpoint that keeps answering NextToken is cut off here. */
-export const MAX_METRIC_DATA_PAGES = 10;
+/** Pages read of one paginated answer; an endpoint that keeps answering NextToken is cut off here. */
+export const MAX_PAGES = 10;
 
 export interface ClientOverrides {
   endpoint?: string;
@@ -44,11 +44,14 @@ export interface ClientOverrides {
  */
 export function defaultClients(overrides: ClientOverrides = {}): { cloudwatch: CloudWatchClient; sns: SNSClient } {
   const config = clientConfig(overrides);
-  return { cloudwatch: new CloudWatchClient(config), sns: new SNSClient(config) };
+  // Publish is not idempotent: a 500 or a timeout after SNS took the message leaves it unknown whether it went out,
+  // and the SDK's retry would send it again under a new message id. One attempt here; the claim in the memory is
+  // retried by a later run with the same transition id, which a subscriber can drop (lambda/memory/model.ts).
+  return { cloudwatch: new CloudWatchClient(config), sns: new SNSClient({ ...config, maxAttempts: 1 }) };
 }
 
 /** Every client's configuration: the SDK's standard retry, connection and request timeouts that fail the attempt. */
-function clientConfig(overrides: ClientOverrides) {
+export function clientConfig(overrides: ClientOverrides) {
   const { requestTimeoutMs, connectionTimeoutMs, maxAttempts, ...rest } = overrides;
   return {
     ...rest,
@@ -64,9 +67,6 @@ function clientConfig(overrides: ClientOverrides) {
   };
 }
 
-/** GetMetricData takes at most 500 queries per call. */
-const MAX_QUERIES = 500;
-
 export interface PutResult {
   published: number;
   /** Batches that failed after the SDK's retries (or were cut by the signal), with the error. */
@@ -78,63 +78,11 @@ const errorText = (err: unknown): string => {
   return `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`;
 };
 
-export interface MetricQuery {
-  metric: string;
-  endpoint: string;
-}
-
 export class AwsPublisher {
   constructor(
     private readonly cloudwatch: CloudWatchClient,
     private readonly sns: SNSClient,
   ) {}
-
-  /**
-   * The most recent datapoints (newest first, at most `count`) of each metric and endpoint within [since, until],
-   * keyed `metric endpoint`; series without one are absent. Throws when AWS fails or pagination does not end.
-   */
-  async recentValues(
-    namespace: string,
-    queries: MetricQuery[],
-    since: Date,
-    until: Date,
-    periodSeconds: number,
-    count: number,
-    signal?: AbortSignal,
-  ): Promise<Map<string, number[]>> {
-    const values = new Map<string, number[]>();
-    for (let i = 0; i < queries.length; i += MAX_QUERIES) {
-      const slice = queries.slice(i, i + MAX_QUERIES);
-      const dataQueries: MetricDataQuery[] = slice.map((q, j) => ({
-        Id: `q${j}`,
-        MetricStat: {
-          Metric: { Namespace: namespace, MetricName: q.metric, Dimensions: [{ Name: "Endpoint", Value: q.endpoint }] },
-          Period: periodSeconds,
-          Stat: "Maximum",
-        },
-        ReturnData: true,
-      }));
-      let nextToken: string | undefined;
-      let pages = 0;
-      do {
-        if (++pages > MAX_METRIC_DATA_PAGES) throw new Error(`GetMetricData still returned NextToken after ${MAX_METRIC_DATA_PAGES} pages`);
-        const out = await this.cloudwatch.send(
-          new GetMetricDataCommand({ MetricDataQueries: dataQueries, StartTime: since, EndTime: until, ScanBy: "TimestampDescending", NextToken: nextToken }),
-          signal ? { abortSignal: signal } : {},
-        );
-        for (const r of out.MetricDataResults ?? []) {
-          const q = slice[Number(r.Id?.slice(1))];
-          if (!q || !r.Values?.length) continue;
-          const key = `${q.metric} ${q.endpoint}`;
-          const list = values.get(key) ?? [];
-          for (const v of r.Values) if (list.length < count && Number.isFinite(v)) list.push(v);
-          values.set(key, list);
-        }
-        nextToken = out.NextToken;
-      } while (nextToken);
-    }
-    return values;
-  }
 
   /** Sends every batch; a batch that still fails after the SDK's retries (or is cut by the signal) is returned, not thrown. */
   async putMetrics(namespace: string, batches: MetricDatum[][], signal?: AbortSignal): Promise<PutResult> {
@@ -246,7 +194,7 @@ export class AwsTargetGroups {
         let token: string | undefined;
         let pages = 0;
         do {
-          if (++pages > MAX_METRIC_DATA_PAGES) throw new Error(`DescribeInstances still returned NextToken after ${MAX_METRIC_DATA_PAGES} pages`);
+          if (++pages > MAX_PAGES) throw new Error(`DescribeInstances still returned NextToken after ${MAX_PAGES} pages`);
           const page = await ec2.send(ids.slice(i, i + INSTANCE_IDS_PER_CALL), token, signal);
           for (const [id, ip] of page.ips) ips.set(id, ip);
           token = page.next;

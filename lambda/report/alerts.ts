@@ -8,16 +8,20 @@ import { JAVA_REMEDIES } from "../analysis/java/verdict.js";
 import { profileLabel } from "../analysis/remedies.js";
 import { memberLabels } from "../analysis/observations.js";
 import type { EndpointProbe } from "../probe/types.js";
+import type { LeafSeen, RotationEvent } from "../memory/model.js";
 
 export type PoolState = "consistent" | "divergent";
 
+export type AlertKind = "divergence" | "recovery" | RotationEvent["kind"];
+
 export interface Alert {
   endpoint: string;
-  kind: "divergence" | "recovery";
+  kind: AlertKind;
   severity: Severity;
   subject: string;
   message: string;
-  attributes: Record<"endpoint" | "severity" | "kind", string>;
+  /** SNS message attributes: a subscriber filters on kind and severity, and drops a repeated transitionId. */
+  attributes: Record<"endpoint" | "severity" | "kind", string> & { transitionId?: string };
 }
 
 /** SNS: subject under 100 ASCII characters, message at most 256 KB with its attributes. */
@@ -123,4 +127,61 @@ export function alertFor(probe: EndpointProbe, analysis: EndpointAnalysis, previ
     };
   }
   return undefined;
+}
+
+const leafText = (l: LeafSeen): string =>
+  `${l.subject || "(no subject)"}, serial ${l.serial || "?"}, expires ${l.notAfter.slice(0, 10) || "?"}, sha256 ${l.fingerprint}`;
+
+/** What differs between two leaves, in the fields a rotation changes. */
+function leafChange(from: LeafSeen, to: LeafSeen): string {
+  const parts: string[] = [];
+  if (from.subject !== to.subject) parts.push(`subject ${from.subject} -> ${to.subject}`);
+  if (from.serial !== to.serial) parts.push(`serial ${from.serial} -> ${to.serial}`);
+  if (from.notAfter !== to.notAfter) parts.push(`expires ${from.notAfter.slice(0, 10)} -> ${to.notAfter.slice(0, 10)}`);
+  return parts.join("; ") || "same subject, serial and expiry (a re-issue with a new key)";
+}
+
+/** Certificate rotation: a member's certificate changed, the rollout completed, or it stalled. */
+export function rotationAlert(endpoint: string, event: RotationEvent): Alert {
+  const p = event.progress;
+  const members = p ? p.onNew.length + p.onOld.length + p.others.length : 0;
+  const status = !p
+    ? undefined
+    : event.kind === "rollout-completed"
+      ? `Rollout completed: all ${members} members present the new certificate (since ${p.since}).`
+      : `Rollout ${event.kind === "rollout-stalled" ? "STALLED" : "in progress"}: ${p.onNew.length} of ${members} members on the new certificate since ${p.since}.`;
+  const lines: string[] = [];
+  if (event.kind === "rollout-stalled") {
+    lines.push(
+      event.stalled?.expiring
+        ? `Action: finish the rollout on ${p!.onOld.join(", ")}: the old certificate they present expires ${event.stalled.expiring.notAfter.slice(0, 10)}.`
+        : `Action: finish the rollout on ${p!.onOld.join(", ")} (or roll the others back): ${event.stalled?.overdueHours ?? "?"} h since it started.`,
+      "",
+    );
+  }
+  if (status) lines.push(status);
+  if (p?.onOld.length) lines.push(`Still on the old certificate: ${p.onOld.join(", ")}.`);
+  if (p?.others.length) lines.push(`On neither / not seen this run: ${p.others.join(", ")}.`);
+  if (event.changes.length) {
+    lines.push("", "Changed this run:");
+    for (const c of event.changes) {
+      lines.push(`  ${c.member}: ${c.from ? leafText(c.from) : "(nothing before)"}`, `    -> ${leafText(c.to)}`);
+      if (c.from) lines.push(`    what differs: ${leafChange(c.from, c.to)}`);
+    }
+  }
+  const severity: Severity = event.kind === "rollout-stalled" ? "warning" : "info";
+  const headline =
+    event.kind === "rollout-completed"
+      ? "certificate rollout completed"
+      : event.kind === "rollout-stalled"
+        ? "certificate rollout stalled"
+        : `certificate changed on ${[...new Set(event.changes.map((c) => c.member))].join(", ")}${p ? ` (${p.onNew.length}/${members} on the new one)` : ""}`;
+  return {
+    endpoint,
+    kind: event.kind,
+    severity,
+    subject: subjectLine(`[tls-pool-monitor] ${endpoint}: ${headline}`),
+    message: truncateMessage(`Endpoint ${endpoint}: ${headline}.\n\n${lines.join("\n")}`),
+    attributes: { endpoint, severity, kind: event.kind },
+  };
 }

@@ -1,9 +1,10 @@
 /**
- * Findings → CloudWatch datums. Pure. 12 metrics per probed endpoint (and AlertedState beside them), dimension `Endpoint`. `ProbeCompleted` is
- * published for every endpoint on every run, so that missing data means the monitor itself went silent. Under fleet
- * alarms (alarmMode "fleet") the metrics those alarms query also carry `Shard`, so that one Metrics Insights query
- * per shard sees at most 500 endpoints (its limit on time series returned); the metrics the function reads back
- * (AlertedState, CertificateVariants) keep `Endpoint` alone, so that a re-shard never loses what subscribers were told.
+ * Findings → CloudWatch datums. Pure. Per probed endpoint, dimension `Endpoint`: the essential metrics (the
+ * default: what alarms and the dashboard read) or all 12 ("full"). Per run and shard: EndpointsProbed and
+ * EndpointsNotFinished, so that missing data means the monitor itself went silent. Under fleet alarms (alarmMode
+ * "fleet") the metrics those alarms query also carry `Shard`, so that one Metrics Insights query per shard sees at
+ * most 500 endpoints (its limit on time series returned). What subscribers were told is not a metric: it is the
+ * monitor's memory (lambda/memory), in DynamoDB.
  */
 import type { MetricDatum, StandardUnit } from "@aws-sdk/client-cloudwatch";
 import type { EndpointSummary } from "../analysis/index.js";
@@ -75,11 +76,15 @@ export const METRICS = {
     meaning: "Time from TCP connect to handshake completion, every successful handshake (Values/Counts).",
     alarm: "p90 above your baseline.",
   },
-  AlertedState: {
-    unit: "None",
-    meaning:
-      "What subscribers were last told: 1 divergent, 0 consistent. Written every run, and changed only after the SNS publish of the transition succeeded, so an undelivered alert is retried.",
-    alarm: "None (the monitor's memory of what it said).",
+  EndpointsProbed: {
+    unit: "Count",
+    meaning: "Run-level (dimension Shard): endpoints whose probe finished this run.",
+    alarm: "None (the dashboard's heartbeat).",
+  },
+  EndpointsNotFinished: {
+    unit: "Count",
+    meaning: "Run-level (dimension Shard): endpoints with no result this run (invalid entry, deadline, analysis error); the log's endpoint lines name them.",
+    alarm: "Maximum > 0 for 2 periods, missing data breaching: the monitor is not running or not finishing (the heartbeat).",
   },
   AlertPublishFailures: {
     unit: "Count",
@@ -95,8 +100,27 @@ export const METRICS = {
 
 export type MetricName = keyof typeof METRICS;
 
+/**
+ * What goes out per endpoint. "essential" (the default): what the alarms and the on-call's dashboard read, at
+ * $0.30 per metric per endpoint-month (CloudWatch list price, first tier); the rest of the summary is in the
+ * endpoint's log line (Logs Insights). "full": every metric, and the per-endpoint heartbeat ProbeCompleted.
+ */
+export type MetricsLevel = "essential" | "full";
+export const METRICS_LEVELS: readonly MetricsLevel[] = ["essential", "full"];
+export const ESSENTIAL_METRICS = [
+  "CertificateVariants",
+  "JavaAbortRisk",
+  "HandshakeFailures",
+  "ResumptionFailures",
+  "MinDaysToExpiry",
+  "ClientCertificateProblems",
+] as const satisfies readonly MetricName[];
+const ESSENTIAL = new Set<string>(ESSENTIAL_METRICS);
+/** Run-level metrics (no Endpoint dimension): published once per run, whatever the level. */
+export const RUN_METRICS = ["EndpointsProbed", "EndpointsNotFinished", "AlertPublishFailures"] as const satisfies readonly MetricName[];
+
 /** The metrics fleet alarms query, one Metrics Insights alarm each per shard (infra/construct.ts). */
-export const FLEET_ALARM_METRICS = ["ProbeCompleted", "JavaAbortRisk", "HandshakeFailures", "MinDaysToExpiry"] as const satisfies readonly MetricName[];
+export const FLEET_ALARM_METRICS = ["JavaAbortRisk", "HandshakeFailures", "ResumptionFailures", "MinDaysToExpiry"] as const satisfies readonly MetricName[];
 const FLEET = new Set<string>(FLEET_ALARM_METRICS);
 
 /** The dimension that splits fleet alarms' queries by shard. */
@@ -140,8 +164,13 @@ export function latencyDatums(target: DatumTarget, timestamp: Date, latencies: n
   return datums;
 }
 
-/** The datums of one endpoint whose probe finished. */
-export function endpointDatums(target: DatumTarget, timestamp: Date, s: EndpointSummary): MetricDatum[] {
+/** The datums of one endpoint whose probe finished, at the level set. */
+export function endpointDatums(target: DatumTarget, timestamp: Date, s: EndpointSummary, level: MetricsLevel = "essential"): MetricDatum[] {
+  const all = allEndpointDatums(target, timestamp, s);
+  return level === "full" ? all : all.filter((x) => ESSENTIAL.has(x.MetricName!));
+}
+
+function allEndpointDatums(target: DatumTarget, timestamp: Date, s: EndpointSummary): MetricDatum[] {
   const d = (name: MetricName, value: number) => datum(name, target, timestamp, value);
   return [
     d("ProbeCompleted", 1),
@@ -161,17 +190,21 @@ export function endpointDatums(target: DatumTarget, timestamp: Date, s: Endpoint
   ];
 }
 
-/** What subscribers have been told about an endpoint, carried from run to run. */
-export function alertedStateDatum(endpoint: string, timestamp: Date, divergent: boolean): MetricDatum {
-  return datum("AlertedState", { endpoint }, timestamp, divergent ? 1 : 0);
-}
-
 /** The run-level count of alerts SNS did not take. */
 export function alertFailuresDatum(timestamp: Date, failures: number): MetricDatum {
   return { MetricName: "AlertPublishFailures", Timestamp: timestamp, Unit: METRICS.AlertPublishFailures.unit, Value: failures };
 }
 
-/** An endpoint that produced no result this run (bad entry, deadline): only the heartbeat, at 0. */
-export function missedEndpointDatums(target: DatumTarget, timestamp: Date): MetricDatum[] {
-  return [datum("ProbeCompleted", target, timestamp, 0)];
+/** An endpoint that produced no result this run (bad entry, deadline): its heartbeat at 0 ("full"; else the run's count says it). */
+export function missedEndpointDatums(target: DatumTarget, timestamp: Date, level: MetricsLevel = "essential"): MetricDatum[] {
+  return level === "full" ? [datum("ProbeCompleted", target, timestamp, 0)] : [];
+}
+
+/** The run's own heartbeat: endpoints probed and not finished, by shard (absent: the whole registry, shard 0). */
+export function runDatums(run: { shard?: number | undefined; timestamp: Date; probed: number; notFinished: number }): MetricDatum[] {
+  const Dimensions = [{ Name: SHARD_DIMENSION, Value: String(run.shard ?? 0) }];
+  return [
+    { MetricName: "EndpointsProbed", Dimensions, Timestamp: run.timestamp, Unit: METRICS.EndpointsProbed.unit, Value: run.probed },
+    { MetricName: "EndpointsNotFinished", Dimensions, Timestamp: run.timestamp, Unit: METRICS.EndpointsNotFinished.unit, Value: run.notFinished },
+  ];
 }

@@ -9,10 +9,25 @@ import http from "node:http";
 import type net from "node:net";
 import { gunzipSync } from "node:zlib";
 import { AwsPublisher, defaultClients } from "../../lambda/aws/publisher.js";
+import { DynamoMemoryStore } from "../../lambda/aws/state-table.js";
 
-export type Fault = "none" | "stall" | "500" | "throttle" | "malformed" | "endless-token" | "reset" | "access-denied";
+/**
+ * accept-500 / accept-stall (Publish): SNS took the message (a subscriber gets it), then answered 500 or never
+ * answered: the ambiguous answers. internal-error (DynamoDB): 500 InternalServerError before anything is done.
+ */
+export type Fault =
+  "none" | "stall" | "500" | "throttle" | "malformed" | "endless-token" | "reset" | "access-denied" | "accept-500" | "accept-stall" | "internal-error";
 
-type Action = "PutMetricData" | "GetMetricData" | "Publish" | "DescribeTargetHealth" | "DescribeTargetGroupAttributes" | "DescribeInstances" | "GetSecretValue";
+type DynamoAction = "BatchGetItem" | "UpdateItem";
+type Action =
+  | "PutMetricData"
+  | "GetMetricData"
+  | "Publish"
+  | "DescribeTargetHealth"
+  | "DescribeTargetGroupAttributes"
+  | "DescribeInstances"
+  | "GetSecretValue"
+  | DynamoAction;
 
 /** A registered target as the fake's DescribeTargetHealth lists it. */
 export interface FakeTarget {
@@ -31,7 +46,9 @@ interface StoredDatum {
 
 export class FakeAwsHttp {
   readonly datums: StoredDatum[] = [];
-  readonly published: Array<{ subject: string; message: string }> = [];
+  readonly published: Array<{ subject: string; message: string; attributes: Record<string, string> }> = [];
+  /** Where DynamoDB requests go (moto's server), through this fake's faults. */
+  dynamoUpstream?: string;
   readonly requests: Record<Action, number> = {
     PutMetricData: 0,
     GetMetricData: 0,
@@ -40,6 +57,8 @@ export class FakeAwsHttp {
     DescribeTargetGroupAttributes: 0,
     DescribeInstances: 0,
     GetSecretValue: 0,
+    BatchGetItem: 0,
+    UpdateItem: 0,
   };
   /** Target groups whose proxy_protocol_v2.enabled attribute is true. */
   readonly proxyProtocolV2 = new Set<string>();
@@ -80,6 +99,18 @@ export class FakeAwsHttp {
       connectionTimeoutMs: config.connectionTimeout ?? 1_000,
     });
     return new AwsPublisher(cloudwatch, sns);
+  }
+
+  /** The function's memory store (lambda/aws/state-table.ts), through this fake to moto. */
+  memory(table: string, config: { maxAttempts?: number; requestTimeout?: number } = {}): DynamoMemoryStore {
+    return DynamoMemoryStore.create(table, {
+      endpoint: this.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+      maxAttempts: config.maxAttempts ?? 3,
+      requestTimeoutMs: config.requestTimeout ?? 1_000,
+      connectionTimeoutMs: 1_000,
+    });
   }
 
   values(metric: string, endpoint?: string): Array<number | undefined> {
@@ -127,6 +158,7 @@ export class FakeAwsHttp {
       let body = Buffer.concat(chunks);
       if (req.headers["content-encoding"] === "gzip") body = gunzipSync(body);
       const target = String(req.headers["x-amz-target"] ?? "");
+      if (target.startsWith("DynamoDB_20120810.")) return this.dynamo(target.slice("DynamoDB_20120810.".length), req, body, res);
       const form = new URLSearchParams(target ? "" : body.toString());
       const QUERY_ACTIONS = ["DescribeTargetHealth", "DescribeTargetGroupAttributes", "DescribeInstances"] as const;
       const queryAction = QUERY_ACTIONS.find((a) => form.get("Action") === a);
@@ -162,12 +194,38 @@ export class FakeAwsHttp {
       if (fault === "malformed") return send(200, json ? "{not json" : "<PublishResponse><oops");
       if (action === "PutMetricData") return send(200, this.put(JSON.parse(body.toString())));
       if (action === "GetMetricData") return send(200, this.get(JSON.parse(body.toString()), fault === "endless-token"));
-      this.published.push({ subject: form.get("Subject") ?? "", message: form.get("Message") ?? "" });
+      this.published.push({ subject: form.get("Subject") ?? "", message: form.get("Message") ?? "", attributes: messageAttributes(form) });
+      if (fault === "accept-stall") return;
+      if (fault === "accept-500") return send(500, errorXml("InternalError", "boom after accepting"));
       return send(
         200,
         `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>m-${this.published.length}</MessageId></PublishResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PublishResponse>`,
       );
     });
+  }
+
+  /** DynamoDB: faults here, everything else forwarded to moto as it came. */
+  private dynamo(operation: string, req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {
+    const action = operation as DynamoAction;
+    if (action in this.requests) this.requests[action]++;
+    const fault = this.faults[action] ?? "none";
+    if (fault === "stall") return;
+    if (fault === "reset") return void req.socket.destroy();
+    if (fault === "internal-error") {
+      res.writeHead(500, { "content-type": "application/x-amz-json-1.0", "x-amzn-requestid": "fake" });
+      return void res.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: "Internal server error" }));
+    }
+    if (!this.dynamoUpstream) throw new Error("FakeAwsHttp: DynamoDB request without dynamoUpstream");
+    const upstream = http.request(
+      `${this.dynamoUpstream}/`,
+      { method: "POST", headers: { ...req.headers, "content-length": String(body.length), "content-encoding": "identity" } },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 500, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => req.socket.destroy());
+    upstream.end(body);
   }
 
   private describeTargetHealth(form: URLSearchParams, send: (status: number, text: string) => void): void {
@@ -227,3 +285,13 @@ const xml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
 const errorXml = (code: string, message: string) =>
   `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r</RequestId></ErrorResponse>`;
+
+/** SNS's MessageAttributes.entry.N.Name / .Value.StringValue. */
+function messageAttributes(form: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of form) {
+    const m = /^MessageAttributes\.entry\.(\d+)\.Name$/.exec(k);
+    if (m) out[v] = form.get(`MessageAttributes.entry.${m[1]}.Value.StringValue`) ?? "";
+  }
+  return out;
+}

@@ -1,13 +1,10 @@
 /**
- * aws-sdk-client-mock stand-ins for CloudWatch and SNS that behave like a tiny metric store: GetMetricData answers
- * with what earlier PutMetricData calls stored, so that alert transitions can be tested over several runs.
+ * aws-sdk-client-mock stand-ins for CloudWatch and SNS: PutMetricData stores what it was sent, Publish answers OK.
+ * (The monitor's memory is not here: tests give runMonitor a real store, a history file or DynamoDB on moto.)
  */
-import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand, type MetricDatum } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { mockClient } from "aws-sdk-client-mock";
-
-const dimensionKey = (dims: Array<{ Name?: string | undefined; Value?: string | undefined }> | undefined) =>
-  JSON.stringify((dims ?? []).map((d) => [d.Name, d.Value]).sort());
 
 export function fakeAws() {
   const cloudwatch = mockClient(CloudWatchClient);
@@ -17,24 +14,6 @@ export function fakeAws() {
     for (const datum of input.MetricData) stored.push({ namespace: input.Namespace, datum });
     return {};
   });
-  cloudwatch.on(GetMetricDataCommand).callsFake(
-    (input: {
-      MetricDataQueries: Array<{
-        Id: string;
-        MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: Array<{ Name: string; Value: string }> } };
-      }>;
-    }) => ({
-      MetricDataResults: input.MetricDataQueries.map((q) => {
-        const m = q.MetricStat.Metric;
-        const values = stored
-          // As CloudWatch does: a metric is its name and its whole dimension set (Endpoint alone is not Endpoint+Shard).
-          .filter((s) => s.namespace === m.Namespace && s.datum.MetricName === m.MetricName && dimensionKey(s.datum.Dimensions) === dimensionKey(m.Dimensions))
-          .map((s) => s.datum.Value!)
-          .reverse();
-        return { Id: q.Id, Values: values, StatusCode: "Complete" };
-      }),
-    }),
-  );
   sns.on(PublishCommand).resolves({ MessageId: "m-1" });
   return {
     cloudwatch,

@@ -71,7 +71,15 @@ export function announcedPort(child: ChildProcess, pattern: RegExp, name: string
         resolve(Number(m[1]));
       }
     });
-    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      // Some servers announce on stderr (moto's werkzeug).
+      const m = pattern.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
     child.once("exit", (code) => fail(new Error(`${name} exited with ${code}: ${output}`)));
   });
 }
