@@ -28,7 +28,7 @@ import { stageRegistry } from "./registry.js";
 import { endpointCost, planShards, shardCapacity, type ShardPlan } from "./shards.js";
 import { probeBudgetMs } from "../lambda/deadline.js";
 import { planEndpoint } from "../lambda/probe/plan.js";
-import { FLEET_ALARM_METRICS, SHARD_DIMENSION, type MetricName } from "../lambda/report/metrics.js";
+import { FLEET_ALARM_METRICS, SHARD_DIMENSION, type MetricName, type MetricsLevel } from "../lambda/report/metrics.js";
 import { ENV } from "../lambda/settings.js";
 import { STATE_TABLE_KEY } from "../lambda/aws/state-table.js";
 
@@ -42,8 +42,10 @@ export interface TlsPoolMonitorProps {
  * per-endpoint heartbeat); nested stacks of this many endpoints keep each template under CloudFormation's 500
  * resources. No divergence alarm: the function's own message, told once from its memory, is that notice.
  */
-export const ALARMS_PER_ENDPOINT = 5;
-export const ENDPOINTS_PER_ALARM_STACK = 90;
+export const ALARMS_PER_ENDPOINT: Record<MetricsLevel, number> = { essential: 4, full: 5 };
+/** The most alarms an endpoint can have: what sizes the nested stacks. */
+const MAX_ALARMS_PER_ENDPOINT = Math.max(...Object.values(ALARMS_PER_ENDPOINT));
+export const ENDPOINTS_PER_ALARM_STACK = Math.floor(450 / MAX_ALARMS_PER_ENDPOINT);
 /**
  * alarmMode "auto" switches to fleet alarms above this many endpoints: 250 endpoints are 1,250 per-endpoint alarms
  * in 3 nested stacks (deploys of minutes, a console nobody reads), and fleet alarms cost no more per endpoint

@@ -214,6 +214,8 @@ function rotation(
     else progress.others.push(member);
   }
   if (progress.onOld.length === 0 && progress.others.length === 0) return { progress, event: { kind: "rollout-completed", changes, progress } };
+  // Every member back on the old certificates: rolled back, the rollout is over (the divergence recovery says so).
+  if (progress.onNew.length === 0 && progress.others.length === 0) return changes.length ? { event: { kind: "certificate-change", changes } } : {};
   const expiring = Object.entries(o.members)
     .filter(([m]) => progress.onOld.includes(m))
     .flatMap(([, ls]) => ls)

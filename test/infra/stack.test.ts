@@ -135,7 +135,12 @@ describe("the stack", () => {
     expect(find("cloudwatch:PutMetricData")).toEqual([
       { Action: "cloudwatch:PutMetricData", Effect: "Allow", Resource: "*", Condition: { StringEquals: { "cloudwatch:namespace": "TlsPoolMonitor" } } },
     ]);
-    expect(find("cloudwatch:GetMetricData")).toHaveLength(1);
+    expect(find("cloudwatch:GetMetricData")).toEqual([]);
+    // The memory: read and conditional update on the one table, nothing else (no Scan, no Delete).
+    const dynamo = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith("dynamodb:")));
+    expect(dynamo).toHaveLength(1);
+    expect([dynamo[0]!.Action].flat().sort()).toEqual(["dynamodb:BatchGetItem", "dynamodb:UpdateItem"]);
+    expect(JSON.stringify(dynamo[0]!.Resource)).toMatch(/^\[\{"Fn::GetAtt":\["MonitorState[0-9A-F]+","Arn"\]\}/);
     expect(find("sns:Publish")).toHaveLength(1);
     expect(JSON.stringify(find("sns:Publish")[0]!.Resource)).toMatch(/^\{"Ref":"MonitorAlertTopic[0-9A-F]+"\}$/);
     expect(JSON.stringify(find("kms:Decrypt")[0]!.Resource)).toContain("AlertKey");
@@ -144,41 +149,83 @@ describe("the stack", () => {
     expect(
       actions.filter(
         (a) =>
-          !/^(cloudwatch:(Put|Get)MetricData|sns:Publish|kms:(GenerateDataKey\*|Decrypt)|xray:|sqs:SendMessage|sqs:GetQueueAttributes|sqs:GetQueueUrl)/.test(a),
+          !/^(cloudwatch:PutMetricData|dynamodb:(BatchGetItem|UpdateItem)|sns:Publish|kms:(GenerateDataKey\*|Decrypt)|xray:|sqs:SendMessage|sqs:GetQueueAttributes|sqs:GetQueueUrl)/.test(
+            a,
+          ),
       ),
     ).toEqual([]);
   });
 
-  it("five alarms per endpoint, each named for endpoint and condition; all but divergence act on the topic (the function's message is that notice)", () => {
+  it("four alarms per endpoint with essential metrics, each named for endpoint and condition, each acting on the topic; no divergence alarm (the function's message is that notice)", () => {
     const nested = stack.monitor.node.findAll().filter((c): c is cdk.NestedStack => c instanceof cdk.NestedStack);
     expect(nested).toHaveLength(1);
     const alarms = Template.fromStack(nested[0]!);
-    alarms.resourceCountIs("AWS::CloudWatch::Alarm", 2 * ALARMS_PER_ENDPOINT);
-    for (const condition of ["java-abort-risk", "handshake-failures", "expires-within-21-days", "heartbeat-missing"]) {
+    alarms.resourceCountIs("AWS::CloudWatch::Alarm", 2 * ALARMS_PER_ENDPOINT.essential);
+    for (const [condition, metric] of [
+      ["java-abort-risk", "JavaAbortRisk"],
+      ["handshake-failures", "HandshakeFailures"],
+      ["resumption-failures", "ResumptionFailures"],
+      ["expires-within-21-days", "MinDaysToExpiry"],
+    ]) {
       alarms.hasResourceProperties("AWS::CloudWatch::Alarm", {
         AlarmName: `TlsPoolMonitor/puppetdb/${condition}`,
+        MetricName: metric,
         AlarmActions: [Match.anyValue()],
         OKActions: [Match.anyValue()],
         Dimensions: [{ Name: "Endpoint", Value: "puppetdb" }],
         Namespace: "TlsPoolMonitor",
       });
     }
-    alarms.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      AlarmName: "TlsPoolMonitor/api/heartbeat-missing",
+    const names = Object.values(alarms.findResources("AWS::CloudWatch::Alarm")).map((a) => String(a.Properties.AlarmName));
+    expect(names.filter((n) => /certificate-divergence|heartbeat-missing/.test(n))).toEqual([]);
+    // The heartbeat is the shard's: endpoints without a result, or no run at all (missing data breaches).
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmName: `TlsPoolMonitor/shard-0-of-${stack.monitor.shardPlan.shards}/heartbeat`,
+      MetricName: "EndpointsNotFinished",
+      Dimensions: [{ Name: "Shard", Value: "0" }],
       TreatMissingData: "breaching",
-      MetricName: "ProbeCompleted",
-    });
-    alarms.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      AlarmName: "TlsPoolMonitor/api/certificate-divergence",
-      Threshold: 1,
+      Threshold: 0,
       ComparisonOperator: "GreaterThanThreshold",
     });
-    // One notice per transition: the divergence alarm has no actions.
-    const divergence = Object.values(
-      alarms.findResources("AWS::CloudWatch::Alarm", { Properties: { AlarmName: "TlsPoolMonitor/api/certificate-divergence" } }),
-    )[0]!;
-    expect(divergence.Properties.AlarmActions).toBeUndefined();
-    expect(divergence.Properties.OKActions).toBeUndefined();
+  });
+
+  it("full metrics: a fifth alarm per endpoint, its own heartbeat", () => {
+    const [full] = synth(
+      registryFile({
+        endpoints: [
+          { name: "a", host: "a.example.com" },
+          { name: "b", host: "b.example.com" },
+        ],
+      }),
+      { metrics: "full" },
+    );
+    const nested = full!.monitor.node.findAll().filter((c): c is cdk.NestedStack => c instanceof cdk.NestedStack);
+    const alarms = Template.fromStack(nested[0]!);
+    alarms.resourceCountIs("AWS::CloudWatch::Alarm", 2 * ALARMS_PER_ENDPOINT.full);
+    alarms.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "ProbeCompleted",
+      TreatMissingData: "breaching",
+      ComparisonOperator: "LessThanThreshold",
+    });
+    Template.fromStack(full!).hasResourceProperties("AWS::Lambda::Function", { Environment: { Variables: Match.objectLike({ METRICS: "full" }) } });
+  });
+
+  it("the memory's table: on-demand, encrypted, point-in-time recovery, TTL, kept on stack deletion; the function is told its name", () => {
+    template.hasResource("AWS::DynamoDB::Table", {
+      Properties: Match.objectLike({
+        BillingMode: "PAY_PER_REQUEST",
+        KeySchema: [{ AttributeName: "endpoint", KeyType: "HASH" }],
+        SSESpecification: { SSEEnabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
+      }),
+      DeletionPolicy: "Retain",
+    });
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: {
+        Variables: Match.objectLike({ STATE_TABLE: { Ref: Match.stringLikeRegexp("^MonitorState") }, METRICS: "essential", ROLLOUT_STALL_HOURS: "24" }),
+      },
+    });
   });
 
   it("alarms on the monitor itself: alerts SNS did not take, and failed invocations", () => {
@@ -454,21 +501,21 @@ describe("alarm modes", () => {
     const [stack] = synth(many(3), { alarmMode: "fleet" });
     const t = Template.fromStack(stack!);
     const plan = stack!.monitor.shardPlan;
-    const fleet = Object.values(t.findResources("AWS::CloudWatch::Alarm")).filter((a) => String(a.Properties.AlarmName).includes("/shard-"));
+    const fleet = Object.values(t.findResources("AWS::CloudWatch::Alarm")).filter((a) => a.Properties.Metrics?.[0]?.Expression !== undefined);
     expect(fleet).toHaveLength(plan.shards * FLEET_ALARM_METRICS.length);
-    const heartbeat = fleet.find((a) => a.Properties.AlarmName === `TlsPoolMonitor/shard-0-of-${plan.shards}/heartbeat-missing`)!;
-    expect(heartbeat.Properties).toMatchObject({
+    const resumption = fleet.find((a) => a.Properties.AlarmName === `TlsPoolMonitor/shard-0-of-${plan.shards}/resumption-failures`)!;
+    expect(resumption.Properties).toMatchObject({
       Metrics: [
         {
           Id: "q",
-          Expression: `SELECT MIN(ProbeCompleted) FROM SCHEMA("TlsPoolMonitor", Endpoint, Shard) WHERE Shard = '0' GROUP BY Endpoint ORDER BY MIN() ASC`,
+          Expression: `SELECT MAX(ResumptionFailures) FROM SCHEMA("TlsPoolMonitor", Endpoint, Shard) WHERE Shard = '0' GROUP BY Endpoint ORDER BY MAX() DESC`,
           Period: 300,
           ReturnData: true,
         },
       ],
-      ComparisonOperator: "LessThanThreshold",
-      Threshold: 1,
-      TreatMissingData: "breaching",
+      ComparisonOperator: "GreaterThanThreshold",
+      Threshold: 0,
+      TreatMissingData: "notBreaching",
       AlarmActions: [expect.anything()],
       OKActions: [expect.anything()],
     });
@@ -532,10 +579,10 @@ describe("scale", () => {
     expect(nested).toHaveLength(Math.ceil(10_000 / ENDPOINTS_PER_ALARM_STACK));
     // Every template stays within CloudFormation's 500 resources.
     expect(Object.keys(t.toJSON().Resources).length).toBeLessThan(500);
-    expect(Object.keys(Template.fromStack(nested[0]!).toJSON().Resources).length).toBeLessThanOrEqual(ENDPOINTS_PER_ALARM_STACK * ALARMS_PER_ENDPOINT);
+    expect(Object.keys(Template.fromStack(nested[0]!).toJSON().Resources).length).toBeLessThanOrEqual(ENDPOINTS_PER_ALARM_STACK * ALARMS_PER_ENDPOINT.full);
     const bytes = nested.reduce((n, s) => n + JSON.stringify(Template.fromStack(s).toJSON()).length, JSON.stringify(t.toJSON()).length);
     console.log(
-      `per-endpoint, 10,000 endpoints: ${plan.shards} shards, ${10_000 * ALARMS_PER_ENDPOINT} alarms in ${nested.length} nested stacks, templates ${bytes} bytes, synth ${Math.round(performance.now() - started)} ms`,
+      `per-endpoint, 10,000 endpoints: ${plan.shards} shards, ${10_000 * ALARMS_PER_ENDPOINT.essential} alarms in ${nested.length} nested stacks, templates ${bytes} bytes, synth ${Math.round(performance.now() - started)} ms`,
     );
   }, 300_000);
 });

@@ -4,7 +4,16 @@ import { readFileSync } from "node:fs";
 import type { EndpointSummary } from "../../lambda/analysis/index.js";
 import { batchDatums, datumBytes, MAX_REQUEST_BYTES } from "../../lambda/report/batches.js";
 import { emfLines } from "../../lambda/report/emf.js";
-import { endpointDatums, FLEET_ALARM_METRICS, latencyDatums, METRICS, missedEndpointDatums, SHARD_DIMENSION } from "../../lambda/report/metrics.js";
+import {
+  endpointDatums,
+  ESSENTIAL_METRICS,
+  FLEET_ALARM_METRICS,
+  latencyDatums,
+  METRICS,
+  missedEndpointDatums,
+  runDatums,
+  SHARD_DIMENSION,
+} from "../../lambda/report/metrics.js";
 
 const summary: EndpointSummary = {
   certificateVariants: 3,
@@ -33,45 +42,50 @@ const summary: EndpointSummary = {
 const at = new Date("2026-11-22T10:00:00Z");
 
 describe("datums", () => {
-  it("one endpoint: at most 12 metrics, each with its unit and the Endpoint dimension", () => {
+  it("one endpoint, essential (the default): the five metrics alarms and the dashboard read, each with its unit and the Endpoint dimension", () => {
     const datums = endpointDatums({ endpoint: "api" }, at, summary);
-    const names = new Set(datums.map((d) => d.MetricName));
-    expect(names.size).toBeLessThanOrEqual(12);
-    // 13 per endpoint (AlertedState is written beside these), one run-level metric, AlertPublishFailures, and
-    // ClientCertificateProblems only for mutual-TLS endpoints.
-    expect(Object.keys(METRICS).length).toBeLessThanOrEqual(15);
-    expect(names.has("ClientCertificateProblems")).toBe(false);
-    const mutualTls = endpointDatums({ endpoint: "puppetdb" }, at, { ...summary, clientCertificateProblems: 1 });
-    expect(mutualTls.find((d) => d.MetricName === "ClientCertificateProblems")?.Value).toBe(1);
+    expect(datums.map((d) => d.MetricName)).toEqual(["CertificateVariants", "ResumptionFailures", "JavaAbortRisk", "HandshakeFailures", "MinDaysToExpiry"]);
     for (const d of datums) {
       expect(d.Unit).toBe(METRICS[d.MetricName as keyof typeof METRICS].unit);
       expect(d.Dimensions).toEqual([{ Name: "Endpoint", Value: "api" }]);
       expect(d.Timestamp).toBe(at);
     }
     const value = (n: string) => datums.find((d) => d.MetricName === n)!.Value;
-    expect(value("ProbeCompleted")).toBe(1);
     expect(value("CertificateVariants")).toBe(3);
     expect(value("JavaAbortRisk")).toBe(3);
     expect(value("MinDaysToExpiry")).toBe(12);
+    // ClientCertificateProblems only for mutual-TLS endpoints (a sixth metric there).
+    const mutualTls = endpointDatums({ endpoint: "puppetdb" }, at, { ...summary, clientCertificateProblems: 1 });
+    expect(mutualTls.find((d) => d.MetricName === "ClientCertificateProblems")?.Value).toBe(1);
+    expect(mutualTls.every((d) => (ESSENTIAL_METRICS as readonly string[]).includes(d.MetricName!))).toBe(true);
+  });
+
+  it("one endpoint, full: every per-endpoint metric, the heartbeat and the latencies among them", () => {
+    const datums = endpointDatums({ endpoint: "api" }, at, summary, "full");
+    const names = new Set(datums.map((d) => d.MetricName));
+    expect(names.size).toBe(12);
+    expect(datums.find((d) => d.MetricName === "ProbeCompleted")!.Value).toBe(1);
     const latency = datums.find((d) => d.MetricName === "HandshakeLatency")!;
     expect(latency.Values).toEqual([1.2, 3.4, 250]);
     expect(latency.Counts).toEqual([2, 1, 1]);
   });
 
-  it("fleet alarms: the metrics they query carry the shard, the ones the function reads back keep Endpoint alone", () => {
-    const datums = [...endpointDatums({ endpoint: "api", shard: 7 }, at, summary), ...missedEndpointDatums({ endpoint: "db", shard: 2 }, at)];
+  it("fleet alarms: the metrics they query carry the shard, the others keep Endpoint alone", () => {
+    const datums = [...endpointDatums({ endpoint: "api", shard: 7 }, at, summary, "full"), ...missedEndpointDatums({ endpoint: "db", shard: 2 }, at, "full")];
     const sharded = new Set(datums.filter((d) => d.Dimensions!.some((x) => x.Name === SHARD_DIMENSION)).map((d) => d.MetricName));
     expect([...sharded].sort()).toEqual([...FLEET_ALARM_METRICS].sort());
-    expect(datums.find((d) => d.MetricName === "ProbeCompleted" && d.Value === 0)!.Dimensions).toEqual([
-      { Name: "Endpoint", Value: "db" },
-      { Name: SHARD_DIMENSION, Value: "2" },
-    ]);
+    expect(datums.find((d) => d.MetricName === "ProbeCompleted" && d.Value === 0)!.Dimensions).toEqual([{ Name: "Endpoint", Value: "db" }]);
     expect(datums.find((d) => d.MetricName === "CertificateVariants")!.Dimensions).toEqual([{ Name: "Endpoint", Value: "api" }]);
   });
 
-  it("an endpoint without a result still gets its heartbeat, at 0", () => {
-    expect(missedEndpointDatums({ endpoint: "api" }, at)).toEqual([
+  it("an endpoint without a result: its heartbeat at 0 under full metrics; essential leaves it to the run's count", () => {
+    expect(missedEndpointDatums({ endpoint: "api" }, at, "full")).toEqual([
       { MetricName: "ProbeCompleted", Dimensions: [{ Name: "Endpoint", Value: "api" }], Timestamp: at, Unit: "Count", Value: 0 },
+    ]);
+    expect(missedEndpointDatums({ endpoint: "api" }, at)).toEqual([]);
+    expect(runDatums({ shard: 3, timestamp: at, probed: 40, notFinished: 2 })).toEqual([
+      { MetricName: "EndpointsProbed", Dimensions: [{ Name: SHARD_DIMENSION, Value: "3" }], Timestamp: at, Unit: "Count", Value: 40 },
+      { MetricName: "EndpointsNotFinished", Dimensions: [{ Name: SHARD_DIMENSION, Value: "3" }], Timestamp: at, Unit: "Count", Value: 2 },
     ]);
   });
 
@@ -126,7 +140,10 @@ describe("batches", () => {
 
 describe("EMF", () => {
   it("one valid EMF object per endpoint, carrying every value", () => {
-    const datums = [...endpointDatums({ endpoint: "api" }, at, summary), ...endpointDatums({ endpoint: "db" }, at, { ...summary, certificateVariants: 1 })];
+    const datums = [
+      ...endpointDatums({ endpoint: "api" }, at, summary, "full"),
+      ...endpointDatums({ endpoint: "db" }, at, { ...summary, certificateVariants: 1 }, "full"),
+    ];
     const lines = emfLines("TlsPoolMonitor", datums).map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
     for (const line of lines) {
