@@ -218,7 +218,8 @@ export class FakeAwsHttp {
     if (!this.dynamoUpstream) throw new Error("FakeAwsHttp: DynamoDB request without dynamoUpstream");
     const upstream = http.request(
       `${this.dynamoUpstream}/`,
-      { method: "POST", headers: { ...req.headers, "content-length": String(body.length), "content-encoding": "identity" } },
+      // No keep-alive to moto: nothing of this fake outlives its test.
+      { method: "POST", agent: false, headers: { ...req.headers, "content-length": String(body.length), "content-encoding": "identity", connection: "close" } },
       (answer) => {
         res.writeHead(answer.statusCode ?? 500, answer.headers);
         answer.pipe(res);
