@@ -137,7 +137,9 @@ function leafChange(from: LeafSeen, to: LeafSeen): string {
   const parts: string[] = [];
   if (from.subject !== to.subject) parts.push(`subject ${from.subject} -> ${to.subject}`);
   if (from.serial !== to.serial) parts.push(`serial ${from.serial} -> ${to.serial}`);
-  if (from.notAfter !== to.notAfter) parts.push(`expires ${from.notAfter.slice(0, 10)} -> ${to.notAfter.slice(0, 10)}`);
+  // The day, unless both fall on the same one (a renewal minutes apart): then the time.
+  const cut = from.notAfter.slice(0, 10) === to.notAfter.slice(0, 10) ? 19 : 10;
+  if (from.notAfter !== to.notAfter) parts.push(`expires ${from.notAfter.slice(0, cut)} -> ${to.notAfter.slice(0, cut)}`);
   return parts.join("; ") || "same subject, serial and expiry (a re-issue with a new key)";
 }
 

@@ -42,6 +42,8 @@ export interface NginxMember {
    * none); the main block then answers only `serverName`.
    */
   defaultServer?: IssuedCertificate;
+  /** The port to listen on (a member restarted with a renewed certificate keeps its address); default a free one. */
+  port?: number;
   serverName?: string;
   /** Send the leaf alone, without its intermediates (an incomplete chain). */
   leafOnly?: boolean;
@@ -53,7 +55,7 @@ export interface NginxMember {
 export async function startNginx(spec: NginxMember): Promise<RunningProcess> {
   const nginx = findBinary("nginx");
   const dir = mkdtempSync(join(tmpdir(), "tpm-nginx-"));
-  const port = await freePort();
+  const port = spec.port ?? (await freePort());
   const files = writeCertificates(dir, spec.leafOnly ? spec.certificates.map((c) => ({ ...c, chainPem: c.certPem })) : spec.certificates);
   if (spec.defaultServer) {
     writeFileSync(join(dir, "fallback.pem"), spec.defaultServer.chainPem);
