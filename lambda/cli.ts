@@ -15,6 +15,7 @@ import { clientSecretArn, RegistryError, validateEndpoint, type Endpoint, type E
 import { endpointReport, notFinishedReport, registryReport } from "./report/json.js";
 import { renderText } from "./report/text.js";
 import { MAX_CLI_CONCURRENCY } from "./settings.js";
+import { EXPIRY_WARNING_DAYS } from "./analysis/expiry.js";
 import { USAGE } from "./usage.js";
 
 export const EXIT_OK = 0;
@@ -220,6 +221,64 @@ function unreachableMessage(outcomes: EndpointOutcome[]): string {
     .join("\n");
 }
 
+/**
+ * --history FILE: the function's memory for a cron user. Each finished endpoint's observation is decided against the
+ * file (the same decisions, the same compare-and-set), and what the function would announce, and the rotation
+ * findings, go to stderr; the file keeps the timeline. What is announced here is settled at once: printing is sending.
+ */
+async function remember(file: string | undefined, outcomes: EndpointOutcome[], io: CliIo): Promise<void> {
+  if (file === undefined) return;
+  const { HistoryFile } = await import("./memory/history-file.js");
+  const { decide, observe, PENDING_MAX_AGE_MS, ROLLOUT_STALL_MS_DEFAULT } = await import("./memory/model.js");
+  const { alertFor } = await import("./report/alerts.js");
+  const store = new HistoryFile(file);
+  const now = new Date();
+  let memories;
+  try {
+    memories = await store.read(outcomes.map((o) => o.endpoint.name));
+  } catch (err) {
+    throw new UsageError(`--history ${(err as Error).message}`);
+  }
+  for (const o of outcomes) {
+    const seen = o.kind === "finished" ? observe(o.probe, o.analysis, now) : undefined;
+    const announcement = seen && seen.state !== "unknown" ? alertFor(o.probe, (o as Finished).analysis, seen.state === "divergent" ? undefined : "divergent") : undefined;
+    const decision = decide(memories.get(o.endpoint.name)!, seen && { ...seen, ...(announcement ? { announcement } : {}) }, now, {
+      // A cron user runs by hand or by schedule: a change is told the first time it is seen.
+      confirmRuns: 1,
+      rolloutStallMs: ROLLOUT_STALL_MS_DEFAULT,
+      expiryWarningDays: EXPIRY_WARNING_DAYS,
+      claimUntil: now,
+      pendingMaxAgeMs: PENDING_MAX_AGE_MS,
+    });
+    try {
+      if (!(await store.write(o.endpoint.name, { next: decision.next, claim: decision.publish, drop: decision.dropped.map((d) => d.pending.id) })))
+        io.stderr(`history: ${o.endpoint.name}: another run wrote ${file} first; nothing recorded for it this time\n`);
+      else for (const p of decision.publish) await store.settle(o.endpoint.name, p.id);
+    } catch (err) {
+      throw new UsageError(`--history ${file}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    for (const f of decision.findings) io.stderr(`history: ${o.endpoint.name}: [${f.severity}] ${f.message}\n`);
+    for (const p of decision.publish) io.stderr(`history: ${o.endpoint.name}: would announce ${p.kind}: ${p.subject} (${p.id})\n`);
+  }
+}
+
+/** `timeline <endpoint> --history FILE | --table NAME`: what the memory holds of one endpoint. */
+async function printTimeline(rest: string[], history: string | undefined, table: string | undefined, io: CliIo): Promise<number> {
+  if (rest.length !== 1) throw new UsageError("timeline: give one endpoint name");
+  if ((history === undefined) === (table === undefined)) throw new UsageError("timeline: give --history FILE or --table NAME (the function's DynamoDB table)");
+  const store = history !== undefined ? new (await import("./memory/history-file.js")).HistoryFile(history) : (await import("./aws/state-table.js")).DynamoMemoryStore.create(table!);
+  const { renderTimeline } = await import("./report/timeline.js");
+  let memory;
+  try {
+    memory = (await store.read(rest))?.get(rest[0]!);
+  } catch (err) {
+    throw new UsageError(`timeline: ${history ?? table}: ${(err as Error).message}`);
+  }
+  if (!memory) throw new UsageError(`timeline: ${table ?? history}: ${rest[0]} could not be read`);
+  io.stdout(renderTimeline(rest[0]!, memory) + "\n");
+  return EXIT_OK;
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
@@ -244,6 +303,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         jsonl: { type: "boolean" },
         html: { type: "string" },
         deadline: { type: "string" },
+        history: { type: "string" },
+        table: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -272,9 +333,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
       return EXIT_OK;
     }
+    if (command === "timeline") return await printTimeline(rest, values.history, values.table, io);
     if (command !== "probe") {
-      throw new UsageError(command === undefined ? "missing command (probe or demo)" : `unknown command "${command}" (expected probe or demo)`);
+      throw new UsageError(command === undefined ? "missing command (probe, demo or timeline)" : `unknown command "${command}" (expected probe, demo or timeline)`);
     }
+    if (values.table !== undefined) throw new UsageError("--table: only with timeline (probe keeps its own history with --history FILE)");
+    if (values.history !== undefined && values.jsonl) throw new UsageError("--history: not with --jsonl (it keeps no observations); use --json or the report");
     if (values.registry !== undefined) {
       if (rest.length) throw new UsageError(`--registry: give either a registry file or one <host[:port]>, not both`);
       // The registry's entries carry their own settings: a per-endpoint flag beside it would be silently ignored.
@@ -299,6 +363,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         io,
         load.errors.map((e) => e.message),
       );
+      await remember(values.history, results, io);
       await writeHtml(values.html, results, io);
       if (finishedOf(results).some((r) => !r.analysis.summary.reachable)) io.stderr(unreachableMessage(results) + "\n");
       return load.errors.length ? Math.max(EXIT_FINDINGS, exitCodeFor(results)) : exitCodeFor(results);
@@ -309,6 +374,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (values.plan) return printPlans([endpoint], values.json ?? false, io);
     const results = await probeAll([endpoint], concurrency, deadline);
     print(results, values.json ?? false, io);
+    await remember(values.history, results, io);
     await writeHtml(values.html, results, io);
     const code = exitCodeFor(results);
     if (code === EXIT_USAGE) io.stderr(unreachableMessage(results) + "\n");

@@ -5,6 +5,9 @@ export const USAGE = `Usage:
   tls-pool-monitor probe <host[:port]> [options]     probe one endpoint through its VIP and member by member
   tls-pool-monitor probe --registry FILE [options]   probe every endpoint of a registry file
   tls-pool-monitor demo [--json] [--html FILE]       start a divergent pool on loopback, probe it, stop it
+  tls-pool-monitor timeline NAME --history FILE      what the memory holds of an endpoint: what was told, each
+  tls-pool-monitor timeline NAME --table TABLE       member's certificates and since when (a history file, or the
+                                                     function's DynamoDB table with the default AWS credentials)
   tls-pool-monitor --help
 
 Probe options:
@@ -29,6 +32,8 @@ Probe options:
                       a grid, certificates side by side); no script, no external asset
   --plan              print what the probe would connect to and what it costs, without connecting
   --deadline S        stop after S seconds: endpoints not done are reported NOT FINISHED (exit 1), never analysed
+  --history FILE      keep the monitor's memory in FILE (created if missing), as the function keeps it in DynamoDB:
+                      certificate changes and rollouts per member, and what the function would announce (stderr)
 
 Per-endpoint options (--servername, --member, --no-dns, --target-group, --attempts, --ca, --cert, --key,
 --proxy-protocol, --timeout) describe one

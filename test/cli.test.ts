@@ -253,3 +253,31 @@ describe("--deadline", () => {
     expect(doc.summary).toBeUndefined();
   });
 });
+
+describe("--history FILE: the function's memory for a cron user", () => {
+  it("a divergent pool: announced on the first run, not again; timeline shows each member's certificate and since when", async () => {
+    const pool = await harness.pool(
+      pki,
+      (await distinctIdentities(pki, 2)).map((certificate) => ({ certificate })),
+    );
+    const history = join(dir, "history.json");
+    const args = ["probe", `${pool.vip.host}:${pool.vip.port}`, "--no-dns", "--ca", join(dir, "root.pem"), "--attempts", "2", "--servername", SERVICE, "--history", history];
+    for (const m of pool.members) args.push("--member", m.label);
+    const first = await cli(...args);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(/history: [^:]+:\d+: would announce divergence: \[tls-pool-monitor\] [^\n]*2 certificate variants[^\n]*\(tpm-[0-9a-f]{10}-1-divergence\)/);
+    const second = await cli(...args);
+    expect(second.stderr).not.toContain("would announce");
+    const name = `${pool.vip.host}:${pool.vip.port}`;
+    const timeline = await cli("timeline", name, "--history", history);
+    expect(timeline.code).toBe(0);
+    expect(timeline.stdout).toMatch(new RegExp(`^${name.replace(/\./g, "\\.")}: told divergent \\(since \\d{4}-`));
+    for (const m of pool.members) expect(timeline.stdout).toContain(`${m.label}:\n  `);
+    expect(timeline.stdout.match(/ \.\. /g)).toHaveLength(2);
+    // Bad uses, named.
+    expect((await cli("timeline", name)).stderr).toMatch(/timeline: give --history FILE or --table NAME/);
+    writeFileSync(join(dir, "not-history.json"), "[]");
+    expect((await cli("timeline", name, "--history", join(dir, "not-history.json"))).stderr).toMatch(/not-history\.json: not a history file/);
+    expect((await cli(...args, "--jsonl")).stderr).toMatch(/--history: not with --jsonl/);
+  });
+});
