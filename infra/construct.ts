@@ -561,21 +561,38 @@ export class TlsPoolMonitor extends Construct {
     const dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
       dashboardName: `TlsPoolMonitor-${cdk.Stack.of(this).region}`.replace(/[^A-Za-z0-9_-]/g, "-"),
     });
+    // What every deployment publishes: the alarmed metrics and each shard's heartbeat.
+    const shardSearch = (metric: MetricName, label: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${config.namespace},${SHARD_DIMENSION}} MetricName="${metric}"', 'Maximum', ${config.rateMinutes * 60})`,
+        label,
+        period: cdk.Duration.minutes(config.rateMinutes),
+      });
     dashboard.addWidgets(
-      graph("Certificate variants per endpoint", [search("CertificateVariants", "Maximum", "variants")]),
-      graph("Resumption refused vs attempted", [search("ResumptionRefused", "Sum", "refused"), search("ResumptionAttempts", "Sum", "attempted")]),
-    );
-    dashboard.addWidgets(
-      graph("Certificate changes on resumption", [search("CertificateChangesOnResumption", "Sum", "changes")]),
-      graph("Days to expiry (minimum)", [search("MinDaysToExpiry", "Minimum", "days")]),
-    );
-    dashboard.addWidgets(
-      graph("Handshake latency p90 (ms)", [search("HandshakeLatency", "p90", "p90")]),
+      graph("Heartbeat: endpoints probed and not finished, per shard", [
+        shardSearch("EndpointsProbed", "probed"),
+        shardSearch("EndpointsNotFinished", "not finished"),
+      ]),
       graph("Java abort risk, handshake failures", [
         search("JavaAbortRisk", "Maximum", "java profiles at risk"),
         search("HandshakeFailures", "Sum", "failures"),
       ]),
     );
+    dashboard.addWidgets(
+      graph("Resumption failures (cross-member offers answered with a fatal alert)", [search("ResumptionFailures", "Maximum", "failures")]),
+      graph("Days to expiry (minimum)", [search("MinDaysToExpiry", "Minimum", "days")]),
+    );
+    // The graphs of the other metrics, published only under metrics "full".
+    if (config.metrics === "full") {
+      dashboard.addWidgets(
+        graph("Certificate variants per endpoint", [search("CertificateVariants", "Maximum", "variants")]),
+        graph("Resumption refused vs attempted", [search("ResumptionRefused", "Sum", "refused"), search("ResumptionAttempts", "Sum", "attempted")]),
+      );
+      dashboard.addWidgets(
+        graph("Certificate changes on resumption", [search("CertificateChangesOnResumption", "Sum", "changes")]),
+        graph("Handshake latency p90 (ms)", [search("HandshakeLatency", "p90", "p90")]),
+      );
+    }
     return dashboard;
   }
 
@@ -590,7 +607,7 @@ export class TlsPoolMonitor extends Construct {
         {
           id: "AwsSolutions-IAM5",
           reason:
-            "cloudwatch:PutMetricData and cloudwatch:GetMetricData support no resource-level permissions; PutMetricData is bound to our namespace by condition. X-Ray's write actions also need '*'. The KMS action wildcard is GenerateDataKey*, scoped to the alert key. elasticloadbalancing:DescribeTargetHealth, DescribeTargetGroupAttributes and ec2:DescribeInstances (granted only when the registry names a target group) support no resource-level permissions either; they are bound to the target groups' regions by condition.",
+            "cloudwatch:PutMetricData supports no resource-level permissions; it is bound to our namespace by condition. X-Ray's write actions also need '*'. The KMS action wildcard is GenerateDataKey*, scoped to the alert key. elasticloadbalancing:DescribeTargetHealth, DescribeTargetGroupAttributes and ec2:DescribeInstances (granted only when the registry names a target group) support no resource-level permissions either; they are bound to the target groups' regions by condition.",
         },
         { id: "AwsSolutions-L1", reason: "The runtime is pinned to nodejs22.x by design (the code is tested on Node 20 and 22); raise it deliberately." },
         { id: "Serverless-LambdaLatestVersion", reason: "The runtime is pinned to nodejs22.x by design; see AwsSolutions-L1." },

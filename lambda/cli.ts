@@ -241,7 +241,8 @@ async function remember(file: string | undefined, outcomes: EndpointOutcome[], i
   }
   for (const o of outcomes) {
     const seen = o.kind === "finished" ? observe(o.probe, o.analysis, now) : undefined;
-    const announcement = seen && seen.state !== "unknown" ? alertFor(o.probe, (o as Finished).analysis, seen.state === "divergent" ? undefined : "divergent") : undefined;
+    const announcement =
+      seen && seen.state !== "unknown" ? alertFor(o.probe, (o as Finished).analysis, seen.state === "divergent" ? undefined : "divergent") : undefined;
     const decision = decide(memories.get(o.endpoint.name)!, seen && { ...seen, ...(announcement ? { announcement } : {}) }, now, {
       // A cron user runs by hand or by schedule: a change is told the first time it is seen.
       confirmRuns: 1,
@@ -266,7 +267,10 @@ async function remember(file: string | undefined, outcomes: EndpointOutcome[], i
 async function printTimeline(rest: string[], history: string | undefined, table: string | undefined, io: CliIo): Promise<number> {
   if (rest.length !== 1) throw new UsageError("timeline: give one endpoint name");
   if ((history === undefined) === (table === undefined)) throw new UsageError("timeline: give --history FILE or --table NAME (the function's DynamoDB table)");
-  const store = history !== undefined ? new (await import("./memory/history-file.js")).HistoryFile(history) : (await import("./aws/state-table.js")).DynamoMemoryStore.create(table!);
+  const store =
+    history !== undefined
+      ? new (await import("./memory/history-file.js")).HistoryFile(history)
+      : (await import("./aws/state-table.js")).DynamoMemoryStore.create(table!);
   const { renderTimeline } = await import("./report/timeline.js");
   let memory;
   try {
@@ -335,7 +339,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     if (command === "timeline") return await printTimeline(rest, values.history, values.table, io);
     if (command !== "probe") {
-      throw new UsageError(command === undefined ? "missing command (probe, demo or timeline)" : `unknown command "${command}" (expected probe, demo or timeline)`);
+      throw new UsageError(
+        command === undefined ? "missing command (probe, demo or timeline)" : `unknown command "${command}" (expected probe, demo or timeline)`,
+      );
     }
     if (values.table !== undefined) throw new UsageError("--table: only with timeline (probe keeps its own history with --history FILE)");
     if (values.history !== undefined && values.jsonl) throw new UsageError("--history: not with --jsonl (it keeps no observations); use --json or the report");

@@ -79,6 +79,8 @@ export function readSettings(env: NodeJS.ProcessEnv): LambdaSettings {
   const expiryWarningDays = integer(env, ENV.expiryWarningDays, 1, 365) ?? EXPIRY_WARNING_DAYS;
   const topicArn = env[ENV.topicArn];
   const registryFile = env[ENV.registryFile];
+  // Every announcement is claimed in the memory before it is published: without one, alerts could repeat or be lost.
+  if (topicArn && !stateTable) throw new SettingsError(`${ENV.stateTable}: required with ${ENV.topicArn} (the memory in which every announcement is claimed)`);
   if (topicArn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn)) throw new SettingsError(`${ENV.topicArn}: not an SNS topic ARN`);
   return {
     ...(registryFile ? { registryFile } : {}),

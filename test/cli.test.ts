@@ -261,11 +261,25 @@ describe("--history FILE: the function's memory for a cron user", () => {
       (await distinctIdentities(pki, 2)).map((certificate) => ({ certificate })),
     );
     const history = join(dir, "history.json");
-    const args = ["probe", `${pool.vip.host}:${pool.vip.port}`, "--no-dns", "--ca", join(dir, "root.pem"), "--attempts", "2", "--servername", SERVICE, "--history", history];
+    const args = [
+      "probe",
+      `${pool.vip.host}:${pool.vip.port}`,
+      "--no-dns",
+      "--ca",
+      join(dir, "root.pem"),
+      "--attempts",
+      "2",
+      "--servername",
+      SERVICE,
+      "--history",
+      history,
+    ];
     for (const m of pool.members) args.push("--member", m.label);
     const first = await cli(...args);
     expect(first.code).toBe(1);
-    expect(first.stderr).toMatch(/history: [^:]+:\d+: would announce divergence: \[tls-pool-monitor\] [^\n]*2 certificate variants[^\n]*\(tpm-[0-9a-f]{10}-1-divergence\)/);
+    expect(first.stderr).toMatch(
+      /history: [^:]+:\d+: would announce divergence: \[tls-pool-monitor\] [^\n]*2 certificate variants[^\n]*\(tpm-[0-9a-f]{10}-1-divergence\)/,
+    );
     const second = await cli(...args);
     expect(second.stderr).not.toContain("would announce");
     const name = `${pool.vip.host}:${pool.vip.port}`;

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../lambda/cli.js";
 import type { IssuedCertificate } from "../lambda/lab/pki.js";
 import { KEY_PASSPHRASE_ENV } from "../lambda/registry/client-certificate.js";
+import { Moto } from "./helpers/moto.js";
 import { FakeAwsHttp } from "./helpers/fake-aws-http.js";
 import { Harness, SERVICE, startVip, TestPki } from "./helpers/pool.js";
 import { startOpensslServer } from "./helpers/processes.js";
@@ -154,6 +155,9 @@ describe("the function, with the certificate in Secrets Manager", () => {
     { timeout: 120_000 },
     async () => {
       const fake = await FakeAwsHttp.start();
+      // The memory (DynamoDB) is moto's, through the fake: the announcements go through it too.
+      const moto = await Moto.start();
+      fake.dynamoUpstream = moto.url;
       try {
         fake.secrets.set(SECRET, JSON.stringify({ cert: client.chainPem, key: client.keyPem }));
         fake.deniedSecrets.add(DENIED);
@@ -177,6 +181,8 @@ describe("the function, with the certificate in Secrets Manager", () => {
             AWS_SECRET_ACCESS_KEY: "secret",
             AWS_EC2_METADATA_DISABLED: "true",
             ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:alerts",
+            STATE_TABLE: await moto.createTable("client-certificates", "eu-west-1"),
+            METRICS: "full",
             CONFIRM_RUNS: "1",
           },
           maxBuffer: 64 * 1024 * 1024,
@@ -201,6 +207,7 @@ describe("the function, with the certificate in Secrets Manager", () => {
         expect(everything).not.toMatch(/PRIVATE KEY/);
       } finally {
         await fake.close();
+        await moto.stop();
       }
     },
   );

@@ -93,7 +93,7 @@ describe("alerts on transitions only", () => {
     const consistent = await consistentPool();
     const divergent = await divergentPool();
     const runs = [consistent, divergent, divergent, consistent];
-    for (const pool of runs) await runMonitor([named(pool)], [], options());
+    for (const pool of runs) await runMonitor([named(pool)], [], options({ metrics: "full" }));
     const published = aws.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(published.map((p) => p.MessageAttributes!.kind!.StringValue)).toEqual(["divergence", "recovery"]);
     expect(aws.values("CertificateVariants", "api")).toEqual([1, 2, 2, 1]);
@@ -124,7 +124,7 @@ describe("alerts on transitions only", () => {
     const summary = await runMonitor([named(await divergentPool())], [], options());
     expect(summary.stateUnknown).toBe(true);
     expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(0);
-    expect(aws.values("CertificateVariants", "api")).toEqual([2]);
+    expect(aws.values("JavaAbortRisk", "api")).toHaveLength(1);
   });
 });
 
@@ -186,7 +186,7 @@ describe("nothing lost", () => {
     const summary = await runMonitor([named(await divergentPool())], [], options());
     expect(summary.alertFailures).toBe(1);
     expect(summary.metricsPublished).toBeGreaterThanOrEqual(6);
-    expect(aws.values("CertificateVariants", "api")).toEqual([2]);
+    expect(aws.values("JavaAbortRisk", "api")).toHaveLength(1);
     expect(aws.stored.find((s) => s.datum.MetricName === "AlertPublishFailures")!.datum.Value).toBe(1);
     expect(logs.find((l) => l.msg === "SNS publish failed; a later run sends it again with the same transition id")).toMatchObject({
       endpoint: "api",
@@ -342,7 +342,8 @@ describe("deadline and bad input", () => {
     expect(summary.probed).toBe(1);
     // Essential metrics (the default): no per-endpoint heartbeat; the run's count of endpoints without a result has it.
     expect(aws.values("ProbeCompleted", "broken")).toEqual([]);
-    expect(aws.values("CertificateVariants", "api")).toEqual([1]);
+    expect(aws.values("HandshakeFailures", "api")).toEqual([0]);
+    expect(aws.values("CertificateVariants", "api")).toEqual([]);
     expect(runValues("EndpointsNotFinished")).toEqual([1]);
     expect(runValues("EndpointsProbed")).toEqual([1]);
     expect(logs.find((l) => l.msg === "invalid registry entry")).toMatchObject({ field: "attempts" });
@@ -405,7 +406,7 @@ describe("the Lambda handler", () => {
     expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(0);
     const second = await handler(shard, { getRemainingTimeInMillis: () => 60_000 });
     expect(second.alertsPublished).toBe(mine.length);
-    for (const n of names) expect(aws.values("CertificateVariants", n)).toEqual(mine.includes(n) ? [2, 2] : []);
+    for (const n of names) expect(aws.values("JavaAbortRisk", n)).toHaveLength(mine.includes(n) ? 2 : 0);
     expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(mine.length);
     // A third run: told already (the table says so), nothing more.
     const third = await handler(shard, { getRemainingTimeInMillis: () => 60_000 });
@@ -433,7 +434,7 @@ describe("the Lambda handler", () => {
         { Name: "Endpoint", Value: n },
         { Name: "Shard", Value: String(shardOf(n, 4)) },
       ]);
-      expect(dims("CertificateVariants")).toEqual([{ Name: "Endpoint", Value: n }]);
+      expect(puts.some((d) => d.MetricName === "CertificateVariants")).toBe(false);
     }
     // The second run read what subscribers were told (the memory, by endpoint name): one alert per endpoint, not two.
     const published = aws.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);

@@ -48,11 +48,15 @@ describe("readSettings", () => {
     [ENV.concurrency, "5000", /CONCURRENCY=5000: must be from 1 to 1000/],
     [ENV.expiryWarningDays, "0", /EXPIRY_WARNING_DAYS=0: must be from 1 to 365/],
     [ENV.fleetShards, "-1", /FLEET_SHARDS="-1": must be a whole number/],
-    [ENV.topicArn, "not-an-arn", /ALERT_TOPIC_ARN: not an SNS topic ARN/],
     [ENV.metrics, "some", /METRICS="some": must be one of essential, full/],
     [ENV.stateTable, "a b", /STATE_TABLE="a b": not a DynamoDB table name/],
     [ENV.rolloutStallHours, "0", /ROLLOUT_STALL_HOURS=0: must be from 1 to 2160/],
+    [ENV.topicArn, "not-an-arn", /ALERT_TOPIC_ARN: not an SNS topic ARN/],
   ])("%s=%s is refused at once, naming the variable", (name, value, message) => {
-    expect(() => readSettings({ [name]: value })).toThrow(message);
+    expect(() => readSettings({ [ENV.stateTable]: "t-1", [name]: value })).toThrow(message);
+  });
+
+  it("a topic without the memory's table is refused: announcements are claimed there before they are published", () => {
+    expect(() => readSettings({ [ENV.topicArn]: "arn:aws:sns:eu-west-1:123456789012:alerts" })).toThrow(/STATE_TABLE: required with ALERT_TOPIC_ARN/);
   });
 });

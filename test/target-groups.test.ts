@@ -16,6 +16,7 @@ import { AwsTargetGroups } from "../lambda/aws/publisher.js";
 import { runCli } from "../lambda/cli.js";
 import { EC2_CLIENT_MODULE } from "../infra/construct.js";
 import { FakeAwsHttp } from "./helpers/fake-aws-http.js";
+import { Moto } from "./helpers/moto.js";
 import { Harness, SERVICE, TestPki, type Pool } from "./helpers/pool.js";
 
 const ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/0123456789abcdef";
@@ -118,6 +119,7 @@ describe("end to end: target-group members probed and labelled", () => {
   let pki: TestPki;
   let pool: Pool;
   let fake: FakeAwsHttp;
+  let moto: Moto;
   let dir: string;
   let port: number;
 
@@ -149,12 +151,16 @@ describe("end to end: target-group members probed and labelled", () => {
       { id: GONE_INSTANCE, port, state: "draining" },
     ]);
     fake.instances.set(INSTANCE, "127.0.0.3");
+    // The memory (DynamoDB) is moto's, through the fake.
+    moto = await Moto.start();
+    fake.dynamoUpstream = moto.url;
     dir = mkdtempSync(join(tmpdir(), "tpm-tg-"));
     writeFileSync(join(dir, "root.pem"), pki.caPem);
   });
   afterAll(async () => {
     await harness.closeAll();
     await fake.close();
+    await moto.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -182,7 +188,14 @@ describe("end to end: target-group members probed and labelled", () => {
         }),
       );
       const { stdout, stderr } = await promisify(execFile)("npx", ["tsx", "scripts/invoke.ts", registry, "--timeout-seconds", "60"], {
-        env: { ...process.env, ...awsEnv(), ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:alerts", CONFIRM_RUNS: "1" },
+        env: {
+          ...process.env,
+          ...awsEnv(),
+          ALERT_TOPIC_ARN: "arn:aws:sns:eu-west-1:123456789012:alerts",
+          CONFIRM_RUNS: "1",
+          STATE_TABLE: await moto.createTable("target-groups", "eu-west-1"),
+          METRICS: "full",
+        },
         maxBuffer: 64 * 1024 * 1024,
       });
       const summary = JSON.parse(stderr.slice(stderr.indexOf("{"))) as { probed: number; divergent: string[]; notFinished: string[] };

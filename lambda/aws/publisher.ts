@@ -121,7 +121,7 @@ export class AwsPublisher {
   }
 }
 
-/** Instance ids per DescribeInstances call (a filter takes at most 200 values); pages are bounded as for GetMetricData. */
+/** Instance ids per DescribeInstances call (a filter takes at most 200 values); pages bounded by MAX_PAGES. */
 const INSTANCE_IDS_PER_CALL = 100;
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;

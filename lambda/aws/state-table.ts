@@ -43,7 +43,7 @@ export class DynamoMemoryStore implements MemoryStore {
   async read(names: string[], signal?: AbortSignal): Promise<Map<string, EndpointMemory>> {
     const out = new Map<string, EndpointMemory>();
     const options = signal ? { abortSignal: signal } : {};
-    let failure: unknown;
+    let failure: Error | undefined;
     for (let i = 0; i < names.length; i += MAX_KEYS_PER_BATCH) {
       let keys: Array<Record<string, AttributeValue>> = names.slice(i, i + MAX_KEYS_PER_BATCH).map((n) => ({ [STATE_TABLE_KEY]: { S: n } }));
       const asked = new Set(names.slice(i, i + MAX_KEYS_PER_BATCH));
@@ -59,10 +59,14 @@ export class DynamoMemoryStore implements MemoryStore {
           keys = answer.UnprocessedKeys?.[this.table]?.Keys ?? [];
           // What was processed and not returned has no item: never told.
           const unprocessed = new Set(keys.map((k) => k[STATE_TABLE_KEY]?.S));
-          for (const name of [...asked]) if (!unprocessed.has(name)) (out.set(name, memoryFrom(undefined, 0, [])), asked.delete(name));
+          for (const name of [...asked]) {
+            if (unprocessed.has(name)) continue;
+            out.set(name, memoryFrom(undefined, 0, []));
+            asked.delete(name);
+          }
         }
       } catch (err) {
-        failure = err;
+        failure = err instanceof Error ? err : new Error(`BatchGetItem failed: ${JSON.stringify(err)}`);
       }
     }
     // Not one endpoint read: the caller logs the error; endpoints read before a later batch failed are kept.

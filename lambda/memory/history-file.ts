@@ -37,7 +37,21 @@ export class HistoryFile implements MemoryStore {
     renameSync(temporary, this.path);
   }
 
-  async read(names: string[]): Promise<Map<string, EndpointMemory>> {
+  // The file is read and written synchronously (small, local); the store contract is asynchronous, and a failure
+  // is a rejected promise, as the table's.
+  read(names: string[]): Promise<Map<string, EndpointMemory>> {
+    return Promise.resolve().then(() => this.readNow(names));
+  }
+
+  write(endpoint: string, write: MemoryWrite): Promise<boolean> {
+    return Promise.resolve().then(() => this.writeNow(endpoint, write));
+  }
+
+  settle(endpoint: string, id: string): Promise<void> {
+    return Promise.resolve().then(() => this.settleNow(endpoint, id));
+  }
+
+  private readNow(names: string[]): Map<string, EndpointMemory> {
     const doc = this.load();
     const out = new Map<string, EndpointMemory>();
     for (const name of names) {
@@ -47,7 +61,7 @@ export class HistoryFile implements MemoryStore {
     return out;
   }
 
-  async write(endpoint: string, { next, claim, drop }: MemoryWrite): Promise<boolean> {
+  private writeNow(endpoint: string, { next, claim, drop }: MemoryWrite): boolean {
     const doc = this.load();
     const current = doc.endpoints[endpoint];
     if ((current?.version ?? 0) !== next.version) return false;
@@ -59,7 +73,7 @@ export class HistoryFile implements MemoryStore {
     return true;
   }
 
-  async settle(endpoint: string, id: string): Promise<void> {
+  private settleNow(endpoint: string, id: string): void {
     const doc = this.load();
     const e = doc.endpoints[endpoint];
     if (e?.pending[id]) {

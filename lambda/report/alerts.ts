@@ -30,9 +30,6 @@ export const MAX_MESSAGE_BYTES = 240 * 1024;
 
 export const stateOf = (analysis: EndpointAnalysis): PoolState => (analysis.summary.certificateVariants > 1 ? "divergent" : "consistent");
 
-/** The state a previous CertificateVariants datapoint stands for; undefined when there was none. */
-export const stateFromVariants = (variants: number | undefined): PoolState | undefined =>
-  variants === undefined ? undefined : variants > 1 ? "divergent" : "consistent";
 
 function subjectLine(text: string): string {
   // SNS subjects: ASCII, no control characters or line breaks.
@@ -121,7 +118,7 @@ export function alertFor(probe: EndpointProbe, analysis: EndpointAnalysis, previ
       subject: subjectLine(`[tls-pool-monitor] ${name}: recovered, one certificate again`),
       message: truncateMessage(
         `Endpoint ${name} (${probe.endpoint.host}:${probe.endpoint.port}) presents one certificate on every member again ` +
-          `(${analysis.summary.membersProbed} member(s) probed; sha256 ${analysis.variants[0]?.fingerprint ?? "none seen"}).`,
+          `(${analysis.summary.membersProbed} member(s) probed, every one seen; sha256 ${analysis.variants[0]?.fingerprint}).`,
       ),
       attributes: { endpoint: name, severity: "info", kind: "recovery" },
     };

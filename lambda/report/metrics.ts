@@ -1,6 +1,6 @@
 /**
  * Findings → CloudWatch datums. Pure. Per probed endpoint, dimension `Endpoint`: the essential metrics (the
- * default: what alarms and the dashboard read) or all 12 ("full"). Per run and shard: EndpointsProbed and
+ * default: what the alarms read) or all 12 ("full"). Per run and shard: EndpointsProbed and
  * EndpointsNotFinished, so that missing data means the monitor itself went silent. Under fleet alarms (alarmMode
  * "fleet") the metrics those alarms query also carry `Shard`, so that one Metrics Insights query per shard sees at
  * most 500 endpoints (its limit on time series returned). What subscribers were told is not a metric: it is the
@@ -101,14 +101,15 @@ export const METRICS = {
 export type MetricName = keyof typeof METRICS;
 
 /**
- * What goes out per endpoint. "essential" (the default): what the alarms and the on-call's dashboard read, at
+ * What goes out per endpoint. "essential" (the default): what the alarms read, at
  * $0.30 per metric per endpoint-month (CloudWatch list price, first tier); the rest of the summary is in the
  * endpoint's log line (Logs Insights). "full": every metric, and the per-endpoint heartbeat ProbeCompleted.
  */
 export type MetricsLevel = "essential" | "full";
 export const METRICS_LEVELS: readonly MetricsLevel[] = ["essential", "full"];
+// CertificateVariants is not among them: divergence is told by the function from its memory (no alarm reads it),
+// and the endpoint's log line carries the state and the variants; "full" graphs it.
 export const ESSENTIAL_METRICS = [
-  "CertificateVariants",
   "JavaAbortRisk",
   "HandshakeFailures",
   "ResumptionFailures",

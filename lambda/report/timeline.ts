@@ -7,7 +7,9 @@ export function renderTimeline(endpoint: string, memory: EndpointMemory): string
     `${endpoint}: told ${memory.told ?? "nothing yet"}${memory.toldAt ? ` (since ${memory.toldAt})` : ""}; last states, newest first: ${memory.observed.join(", ") || "none"}`,
   ];
   if (memory.rollout) {
-    lines.push(`rollout in progress since ${memory.rollout.since}${memory.rollout.stallTold ? " (announced stalled)" : ""}; old certificate(s): ${memory.rollout.old.join(", ")}`);
+    lines.push(
+      `rollout in progress since ${memory.rollout.since}${memory.rollout.stallTold ? " (announced stalled)" : ""}; old certificate(s): ${memory.rollout.old.join(", ")}`,
+    );
   }
   for (const p of memory.pending) lines.push(`not confirmed sent: ${p.kind} ${p.id} (first claimed ${p.firstClaimedAt})`);
   const members = [...new Set(memory.timeline.map((e) => e.member))].sort();

@@ -26,9 +26,9 @@ export class Moto {
     return new Moto(child, dir, `http://127.0.0.1:${port}`);
   }
 
-  /** A fresh table as the construct makes it (on-demand, key `endpoint`). */
-  async createTable(name: string): Promise<string> {
-    const client = new DynamoDBClient({ endpoint: this.url, region: "us-east-1", credentials: TEST_CREDENTIALS });
+  /** A fresh table as the construct makes it (on-demand, key `endpoint`), in the region the function will ask (moto keeps regions apart). */
+  async createTable(name: string, region = "us-east-1"): Promise<string> {
+    const client = new DynamoDBClient({ endpoint: this.url, region, credentials: TEST_CREDENTIALS });
     await client.send(
       new CreateTableCommand({
         TableName: name,

@@ -42,16 +42,15 @@ const summary: EndpointSummary = {
 const at = new Date("2026-11-22T10:00:00Z");
 
 describe("datums", () => {
-  it("one endpoint, essential (the default): the five metrics alarms and the dashboard read, each with its unit and the Endpoint dimension", () => {
+  it("one endpoint, essential (the default): the four metrics the alarms read, each with its unit and the Endpoint dimension", () => {
     const datums = endpointDatums({ endpoint: "api" }, at, summary);
-    expect(datums.map((d) => d.MetricName)).toEqual(["CertificateVariants", "ResumptionFailures", "JavaAbortRisk", "HandshakeFailures", "MinDaysToExpiry"]);
+    expect(datums.map((d) => d.MetricName)).toEqual(["ResumptionFailures", "JavaAbortRisk", "HandshakeFailures", "MinDaysToExpiry"]);
     for (const d of datums) {
       expect(d.Unit).toBe(METRICS[d.MetricName as keyof typeof METRICS].unit);
       expect(d.Dimensions).toEqual([{ Name: "Endpoint", Value: "api" }]);
       expect(d.Timestamp).toBe(at);
     }
     const value = (n: string) => datums.find((d) => d.MetricName === n)!.Value;
-    expect(value("CertificateVariants")).toBe(3);
     expect(value("JavaAbortRisk")).toBe(3);
     expect(value("MinDaysToExpiry")).toBe(12);
     // ClientCertificateProblems only for mutual-TLS endpoints (a sixth metric there).
