@@ -30,7 +30,6 @@ export const MAX_MESSAGE_BYTES = 240 * 1024;
 
 export const stateOf = (analysis: EndpointAnalysis): PoolState => (analysis.summary.certificateVariants > 1 ? "divergent" : "consistent");
 
-
 function subjectLine(text: string): string {
   // SNS subjects: ASCII, no control characters or line breaks.
   const ascii = text.replace(/[^\x20-\x7e]/g, "?");
