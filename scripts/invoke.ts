@@ -1,6 +1,7 @@
 /**
  * `npm run invoke -- <registry.json> [--shard N --shards M] [--timeout-seconds S]`: runs the Lambda handler once,
- * locally, with the real SDK clients (AWS_REGION, AWS_ENDPOINT_URL[_CLOUDWATCH|_SNS], ALERT_TOPIC_ARN apply).
+ * locally, with the real SDK clients (AWS_REGION, AWS_ENDPOINT_URL[_CLOUDWATCH|_SNS|_DYNAMODB], ALERT_TOPIC_ARN and
+ * STATE_TABLE, the memory's table, apply).
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
