@@ -4,6 +4,7 @@
  * DynamoDB can fail. Each row counts what subscribers received.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { MemoryStore } from "../lambda/memory/store.js";
 import { runMonitor, type MonitorOptions, type RunSummary } from "../lambda/monitor.js";
 import type { Endpoint } from "../lambda/registry/schema.js";
 import { FakeAwsHttp } from "./helpers/fake-aws-http.js";
@@ -31,6 +32,27 @@ afterAll(async () => {
   await harness.closeAll();
   await moto.stop();
 });
+
+/**
+ * The overlap itself, made certain: each run's memory read is held until the other run has read too, so both decide
+ * from the same version (left to timing, the first run often finished before the second read, and nothing raced).
+ */
+function bothReadFirst(memory: MemoryStore): [MemoryStore, MemoryStore] {
+  let release!: () => void;
+  const bothRead = new Promise<void>((r) => (release = r));
+  let reads = 0;
+  const held = (): MemoryStore => ({
+    read: async (names, signal) => {
+      const read = await memory.read(names, signal);
+      if (++reads === 2) release();
+      await bothRead;
+      return read;
+    },
+    write: (endpoint, write, signal) => memory.write(endpoint, write, signal),
+    settle: (endpoint, id, signal) => memory.settle(endpoint, id, signal),
+  });
+  return [held(), held()];
+}
 
 const endpointOf = (pool: Pool): Endpoint => pool.endpoint({ name: "api", attempts: 2, servername: NAME, timeoutMs: 2_000 });
 
@@ -61,7 +83,7 @@ async function world() {
     runMonitor(["vip" in pool ? endpointOf(pool) : pool], [], options(over));
   /** What subscribers got: kinds, and the transition id each carried. */
   const received = () => fake.published.map((p) => ({ kind: p.attributes.kind, id: p.attributes.transitionId, subject: p.subject }));
-  return { fake, options, run, received, logs, close: () => fake.close() };
+  return { fake, table, options, run, received, logs, close: () => fake.close() };
 }
 
 describe("every transition told once", () => {
@@ -69,7 +91,8 @@ describe("every transition told once", () => {
     const w = await world();
     try {
       const at = w.options().now!;
-      const [a, b] = await Promise.all([w.run(divergent, { now: at }), w.run(divergent, { now: at })]);
+      const [first, second] = bothReadFirst(w.fake.memory(w.table));
+      const [a, b] = await Promise.all([w.run(divergent, { now: at, memory: first }), w.run(divergent, { now: at, memory: second })]);
       expect(a.alertsPublished + b.alertsPublished).toBe(1);
       expect([...a.memoryConflicts, ...b.memoryConflicts]).toEqual(["api"]);
       expect(w.received().map((r) => r.kind)).toEqual(["divergence"]);
@@ -84,8 +107,13 @@ describe("every transition told once", () => {
     const w = await world();
     try {
       const at = w.options().now!;
-      const [old, resharded] = await Promise.all([w.run(divergent, { now: at, shard: 0 }), w.run(divergent, { now: at, shard: 2, fleetShards: 3 })]);
+      const [first, second] = bothReadFirst(w.fake.memory(w.table));
+      const [old, resharded] = await Promise.all([
+        w.run(divergent, { now: at, shard: 0, memory: first }),
+        w.run(divergent, { now: at, shard: 2, fleetShards: 3, memory: second }),
+      ]);
       expect(old.alertsPublished + resharded.alertsPublished).toBe(1);
+      expect([...old.memoryConflicts, ...resharded.memoryConflicts]).toEqual(["api"]);
       await w.run(divergent, { shard: 2, fleetShards: 3 });
       expect(w.received().map((r) => r.kind)).toEqual(["divergence"]);
     } finally {

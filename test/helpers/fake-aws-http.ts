@@ -49,6 +49,7 @@ export class FakeAwsHttp {
   readonly published: Array<{ subject: string; message: string; attributes: Record<string, string> }> = [];
   /** Where DynamoDB requests go (moto's server), through this fake's faults. */
   dynamoUpstream?: string;
+  private dynamoQueue: Promise<void> = Promise.resolve();
   readonly requests: Record<Action, number> = {
     PutMetricData: 0,
     GetMetricData: 0,
@@ -216,17 +217,34 @@ export class FakeAwsHttp {
       return void res.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: "Internal server error" }));
     }
     if (!this.dynamoUpstream) throw new Error("FakeAwsHttp: DynamoDB request without dynamoUpstream");
-    const upstream = http.request(
-      `${this.dynamoUpstream}/`,
-      // No keep-alive to moto: nothing of this fake outlives its test.
-      { method: "POST", agent: false, headers: { ...req.headers, "content-length": String(body.length), "content-encoding": "identity", connection: "close" } },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 500, answer.headers);
-        answer.pipe(res);
-      },
+    const upstreamUrl = this.dynamoUpstream;
+    // One request at a time: moto's threaded server checks a condition and writes without a lock, so two
+    // concurrent conditional writes could both succeed; DynamoDB makes each item's conditional write atomic.
+    this.dynamoQueue = this.dynamoQueue.then(
+      () =>
+        new Promise<void>((done) => {
+          const upstream = http.request(
+            `${upstreamUrl}/`,
+            // No keep-alive to moto: nothing of this fake outlives its test.
+            {
+              method: "POST",
+              agent: false,
+              headers: { ...req.headers, "content-length": String(body.length), "content-encoding": "identity", connection: "close" },
+            },
+            (answer) => {
+              res.writeHead(answer.statusCode ?? 500, answer.headers);
+              answer.pipe(res);
+              answer.on("end", done);
+              answer.on("error", done);
+            },
+          );
+          upstream.on("error", () => {
+            req.socket.destroy();
+            done();
+          });
+          upstream.end(body);
+        }),
     );
-    upstream.on("error", () => req.socket.destroy());
-    upstream.end(body);
   }
 
   private describeTargetHealth(form: URLSearchParams, send: (status: number, text: string) => void): void {
