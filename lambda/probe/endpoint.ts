@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { X509Certificate } from "node:crypto";
 import type { Endpoint } from "../registry/schema.js";
-import { clientSecretArn, formatHostPort } from "../registry/schema.js";
+import { canonicalAddress, clientSecretArn, formatHostPort } from "../registry/schema.js";
 import { CertificateCatalog, fingerprintOf, visible } from "./certificate.js";
 import { discoverAddresses } from "./discover.js";
 import { classifyError } from "./errors.js";
@@ -71,16 +71,18 @@ async function resolveCredentials(
 function memberTargets(endpoint: Endpoint, discovery: DiscoveryResult, group: TargetGroupResult | undefined): MemberTarget[] {
   const targets = new Map<string, MemberTarget>();
   for (const m of endpoint.members) targets.set(m.label, { ...m, source: "listed" });
-  for (const address of discovery.addresses) {
+  for (const found of discovery.addresses) {
+    const address = canonicalAddress(found);
     const label = formatHostPort(address, endpoint.port);
     if (!targets.has(label)) targets.set(label, { address, port: endpoint.port, label, source: "dns" });
   }
   for (const t of group?.targets ?? []) {
     if (t.address === undefined || t.port === undefined) continue;
-    const label = formatHostPort(t.address, t.port);
+    const address = canonicalAddress(t.address);
+    const label = formatHostPort(address, t.port);
     const known = targets.get(label);
     if (known) known.targetHealth = t.health;
-    else targets.set(label, { address: t.address, port: t.port, label, source: "target-group", targetHealth: t.health });
+    else targets.set(label, { address, port: t.port, label, source: "target-group", targetHealth: t.health });
   }
   return [...targets.values()];
 }

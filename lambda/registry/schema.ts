@@ -24,6 +24,20 @@ export function formatHostPort(address: string, port: number): string {
   return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/**
+ * One spelling per address, so that a member is one member however it is written or discovered: IPv6 in its
+ * canonical compressed form (RFC 5952, as the WHATWG URL parser writes it: `0:0:0:0:0:0:0:1` and `0::1` are `::1`),
+ * and an IPv4-mapped IPv6 address (`::ffff:127.0.0.1`) as the IPv4 address it is (the same host, the same socket).
+ */
+export function canonicalAddress(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const compressed = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(compressed);
+  if (!mapped) return compressed;
+  const [high, low] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join(".");
+}
+
 /** Parses `ip[:port]` (IPv6 as `[addr]:port`, or a bare IPv6 address). Throws with the reason when malformed. */
 export function parseMemberAddress(text: string, defaultPort: number): MemberAddress {
   const value = text.trim();
@@ -35,6 +49,10 @@ export function parseMemberAddress(text: string, defaultPort: number): MemberAdd
     portText = bracketed[2];
     if (isIP(address) !== 6) throw new Error(`"${text}" is not an IPv6 address in brackets`);
   } else if (isIP(value) === 6) {
+    // `::1:3203` is an IPv6 address, and also `::1` on port 3203: refuse to guess.
+    const colon = value.lastIndexOf(":");
+    if (/^\d{1,5}$/.test(value.slice(colon + 1)) && isIP(value.slice(0, colon)) === 6)
+      throw new Error(`"${text}" is ambiguous: write [${value.slice(0, colon)}]:${value.slice(colon + 1)} for a port, or [${value}] for the address`);
     address = value;
   } else {
     const colon = value.lastIndexOf(":");
@@ -44,6 +62,7 @@ export function parseMemberAddress(text: string, defaultPort: number): MemberAdd
   }
   const port = portText === undefined ? defaultPort : parsePort(portText);
   if (port === undefined) throw new Error(`"${text}" has an invalid port (expected 1-65535)`);
+  address = canonicalAddress(address);
   return { address, port, label: formatHostPort(address, port) };
 }
 

@@ -105,3 +105,32 @@ describe("registry files", () => {
     expect(errors[0]!.message).toContain("ENOENT");
   });
 });
+
+describe("member addresses: one spelling per address", () => {
+  it.each([
+    ["[::1]:3203", "[::1]:3203"],
+    ["[0::1]:3203", "[::1]:3203"],
+    ["[0:0:0:0:0:0:0:1]:3203", "[::1]:3203"],
+    ["[2001:DB8:0:0:0:0:0:10]", "[2001:db8::10]:443"],
+    ["[::ffff:127.0.0.1]:3203", "127.0.0.1:3203"],
+    ["[::ffff:7f00:1]", "127.0.0.1:443"],
+  ])("%s is %s", (written, label) => {
+    expect(parseMemberAddress(written, 443).label).toBe(label);
+  });
+
+  it("the same member written twice in two spellings is a duplicate, named (it was four members and a false resumption-shared)", () => {
+    const load = parseRegistry(
+      JSON.stringify({ endpoints: [{ name: "v6", host: "::1", port: 3203, members: ["[::1]:3203", "[0::1]:3203", "[0:0:0:0:0:0:0:1]:3203", "[::ffff:127.0.0.1]:3203"] }] }),
+      "r.json",
+    );
+    expect(load.endpoints).toEqual([]);
+    expect(load.errors.map((e) => e.message)).toEqual(['r.json: endpoint endpoints[0] ("v6"): members[1]: duplicate member [::1]:3203']);
+  });
+
+  it("::1:3203 is ambiguous (an address, or ::1 on port 3203): refused with both spellings", () => {
+    expect(() => parseMemberAddress("::1:3203", 443)).toThrow('"::1:3203" is ambiguous: write [::1]:3203 for a port, or [::1:3203] for the address');
+    expect(parseMemberAddress("[::1:3203]", 443).label).toBe("[::1:3203]:443");
+    // Not ambiguous: what precedes the last group is no address.
+    expect(parseMemberAddress("2001:db8::10", 443).label).toBe("[2001:db8::10]:443");
+  });
+});
