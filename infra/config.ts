@@ -38,7 +38,7 @@ export const MonitorConfigSchema = z
     regions: z.array(regionName).min(1).default(["us-east-1"]),
     alertTopicArn: z
       .string()
-      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, "must be an SNS topic ARN")
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$/, "must be an SNS topic ARN")
       .optional(),
     alertEmails: z.array(z.string().email()).default([]),
     alertHttpsUrls: z.array(z.string().url().startsWith("https://")).default([]),

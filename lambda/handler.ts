@@ -11,7 +11,7 @@ import { jsonLogger, runMonitor, type RunSummary } from "./monitor.js";
 import { loadRegistryFile } from "./registry/load.js";
 import { clientSecretArn, type RegistryLoad } from "./registry/schema.js";
 import { parseShard, shardOf } from "./registry/shard.js";
-import { readSettings, type LambdaSettings } from "./settings.js";
+import { ENV, readSettings, type LambdaSettings } from "./settings.js";
 
 export { probeBudgetMs } from "./deadline.js";
 
@@ -33,9 +33,21 @@ export function selectShard(load: RegistryLoad, event: unknown): RegistryLoad {
   };
 }
 
+/**
+ * The run's own input: a registry that cannot be read or parsed at all (missing, a directory, not JSON, over the
+ * size limit) fails the invocation, so that the failed-invocation alarm fires; it is not cached, so the next
+ * invocation reads it again. A bad entry stays that entry's (logged, counted), the others run.
+ */
+function registryOrThrow(path: string): RegistryLoad {
+  const load = loadRegistryFile(path);
+  const fileLevel = load.errors.find((e) => e.endpoint === undefined && e.field === undefined);
+  if (load.endpoints.length === 0 && fileLevel) throw new Error(`${ENV.registryFile}: ${fileLevel.message}`);
+  return load;
+}
+
 export async function handler(event: unknown, context: Pick<Context, "getRemainingTimeInMillis">): Promise<RunSummary> {
   settings ??= readSettings(process.env);
-  registry ??= loadRegistryFile(settings.registryFile ?? fileURLToPath(new URL("./registry.json", import.meta.url)));
+  registry ??= registryOrThrow(settings.registryFile ?? fileURLToPath(new URL("./registry.json", import.meta.url)));
   publisher ??= (() => {
     const { cloudwatch, sns } = defaultClients();
     return new AwsPublisher(cloudwatch, sns);

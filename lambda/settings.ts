@@ -81,10 +81,18 @@ export function readSettings(env: NodeJS.ProcessEnv): LambdaSettings {
   const registryFile = env[ENV.registryFile];
   // Every announcement is claimed in the memory before it is published: without one, alerts could repeat or be lost.
   if (topicArn && !stateTable) throw new SettingsError(`${ENV.stateTable}: required with ${ENV.topicArn} (the memory in which every announcement is claimed)`);
-  if (topicArn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn)) throw new SettingsError(`${ENV.topicArn}: not an SNS topic ARN`);
+  // A FIFO topic (name ending .fifo) is a topic too: its messages carry a group and a deduplication id (publisher.ts).
+  if (topicArn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(\.fifo)?$/.test(topicArn))
+    throw new SettingsError(`${ENV.topicArn}: not an SNS topic ARN`);
+  const namespace = env[ENV.namespace] || DEFAULT_NAMESPACE;
+  // CloudWatch's namespace rules (infra/config.ts checks the same at synth): a bad one fails every PutMetricData.
+  if (namespace.length > 255 || !/^[0-9A-Za-z._/#: -]+$/.test(namespace) || namespace.startsWith("AWS/"))
+    throw new SettingsError(
+      `${ENV.namespace}=${JSON.stringify(namespace.slice(0, 40))}: not a CloudWatch namespace (letters, digits, . - _ / # : or space; not AWS/)`,
+    );
   return {
     ...(registryFile ? { registryFile } : {}),
-    namespace: env[ENV.namespace] || DEFAULT_NAMESPACE,
+    namespace,
     ...(topicArn ? { topicArn } : {}),
     ...(concurrency === undefined ? {} : { concurrency }),
     ...(stateTable ? { stateTable } : {}),

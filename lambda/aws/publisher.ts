@@ -111,6 +111,11 @@ export class AwsPublisher {
           Subject: alert.subject,
           Message: alert.message,
           MessageAttributes: Object.fromEntries(Object.entries(alert.attributes).map(([k, v]) => [k, { DataType: "String", StringValue: v }])),
+          // A FIFO topic needs a group (one per endpoint keeps its messages in order) and a deduplication id: the
+          // transition id, so that SNS itself drops a resend within its 5-minute window.
+          ...(topicArn.endsWith(".fifo")
+            ? { MessageGroupId: alert.endpoint.slice(0, 128), MessageDeduplicationId: (alert.attributes.transitionId ?? alert.subject).slice(0, 128) }
+            : {}),
         }),
         signal ? { abortSignal: signal } : {},
       );

@@ -46,7 +46,14 @@ interface StoredDatum {
 
 export class FakeAwsHttp {
   readonly datums: StoredDatum[] = [];
-  readonly published: Array<{ subject: string; message: string; attributes: Record<string, string> }> = [];
+  readonly published: Array<{
+    subject: string;
+    message: string;
+    attributes: Record<string, string>;
+    topic: string;
+    groupId?: string;
+    deduplicationId?: string;
+  }> = [];
   /** Where DynamoDB requests go (moto's server), through this fake's faults. */
   dynamoUpstream?: string;
   private dynamoQueue: Promise<void> = Promise.resolve();
@@ -195,7 +202,14 @@ export class FakeAwsHttp {
       if (fault === "malformed") return send(200, json ? "{not json" : "<PublishResponse><oops");
       if (action === "PutMetricData") return send(200, this.put(JSON.parse(body.toString())));
       if (action === "GetMetricData") return send(200, this.get(JSON.parse(body.toString()), fault === "endless-token"));
-      this.published.push({ subject: form.get("Subject") ?? "", message: form.get("Message") ?? "", attributes: messageAttributes(form) });
+      this.published.push({
+        subject: form.get("Subject") ?? "",
+        message: form.get("Message") ?? "",
+        attributes: messageAttributes(form),
+        topic: form.get("TopicArn") ?? "",
+        ...(form.get("MessageGroupId") ? { groupId: form.get("MessageGroupId")! } : {}),
+        ...(form.get("MessageDeduplicationId") ? { deduplicationId: form.get("MessageDeduplicationId")! } : {}),
+      });
       if (fault === "accept-stall") return;
       if (fault === "accept-500") return send(500, errorXml("InternalError", "boom after accepting"));
       return send(

@@ -120,7 +120,9 @@ describe("member addresses: one spelling per address", () => {
 
   it("the same member written twice in two spellings is a duplicate, named (it was four members and a false resumption-shared)", () => {
     const load = parseRegistry(
-      JSON.stringify({ endpoints: [{ name: "v6", host: "::1", port: 3203, members: ["[::1]:3203", "[0::1]:3203", "[0:0:0:0:0:0:0:1]:3203", "[::ffff:127.0.0.1]:3203"] }] }),
+      JSON.stringify({
+        endpoints: [{ name: "v6", host: "::1", port: 3203, members: ["[::1]:3203", "[0::1]:3203", "[0:0:0:0:0:0:0:1]:3203", "[::ffff:127.0.0.1]:3203"] }],
+      }),
       "r.json",
     );
     expect(load.endpoints).toEqual([]);
