@@ -5,7 +5,7 @@
  * and all of it ends by the run's AWS deadline.
  */
 import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
-import type { AwsPublisher } from "./aws/publisher.js";
+import { boundedError, type AwsPublisher } from "./aws/publisher.js";
 import { outcomeOf, type EndpointOutcome, type NotFinishedReason } from "./outcome.js";
 import { probeEach } from "./probe/endpoint.js";
 import type { RuleSettings } from "./analysis/rules.js";
@@ -230,7 +230,14 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
     for (const put of await Promise.all(puts)) {
       published += put.published;
       for (const f of put.failed) {
-        log({ level: "error", msg: "PutMetricData failed; writing the batch as EMF", error: f.error, datums: f.datums.length });
+        log({
+          level: "error",
+          msg: f.ambiguous
+            ? "PutMetricData answered an error after which CloudWatch may have stored the batch; writing it as EMF (at most two copies, never lost)"
+            : "PutMetricData failed; writing the batch as EMF",
+          error: f.error,
+          datums: f.datums.length,
+        });
         for (const line of emfLines(options.namespace, f.datums)) writeEmf(line);
         viaEmf += f.datums.length;
       }
@@ -258,14 +265,6 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
   } finally {
     for (const t of timers) clearTimeout(t);
   }
-}
-
-/** AWS error text in a log line: the name and the first MAX_ERROR_CHARS of the message. */
-const MAX_ERROR_CHARS = 500;
-export function boundedError(err: unknown): string {
-  const e = err as { name?: string; message?: string };
-  const text = `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`;
-  return text.length <= MAX_ERROR_CHARS ? text : `${text.slice(0, MAX_ERROR_CHARS)}… (${text.length} characters)`;
 }
 
 interface Announced {
@@ -343,7 +342,7 @@ async function announce(
           endpoint: o.name,
           kind: p.kind,
           transitionId: p.id,
-          error: error.slice(0, MAX_ERROR_CHARS),
+          error,
         });
         continue;
       }

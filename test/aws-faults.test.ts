@@ -46,7 +46,12 @@ async function fakeWithTable(): Promise<{ fake: FakeAwsHttp; table: string }> {
 }
 
 /** Run `index` of a schedule every 5 minutes (the run's clock; the probes are real). */
-async function run(fake: FakeAwsHttp, table: string, index: number): Promise<{ summary: RunSummary; elapsed: number; emf: number }> {
+async function run(
+  fake: FakeAwsHttp,
+  table: string,
+  index: number,
+  log: (l: Record<string, unknown>) => void = () => undefined,
+): Promise<{ summary: RunSummary; elapsed: number; emf: number }> {
   let emf = 0;
   const started = Date.now();
   const at = new Date(Date.now() + index * 300_000);
@@ -59,7 +64,7 @@ async function run(fake: FakeAwsHttp, table: string, index: number): Promise<{ s
     budgetMs: BUDGET_MS,
     awsDeadlineMs: AWS_DEADLINE_MS,
     confirmRuns: 1,
-    log: (l) => (process.env.DBG ? console.log(JSON.stringify(l)) : undefined),
+    log,
     // CloudWatch Logs turns EMF lines into the same metrics: feed them to the store the next run reads.
     emf: (line) => {
       const doc = JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Metrics: Array<{ Name: string }> }> } };
@@ -110,9 +115,36 @@ describe.each(CASES)("%s answering %s", (action, fault) => {
   });
 });
 
+describe("no double datums", () => {
+  it("PutMetricData that stores the batch and answers 500: one attempt, then EMF: each datum at most twice (was 4 times)", async () => {
+    const { fake, table } = await fakeWithTable();
+    try {
+      fake.faults.PutMetricData = "accept-500";
+      const logs: Array<Record<string, unknown>> = [];
+      const { summary, emf } = await run(fake, table, 0, (l) => logs.push(l));
+      expect(fake.requests.PutMetricData).toBe(1);
+      expect(summary.metricsViaEmf).toBe(summary.metricsProduced);
+      // Stored once by the API, once from EMF: every datum, never more.
+      const stored = fake.datums.filter((d) => d.metric === "JavaAbortRisk");
+      expect(stored).toHaveLength(2);
+      expect(emf).toBe(summary.metricsProduced);
+      expect(logs.find((l) => String(l.msg).startsWith("PutMetricData answered an error after which CloudWatch may have stored"))).toBeDefined();
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("a 200 KB AWS error is logged bounded (500 characters and its length)", async () => {
+    const { boundedError } = await import("../lambda/aws/publisher.js");
+    const text = boundedError(Object.assign(new Error("x".repeat(200_000)), { name: "InternalFailure" }));
+    expect(text.length).toBeLessThan(560);
+    expect(text).toMatch(/^InternalFailure: x{400,}… \(200017 characters\)$/);
+  });
+});
+
 describe("the SDK's own request timeout, without the run's deadline", () => {
   it.each(["BatchGetItem", "PutMetricData", "Publish"] as const)(
-    "%s that never answers fails by the request timeout (retried, except the non-idempotent Publish), not waited on",
+    "%s that never answers fails by the request timeout (a read retried; Publish and PutMetricData, not idempotent, once), not waited on",
     { timeout: 15_000 },
     async (action) => {
       const { fake, table } = await fakeWithTable();
@@ -141,8 +173,9 @@ describe("the SDK's own request timeout, without the run's deadline", () => {
               (err: Error) => err.name,
             );
         expect(failed).toMatch(/Timeout/i);
-        // A Publish whose answer never came may have gone out: one attempt, the memory's claim retries it later.
-        expect(fake.requests[action]).toBe(action === "Publish" ? 1 : 2);
+        // A Publish or PutMetricData whose answer never came may have been taken: one attempt (the memory's claim
+        // retries the message later; the batch goes out as EMF).
+        expect(fake.requests[action]).toBe(action === "BatchGetItem" ? 2 : 1);
       } finally {
         await fake.close();
       }

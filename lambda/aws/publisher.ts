@@ -47,7 +47,8 @@ export function defaultClients(overrides: ClientOverrides = {}): { cloudwatch: C
   // Publish is not idempotent: a 500 or a timeout after SNS took the message leaves it unknown whether it went out,
   // and the SDK's retry would send it again under a new message id. One attempt here; the claim in the memory is
   // retried by a later run with the same transition id, which a subscriber can drop (lambda/memory/model.ts).
-  return { cloudwatch: new CloudWatchClient(config), sns: new SNSClient({ ...config, maxAttempts: 1 }) };
+  // PutMetricData likewise (a retried 500 stored the datums twice, then EMF a third time): one attempt, EMF after.
+  return { cloudwatch: new CloudWatchClient({ ...config, maxAttempts: 1 }), sns: new SNSClient({ ...config, maxAttempts: 1 }) };
 }
 
 /** Every client's configuration: the SDK's standard retry, connection and request timeouts that fail the attempt. */
@@ -69,14 +70,27 @@ export function clientConfig(overrides: ClientOverrides) {
 
 export interface PutResult {
   published: number;
-  /** Batches that failed after the SDK's retries (or were cut by the signal), with the error. */
-  failed: Array<{ datums: MetricDatum[]; error: string }>;
+  /** Batches that failed (or were cut by the signal), with the error; ambiguous: CloudWatch may have stored them. */
+  failed: Array<{ datums: MetricDatum[]; error: string; ambiguous: boolean }>;
 }
 
-const errorText = (err: unknown): string => {
+/** AWS error text as logged and counted: the name and at most MAX_ERROR_CHARS (a 200 KB error body is not a log line). */
+export const MAX_ERROR_CHARS = 500;
+export function boundedError(err: unknown): string {
   const e = err as { name?: string; message?: string };
-  return `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`;
-};
+  const text = `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`;
+  return text.length <= MAX_ERROR_CHARS ? text : `${text.slice(0, MAX_ERROR_CHARS)}… (${text.length} characters)`;
+}
+const errorText = boundedError;
+
+/**
+ * Whether CloudWatch may have stored what it answered with an error: a server error or no answer at all (a
+ * throttle, a validation or access error is a refusal, nothing stored).
+ */
+function mayHaveStored(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return status === undefined || status >= 500;
+}
 
 export class AwsPublisher {
   constructor(
@@ -84,17 +98,24 @@ export class AwsPublisher {
     private readonly sns: SNSClient,
   ) {}
 
-  /** Sends every batch; a batch that still fails after the SDK's retries (or is cut by the signal) is returned, not thrown. */
+  /**
+   * Sends every batch, one attempt each (the CloudWatch client is not retried: PutMetricData is not idempotent, a
+   * retry after a 500 that stored the batch stored it again); a batch that fails is returned, not thrown, and goes
+   * out as EMF instead.
+   */
   async putMetrics(namespace: string, batches: MetricDatum[][], signal?: AbortSignal): Promise<PutResult> {
     const result: PutResult = { published: 0, failed: [] };
     await Promise.all(
       batches.map(async (datums) => {
+        if (signal?.aborted) {
+          result.failed.push({ datums, error: "the run's deadline for AWS calls was reached (not sent)", ambiguous: false });
+          return;
+        }
         try {
-          if (signal?.aborted) throw new Error("the run's deadline for AWS calls was reached");
           await this.cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: datums }), signal ? { abortSignal: signal } : {});
           result.published += datums.length;
         } catch (err) {
-          result.failed.push({ datums, error: errorText(err) });
+          result.failed.push({ datums, error: errorText(err), ambiguous: mayHaveStored(err) });
         }
       }),
     );

@@ -39,7 +39,8 @@ function subjectLine(text: string): string {
 /** Cuts a message to the byte budget on a character boundary and says so. */
 export function truncateMessage(message: string, maxBytes = MAX_MESSAGE_BYTES): string {
   if (Buffer.byteLength(message) <= maxBytes) return message;
-  const note = "\n\n[truncated: the full report is in the function's log for this run]";
+  // Honest: the function's log line holds the counts, not the report; the command at the top reproduces it.
+  const note = "\n\n[truncated to SNS's size limit: the Reproduce command at the top prints the full report]";
   let cut = Buffer.from(message)
     .subarray(0, maxBytes - Buffer.byteLength(note))
     .toString("utf8");
@@ -51,10 +52,29 @@ function worst(analysis: EndpointAnalysis): Severity {
   return analysis.findings.reduce<Severity>((w, f) => (SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[w] ? f.severity : w), "info");
 }
 
+/** Members named on the reproduce command line; more are left to the registry. */
+const MAX_COMMAND_MEMBERS = 20;
+
+/** The CLI command that probes this endpoint as the function did (the registry's CA and certificate files by name). */
+export function reproduceCommand(probe: EndpointProbe): string {
+  const e = probe.endpoint;
+  const target = e.host.includes(":") ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+  const members = probe.members.slice(0, MAX_COMMAND_MEMBERS).map((m) => `--member ${m.label}`);
+  return [
+    `tls-pool-monitor probe ${target} --servername ${e.servername} --attempts ${e.attempts}`,
+    ...(probe.discovery.method === "none" ? ["--no-dns"] : []),
+    ...members,
+    ...(probe.members.length > MAX_COMMAND_MEMBERS ? [`(and ${probe.members.length - MAX_COMMAND_MEMBERS} more --member)`] : []),
+    ...(probe.clientCertificate ? ["--cert <the client certificate> --key <its key>"] : []),
+    ...(probe.memberProxyProtocol ? [`--proxy-protocol ${probe.memberProxyProtocol}`] : []),
+  ].join(" ");
+}
+
 function divergenceMessage(probe: EndpointProbe, analysis: EndpointAnalysis, previous: PoolState | undefined): string {
   const e = probe.endpoint;
   const lines = [
     `Endpoint ${e.name} (${e.host}:${e.port}, servername ${e.servername}) presents ${analysis.summary.certificateVariants} different certificates (${previous === "consistent" ? "was consistent" : "not reported before"}).`,
+    `Reproduce: ${reproduceCommand(probe)} (add --ca FILE when the registry names one)`,
     "",
     "Which member presents which certificate:",
   ];

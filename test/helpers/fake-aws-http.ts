@@ -200,6 +200,10 @@ export class FakeAwsHttp {
         return send(400, json ? JSON.stringify({ __type: "Throttling", message: "Rate exceeded" }) : errorXml("Throttling", "Rate exceeded"));
       }
       if (fault === "malformed") return send(200, json ? "{not json" : "<PublishResponse><oops");
+      if (action === "PutMetricData" && fault === "accept-500") {
+        this.put(JSON.parse(body.toString()));
+        return send(500, JSON.stringify({ __type: "InternalServiceError", message: "stored, then failed" }));
+      }
       if (action === "PutMetricData") return send(200, this.put(JSON.parse(body.toString())));
       if (action === "GetMetricData") return send(200, this.get(JSON.parse(body.toString()), fault === "endless-token"));
       this.published.push({

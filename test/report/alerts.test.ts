@@ -19,6 +19,10 @@ describe("alerts", () => {
     expect(alert).toMatchObject({ endpoint: "unit", kind: "divergence", attributes: { endpoint: "unit", kind: "divergence" } });
     expect(alert.subject.length).toBeLessThanOrEqual(MAX_SUBJECT);
     expect(alert.message).toContain("(was consistent)");
+    // The command that reproduces it, on the second line, with the members the function probed.
+    expect(alert.message.split("\n")[1]).toBe(
+      "Reproduce: tls-pool-monitor probe vip:443 --servername pool.test --attempts 4 --no-dns --member 10.0.0.1:443 --member 10.0.0.2:443 (add --ca FILE when the registry names one)",
+    );
     expect(alert.message).toMatch(/\[A\] CN=a\.pool\.test .*\n {6}members: 10\.0\.0\.1:443;/);
     expect(alert.message).toMatch(/\[B\] CN=b\.pool\.test .*\n {6}members: 10\.0\.0\.2:443;/);
     expect(alert.message).toMatch(/ {2}1\. same-certificate on 10\.0\.0\.2:443 \(makes safe: /);
@@ -37,6 +41,7 @@ describe("alerts", () => {
     const cut = truncateMessage("é".repeat(MAX_MESSAGE_BYTES));
     expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
     expect(cut).not.toContain("\uFFFD");
-    expect(cut).toMatch(/\[truncated: the full report is in the function's log for this run\]$/);
+    // Honest: the log line has counts only; the message's Reproduce command prints the whole report.
+    expect(cut).toMatch(/\[truncated to SNS's size limit: the Reproduce command at the top prints the full report\]$/);
   });
 });
