@@ -37,6 +37,7 @@ export interface FindingEvidence {
     | { members: Array<{ member: string; error?: ProbeError | undefined }> }
     | { error: ProbeError };
   "tls13-unsupported": { connections: Names } | { withoutTls13: Names };
+  "probe-resources": { connections: Names; codes: string[] };
   "direct-access": { members: Array<{ member: string; error?: ProbeError | undefined }> };
   "protocol-support": { members: Array<{ member: string; versions: string; suites: Partial<Record<string, boolean | undefined>> }> };
   "legacy-protocols": { members: Array<{ member: string; versions: string; suites: Partial<Record<string, boolean | undefined>> }> };
@@ -116,6 +117,8 @@ const IMPACT_ORDER: Record<FindingKind, number> = {
   "client-certificate": 1,
   // The monitor cannot see the members; clients through the VIP are not affected by that.
   "direct-access": 2,
+  // Results missing because of the probe's machine: what clients get is unknown, not broken.
+  "probe-resources": 2,
   "protocol-support": 0,
   "legacy-protocols": 2,
   "sni-certificate": 1,

@@ -11,14 +11,35 @@ import { connectionName, memberHandshakes, plural, versionRefusal, vipConnection
 export function failedHandshakes(probe: EndpointProbe): HandshakeRecord[] {
   const isVersionRefusal = versionRefusal(probe);
   const records: HandshakeRecord[] = [...vipConnections(probe), ...memberHandshakes(probe).map((h) => h.record)];
-  return records.filter((r) => r.error && !isVersionRefusal(r) && !isClientCertificateRefusal(r));
+  return records.filter((r) => r.error && !isVersionRefusal(r) && !isClientCertificateRefusal(r) && !isLocal(r));
 }
 
-/** Records that count for handshake failures: not version refusals, not client-certificate refusals. */
+/** The probe's machine could not open the connection: the server was never asked. */
+const isLocal = (r: HandshakeRecord): boolean => r.error?.class === "local-resource";
+
+/** Records that count for handshake failures: not version refusals, not client-certificate refusals, not ours. */
 const counted = (probe: EndpointProbe) => {
   const isVersionRefusal = versionRefusal(probe);
-  return (r: HandshakeRecord) => !isVersionRefusal(r) && !isClientCertificateRefusal(r);
+  return (r: HandshakeRecord) => !isVersionRefusal(r) && !isClientCertificateRefusal(r) && !isLocal(r);
 };
+
+/** Connections the probe's own machine could not open (out of file descriptors, buffers): said once, as ours. */
+function localResourceFinding(probe: EndpointProbe): Finding[] {
+  const vip = vipConnections(probe).filter(isLocal);
+  const members = memberHandshakes(probe).filter((h) => isLocal(h.record));
+  const records = [...vip, ...members.map((h) => h.record)];
+  if (records.length === 0) return [];
+  const codes = [...new Set(records.map((r) => r.error!.code ?? r.error!.class))].join(", ");
+  return [
+    {
+      kind: "probe-resources",
+      severity: "warning",
+      message: `${plural(records.length, "connection")} could not be opened on the probe's own machine (${codes}): those results are missing, not failures of the servers.`,
+      remedy: "Raise the probe's file-descriptor limit (ulimit -n) or lower --concurrency, and probe again.",
+      evidence: { connections: [...vip.map(connectionName), ...members.map((h) => `${h.member.label} ${h.kind}`)], codes: codes.split(", ") },
+    },
+  ];
+}
 
 function classes(records: HandshakeRecord[]): Partial<Record<ErrorClass, number>> {
   const counts: Partial<Record<ErrorClass, number>> = {};
@@ -80,7 +101,7 @@ export function handshakeFailureFindings(probe: EndpointProbe): Finding[] {
       evidence: { members: down.map((m) => ({ member: m.label, error: m.handshake.error })) },
     });
   }
-  return findings;
+  return [...findings, ...localResourceFinding(probe)];
 }
 
 export function tls13Findings(probe: EndpointProbe): Finding[] {

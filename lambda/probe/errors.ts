@@ -22,6 +22,11 @@ const BY_CODE: Record<string, ErrorClass> = {
   ERR_SSL_NO_PROTOCOLS_AVAILABLE: "protocol-version",
   ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: "protocol-version",
   ERR_SSL_VERSION_TOO_LOW: "protocol-version",
+  // The probe's machine, not the server (a registry run past `ulimit -n`).
+  EMFILE: "local-resource",
+  ENFILE: "local-resource",
+  ENOBUFS: "local-resource",
+  ENOMEM: "local-resource",
 };
 
 /** OpenSSL's refusal of a server without RFC 5746 renegotiation_info (no SSL_OP_LEGACY_SERVER_CONNECT). */
@@ -76,6 +81,7 @@ const PLAIN_BY_CLASS: Record<ErrorClass, string> = {
   "not-tls": "the port does not speak TLS",
   dns: "the name does not resolve",
   aws: "the AWS call failed",
+  "local-resource": "the probe's own machine could not open the connection (out of file descriptors)",
   other: "the handshake failed",
 };
 

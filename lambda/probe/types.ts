@@ -28,6 +28,11 @@ export type ErrorClass =
   | "dns"
   /** An AWS API call failed (AccessDenied, TargetGroupNotFound, throttling, timeout); `code` is the AWS error name. */
   | "aws"
+  /**
+   * The probe's own machine could not open the connection (EMFILE, ENFILE: out of file descriptors; ENOBUFS,
+   * ENOMEM): the server was never asked, so this is never its failure.
+   */
+  | "local-resource"
   | "other";
 
 export interface ProbeError {

@@ -277,6 +277,19 @@ describe("every rule, on its own, from small records", () => {
         }),
         ["warning:direct-access"],
       ],
+      [
+        // 238 such on a registry run past ulimit -n read as 6 false failures of a healthy endpoint.
+        "the probe's own machine out of file descriptors (EMFILE) for one member: no handshake failure, the probe's resources named",
+        () =>
+          withMember(healthy(), 2, () =>
+            member({
+              label: M3,
+              leaf: "A",
+              down: { class: "local-resource", code: "EMFILE", message: "connect EMFILE 127.0.0.1:443 - Local (undefined:undefined)" },
+            }),
+          ),
+        ["warning:probe-resources"],
+      ],
       ["every handshake completes", healthy, []],
     ],
     divergence: [
@@ -501,4 +514,24 @@ describe("every rule, on its own, from small records", () => {
       expect(found.map((f) => `${f.severity}:${f.kind}`)).toEqual(expected);
     });
   }
+});
+
+describe("the probe's own resources are never the server's failure", () => {
+  it("EMFILE, ENFILE, ENOBUFS, ENOMEM classify as local-resource; an endpoint with such records counts no handshake failure", async () => {
+    const { classifyError } = await import("../../lambda/probe/errors.js");
+    for (const code of ["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"])
+      expect(classifyError(Object.assign(new Error(`connect ${code}`), { code })).class, code).toBe("local-resource");
+    const A = certificate({ fingerprint: "A" });
+    const probe = probeOf({
+      members: [
+        member({ label: "10.0.0.1:443", leaf: "A" }),
+        member({ label: "10.0.0.2:443", leaf: "A", down: { class: "local-resource", code: "EMFILE", message: "connect EMFILE" } }),
+      ],
+      certificates: [A],
+    });
+    const analysis = analyzeEndpoint(probe);
+    expect(analysis.summary.handshakeFailures).toBe(0);
+    expect(analysis.findings.map((f) => f.kind)).not.toContain("handshake-failure");
+    expect(analysis.findings.find((f) => f.kind === "probe-resources")!.message).toMatch(/could not be opened on the probe's own machine \(EMFILE\)/);
+  });
 });
