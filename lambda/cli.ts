@@ -4,7 +4,7 @@
  */
 import { KEY_PASSPHRASE_ENV, MAX_CLIENT_CERTIFICATE_BYTES } from "./registry/client-certificate.js";
 import { MAX_CA_BYTES, readTextFile } from "./registry/files.js";
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { parseArgs } from "node:util";
 import { outcomeOf, type EndpointOutcome } from "./outcome.js";
@@ -283,6 +283,24 @@ async function printTimeline(rest: string[], history: string | undefined, table:
   return EXIT_OK;
 }
 
+/**
+ * An output file must be a regular file (or not exist yet): writing to a FIFO nobody reads, or a device, would hang
+ * or misbehave after the whole probe. Checked before probing, so that the error comes within a second.
+ */
+function checkOutputFile(flag: string, file: string | undefined): void {
+  if (file === undefined) return;
+  let stats;
+  try {
+    stats = statSync(file);
+  } catch {
+    return; // created when written
+  }
+  if (!stats.isFile())
+    throw new UsageError(
+      `${flag} ${file}: not a regular file (a ${stats.isFIFO() ? "FIFO" : stats.isDirectory() ? "directory" : "device or socket"}); give a file path`,
+    );
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     const { values, positionals } = parseArgs({
@@ -323,6 +341,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (deadline !== undefined && (deadline < 1 || deadline > 86_400)) throw new UsageError("--deadline: must be 1-86400 seconds");
     if (concurrency !== undefined && (concurrency < 1 || concurrency > MAX_CLI_CONCURRENCY))
       throw new UsageError(`--concurrency: must be 1-${MAX_CLI_CONCURRENCY}`);
+    checkOutputFile("--html", values.html);
+    checkOutputFile("--history", values.history);
     if (command === "demo") {
       if (rest.length) throw new UsageError(`demo: unexpected argument "${rest[0]}"`);
       // The lab (PKI, Node members, TCP VIP) loads only for the demo: every other command starts without it.

@@ -295,3 +295,40 @@ describe("--history FILE: the function's memory for a cron user", () => {
     expect((await cli(...args, "--jsonl")).stderr).toMatch(/--history: not with --jsonl/);
   });
 });
+
+describe("outputs and deadlines", () => {
+  it("--html or --history to a FIFO: refused before probing, within a second (it hung after the probe)", async () => {
+    const fifo = join(dir, "out.fifo");
+    await run("mkfifo", [fifo]);
+    const started = Date.now();
+    const html = await cli("probe", "192.0.2.1", "--no-dns", "--html", fifo);
+    expect(html.code).toBe(2);
+    expect(html.stderr).toContain(`--html ${fifo}: not a regular file (a FIFO); give a file path`);
+    const history = await cli("probe", "192.0.2.1", "--no-dns", "--history", dir);
+    expect(history.stderr).toContain(`--history ${dir}: not a regular file (a directory)`);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it("--json --deadline cuts what --jsonl cuts: endpoints are started a bounded number at a time in both", async () => {
+    const pool = await harness.pool(pki, [{ certificate: await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] }) }]);
+    const registry = join(dir, "deadline-registry.json");
+    const endpoints = Array.from({ length: 40 }, (_, i) => ({
+      name: `e${i}`,
+      host: pool.vip.host,
+      port: pool.vip.port,
+      servername: SERVICE,
+      members: pool.members.map((m) => m.label),
+      discover: "none",
+      ca: "root.pem",
+      attempts: 2,
+    }));
+    writeFileSync(registry, JSON.stringify({ endpoints }));
+    // Concurrency 4: a few endpoints at a time; the deadline lands while most are queued, never all half done.
+    const json = JSON.parse((await cli("probe", "--registry", registry, "--json", "--deadline", "1", "--concurrency", "4")).stdout) as {
+      endpoints: Array<{ notFinished?: unknown }>;
+    };
+    const finished = json.endpoints.filter((e) => e.notFinished === undefined).length;
+    expect(json.endpoints).toHaveLength(40);
+    expect(finished).toBeGreaterThan(0);
+  });
+});

@@ -230,8 +230,13 @@ export async function probeEach(
   await Promise.all(Array.from({ length: Math.min(endpoints.length, inFlight) }, worker));
 }
 
-/** Probes every endpoint concurrently under one connection bound; one endpoint's trouble stays its own. */
+/**
+ * Probes every endpoint under one connection bound, in order, as many in flight as probeEach allows (all at once,
+ * a deadline found every endpoint half done: --json --deadline 1 cut 60 of 60 where --jsonl cut 40); one endpoint's
+ * trouble stays its own.
+ */
 export async function probeEndpoints(endpoints: Endpoint[], options: ProbeOptions & { concurrency?: number } = {}): Promise<EndpointProbe[]> {
-  const limit = options.limit ?? connectionLimiter(options.concurrency);
-  return Promise.all(endpoints.map((e) => probeEndpoint(e, { ...options, limit })));
+  const probes: EndpointProbe[] = new Array<EndpointProbe>(endpoints.length);
+  await probeEach(endpoints, (probe, i) => (probes[i] = probe), options);
+  return probes;
 }
