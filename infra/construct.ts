@@ -173,7 +173,7 @@ export class TlsPoolMonitor extends Construct {
 
     // config.ts accepts only the retention values CloudWatch Logs takes (logs.RetentionDays).
     const logGroup = new logs.LogGroup(this, "Logs", { retention: config.logRetentionDays as logs.RetentionDays, removalPolicy: cdk.RemovalPolicy.RETAIN });
-    const registryFile = stageRegistry(endpoints);
+    const registryDir = stageRegistry(endpoints);
     // On-demand (a few small writes per endpoint and run), encrypted, recoverable; an endpoint removed from the
     // registry ages out by TTL (lambda/aws/state-table.ts MEMORY_TTL_DAYS).
     this.stateTable = new dynamodb.Table(this, "State", {
@@ -240,7 +240,8 @@ export class TlsPoolMonitor extends Construct {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (_input: string, output: string) => [`cp "${registryFile}" "${output}/registry.json"`],
+          // registry.json and the distinct CA bundles it names, beside the handler.
+          afterBundling: (_input: string, output: string) => [`cp -R "${registryDir}/." "${output}/"`],
         },
       },
       ...vpcProps,

@@ -210,6 +210,15 @@ export function checkCaPem(pem: string): string {
   return pem;
 }
 
+/**
+ * The bundle's only CA text: each CERTIFICATE block re-encoded from its DER, nothing else (a comment, a pasted
+ * password or any text around the blocks never reaches the function's bundle).
+ */
+export function reencodeCaPem(pem: string): string {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((b) => new X509Certificate(b).toString().trim()).join("\n") + "\n";
+}
+
 export interface ValidateOptions {
   /** Where the endpoint came from, for messages ("registry.json", "command line"). */
   source: string;
@@ -217,6 +226,8 @@ export interface ValidateOptions {
   label: string;
   /** Reads a `ca` value that is not inline PEM (a file path relative to the registry). */
   readCa?: (ref: string) => string;
+  /** CA texts already checked in this registry (each distinct bundle is parsed once). */
+  checkedCa?: Map<string, string>;
   /** Reads a client certificate or key file (the CLI's loader); without it only inline PEM is accepted. */
   readClientFile?: (ref: string) => string;
   /** The passphrase of an encrypted client key (the CLI reads it from KEY_PASSPHRASE_ENV). */
@@ -261,7 +272,10 @@ export function validateEndpoint(raw: unknown, opts: ValidateOptions): Endpoint 
     try {
       // In a registry file a value that is not PEM names a file; elsewhere (the CLI reads --ca itself) it is content.
       const text = e.ca.includes("-----BEGIN") || !opts.readCa ? e.ca : opts.readCa(e.ca);
-      ca = checkCaPem(text);
+      // One bundle shared by many endpoints is parsed once (a 4 MB bundle took seconds per endpoint).
+      const known = opts.checkedCa?.get(text);
+      ca = known ?? checkCaPem(text);
+      if (!known) opts.checkedCa?.set(text, ca);
     } catch (err) {
       throw new RegistryError(opts.source, who, "ca", (err as Error).message, e.name);
     }
@@ -354,6 +368,7 @@ export interface RegistryLoad {
  * The whole file is rejected only when it is not JSON or not `{ "endpoints": [...] }`.
  */
 export function parseRegistry(text: string, source: string, files: Pick<ValidateOptions, "readCa" | "readClientFile" | "passphrase"> = {}): RegistryLoad {
+  const checkedCa = new Map<string, string>();
   let doc: unknown;
   if (text.trim() === "") return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, "file is empty")] };
   try {
@@ -387,7 +402,7 @@ export function parseRegistry(text: string, source: string, files: Pick<Validate
   const names = new Map<string, number>();
   list.forEach((raw, i) => {
     try {
-      const endpoint = validateEndpoint(raw, { source, label: `endpoints[${i}]`, ...files });
+      const endpoint = validateEndpoint(raw, { source, label: `endpoints[${i}]`, checkedCa, ...files });
       const first = names.get(endpoint.name);
       if (first !== undefined) {
         throw new RegistryError(source, `endpoints[${i}] (${JSON.stringify(endpoint.name)})`, "name", `duplicate of endpoints[${first}]`, endpoint.name);

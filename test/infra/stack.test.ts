@@ -1,5 +1,6 @@
 /** The synthesized template: assertions on what it must contain, cdk-nag, malformed registries, 10,000 endpoints. */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as cdk from "aws-cdk-lib";
@@ -12,6 +13,8 @@ import { endpointCost, planShards, shardCapacity } from "../../infra/shards.js";
 import type { TlsPoolMonitorStack } from "../../infra/stack.js";
 import { shardOf } from "../../lambda/registry/shard.js";
 import { ENV } from "../../lambda/settings.js";
+import { loadRegistryFile } from "../../lambda/registry/load.js";
+import { parseRegistry } from "../../lambda/registry/schema.js";
 import { TestPki } from "../helpers/pool.js";
 
 let dir: string;
@@ -72,7 +75,12 @@ describe("the stack", () => {
     const assetDir = join(cdk.Stage.of(stack)!.outdir, asset);
     const registry = JSON.parse(readFileSync(join(assetDir, "registry.json"), "utf8"));
     expect(registry.endpoints.map((e: { name: string }) => e.name)).toEqual(["puppetdb", "api"]);
-    expect(registry.endpoints[0].ca).toContain("BEGIN CERTIFICATE");
+    // The CA bundle as a file of its own beside registry.json, read by the function's own loader.
+    expect(registry.endpoints[0].ca).toMatch(/^ca-[0-9a-f]{16}\.pem$/);
+    expect(readFileSync(join(assetDir, registry.endpoints[0].ca), "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
+    const bundled = loadRegistryFile(join(assetDir, "registry.json"));
+    expect(bundled.errors).toEqual([]);
+    expect(bundled.endpoints[0]!.ca).toContain("BEGIN CERTIFICATE");
     expect(existsSync(join(assetDir, "index.mjs"))).toBe(true);
     expect(existsSync(join(assetDir, "index.mjs.map"))).toBe(true);
   });
@@ -477,6 +485,36 @@ describe("members from target groups", () => {
     expect(again.endpoints).toEqual(first.endpoints);
     // Beside a target group, DNS discovery is off unless asked for: an NLB's name resolves to its own nodes.
     expect(first.endpoints[0]!.discover).toBe("none");
+  });
+});
+
+describe("what synth bundles for the function", () => {
+  it("45 endpoints sharing one CA file: the bundle once, re-encoded (no text outside its blocks), registry.json small, loaded as the function loads it", async () => {
+    const { stageRegistry } = await import("../../infra/registry.js");
+    const pki = await TestPki.create();
+    const caText = `# ops notes -- password: hunter2\n${pki.caPem}\ntrailing words\n`;
+    writeFileSync(join(dir, "shared-ca.pem"), caText);
+    const file = registryFile({ endpoints: Array.from({ length: 45 }, (_, i) => ({ name: `svc-${i}`, host: `svc-${i}.example.com`, ca: "shared-ca.pem" })) });
+    const staged = stageRegistry(loadRegistryFile(file).endpoints);
+    const files = readdirSync(staged).sort();
+    expect(files).toHaveLength(2);
+    expect(files[1]).toBe("registry.json");
+    expect(statSync(join(staged, "registry.json")).size).toBeLessThan(10_000);
+    const everything = files.map((f) => readFileSync(join(staged, f), "utf8")).join("");
+    expect(everything).not.toContain("hunter2");
+    expect(everything).not.toContain("trailing words");
+    const bundled = loadRegistryFile(join(staged, "registry.json"));
+    expect(bundled.errors).toEqual([]);
+    expect(bundled.endpoints).toHaveLength(45);
+    expect(new X509Certificate(bundled.endpoints[44]!.ca!).fingerprint256).toBe(new X509Certificate(pki.caPem).fingerprint256);
+    rmSync(staged, { recursive: true, force: true });
+  });
+
+  it("a registry the function would refuse (over its 16 MB) fails synth, saying so", async () => {
+    const { stageRegistry } = await import("../../infra/registry.js");
+    const entry = parseRegistry(JSON.stringify({ endpoints: [{ name: "e", host: "h.example.com" }] }), "r").endpoints[0]!;
+    const endpoints = Array.from({ length: 120_000 }, (_, i) => ({ ...entry, name: `endpoint-with-a-long-name-${i}`, host: `host-${i}.example.com` }));
+    expect(() => stageRegistry(endpoints)).toThrow(/the registry the function reads would be \d+ bytes, over the 16777216 it accepts/);
   });
 });
 
