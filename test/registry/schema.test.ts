@@ -136,3 +136,23 @@ describe("member addresses: one spelling per address", () => {
     expect(parseMemberAddress("2001:db8::10", 443).label).toBe("[2001:db8::10]:443");
   });
 });
+
+describe("CA bundles are bounded in certificates", () => {
+  it("a bundle of more than 500 certificates is that endpoint's error, naming the count; 500 are accepted; the other entries load", async () => {
+    const pki = await TestPki.create();
+    const at = (n: number) => Array.from({ length: n }, () => pki.caPem.trim()).join("\n");
+    const load = parseRegistry(
+      JSON.stringify({
+        endpoints: [
+          { name: "huge", host: "a.example.com", ca: at(501) },
+          { name: "fine", host: "b.example.com", ca: at(500) },
+        ],
+      }),
+      "r.json",
+    );
+    expect(load.endpoints.map((e) => e.name)).toEqual(["fine"]);
+    expect(load.errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(/^r\.json: endpoint endpoints\[0\] \("huge"\): ca: holds 501 certificates, more than the 500 a trust-anchor bundle may hold/),
+    ]);
+  });
+});
