@@ -103,7 +103,8 @@ async function readTargetGroup(arn: string, lookup: TargetGroupLookup | undefine
  * then the cross-member matrix. Never throws: whatever goes wrong ends up in the result.
  */
 export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = {}): Promise<EndpointProbe> {
-  const limit = options.limit ?? connectionLimiter();
+  // This endpoint's own view of the shared bound: its connections take turns with other endpoints' (limiter.ts).
+  const limit = (options.limit ?? connectionLimiter()).for(endpoint.name);
   const now = options.now?.() ?? new Date();
   const started = performance.now();
   const catalog = new CertificateCatalog(now);

@@ -43,6 +43,28 @@ describe("connectionLimiter", () => {
     expect(limit.activeCount).toBe(0);
   });
 
+  it("within a priority, owners take turns: a small endpoint's members wait for one of a big one's each, not all of them", async () => {
+    const limit = connectionLimiter(1);
+    const started: string[] = [];
+    const gates: Array<() => void> = [];
+    const task = (name: string) => () =>
+      new Promise<void>((resolve) => {
+        started.push(name);
+        gates.push(resolve);
+      });
+    const big = limit.for("big");
+    const small = limit.for("small");
+    const all = [...Array.from({ length: 6 }, (_, i) => big(task(`b${i}`), "member")), small(task("s0"), "member"), small(task("s1"), "member")];
+    expect(limit.pendingCount).toBe(7);
+    while (gates.length || started.length < 8) {
+      await new Promise((r) => setImmediate(r));
+      gates.shift()?.();
+    }
+    await Promise.all(all);
+    // FIFO would have run b0…b5 before s0.
+    expect(started).toEqual(["b0", "b1", "s0", "b2", "s1", "b3", "b4", "b5"]);
+  });
+
   it("a task that throws frees its slot and rejects only its own promise", async () => {
     const limit = connectionLimiter(1);
     const failed = limit(() => Promise.reject(new Error("boom")), "chain");
@@ -53,6 +75,58 @@ describe("connectionLimiter", () => {
 });
 
 describe("fairness on real servers", () => {
+  it("a healthy endpoint beside a pool of 30 black-holed members finishes under a deadline the black holes would have eaten (FIFO: cut; priority turns alone: 9 s; with fair shares: 1.6 s)", async () => {
+    // Members that accept and never answer: every probe to them lasts its whole timeout.
+    const sockets = new Set<import("node:net").Socket>();
+    const { createServer } = await import("node:net");
+    const ports: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const silent = createServer((s) => sockets.add(s.on("error", () => undefined)));
+      await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+      ports.push((silent.address() as import("node:net").AddressInfo).port);
+      harness.track({
+        close: () =>
+          new Promise<void>((r) => {
+            for (const s of sockets) s.destroy();
+            silent.close(() => r());
+          }),
+      });
+    }
+    const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+    const healthy = await harness.pool(pki, [{ certificate: cert }, { certificate: cert }]);
+    const { poolEndpoint } = await import("../helpers/pool.js");
+    const holes = poolEndpoint(
+      { host: "127.0.0.1", port: ports[0]! },
+      ports.map((p) => ({ label: `127.0.0.1:${p}` })),
+      pki.caPem,
+      {
+        name: "black-holes",
+        attempts: 2,
+        timeoutMs: 1_500,
+      },
+    );
+    const { probeEach } = await import("../../lambda/probe/endpoint.js");
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 8_000);
+    const done = new Map<string, boolean>();
+    try {
+      // Black holes listed first, 8 connections in all: by FIFO the healthy endpoint's member probes queued behind
+      // 30 × 14 probes of 1.5 s each (over a minute) and were cut by the deadline.
+      await probeEach(
+        [holes, healthy.endpoint({ name: "healthy", attempts: 2 })],
+        (probe) => {
+          done.set(probe.endpoint.name, probe.error?.code !== "DEADLINE");
+          if (probe.endpoint.name === "healthy") stop.abort();
+        },
+        { concurrency: 8, signal: stop.signal },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(done.get("healthy")).toBe(true);
+    expect(done.get("black-holes")).toBe(false);
+  }, 20_000);
+
   const harness = new Harness();
   let pki: TestPki;
   beforeAll(async () => {
