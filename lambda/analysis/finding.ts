@@ -38,6 +38,7 @@ export interface FindingEvidence {
     | { error: ProbeError };
   "tls13-unsupported": { connections: Names } | { withoutTls13: Names };
   "probe-resources": { connections: Names; codes: string[] };
+  "session-too-large": { connections: Names; bytes: number };
   "direct-access": { members: Array<{ member: string; error?: ProbeError | undefined }> };
   "protocol-support": { members: Array<{ member: string; versions: string; suites: Partial<Record<string, boolean | undefined>> }> };
   "legacy-protocols": { members: Array<{ member: string; versions: string; suites: Partial<Record<string, boolean | undefined>> }> };
@@ -119,6 +120,8 @@ const IMPACT_ORDER: Record<FindingKind, number> = {
   "direct-access": 2,
   // Results missing because of the probe's machine: what clients get is unknown, not broken.
   "probe-resources": 2,
+  // Not measured, not broken: the Java verdicts say unknown for these members.
+  "session-too-large": 1,
   "protocol-support": 0,
   "legacy-protocols": 2,
   "sni-certificate": 1,

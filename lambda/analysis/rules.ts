@@ -8,6 +8,7 @@ import { chainFindings } from "./chain.js";
 import { clientAuthFindings } from "./client-auth.js";
 import { protocolFindings } from "./protocols.js";
 import { sniFindings } from "./sni.js";
+import { sessionSizeFindings } from "./session-size.js";
 import { discoveryFindings } from "./discovery.js";
 import { emsFindings } from "./ems.js";
 import { EXPIRY_WARNING_DAYS, expiryFindings, unparseableFindings } from "./expiry.js";
@@ -55,6 +56,7 @@ export const RULES = {
   "shared-resumption": (probe) => sharedResumptionFinding(probe),
   discovery: (probe) => discoveryFindings(probe),
   "client-auth": (probe) => clientAuthFindings(probe),
+  "session-size": (probe) => sessionSizeFindings(probe),
   sni: (probe) => sniFindings(probe),
   chain: (probe) => chainFindings(probe),
   protocols: (probe) => protocolFindings(probe),

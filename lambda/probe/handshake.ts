@@ -105,6 +105,10 @@ async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<Ha
     // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (late) throw late;
     record.sessionIssued = sessions.length > 0;
+    if (!record.resumed && sessions.length === 0) {
+      const size = droppedSessionBytes(socket, record.protocol);
+      if (size !== undefined) record.sessionTooLarge = size;
+    }
     let renegotiation: RenegotiationResult | undefined;
     if (opts.renegotiate) renegotiation = await renegotiate(socket, record, opts, flow);
     if (flow.applicationBytes > MAX_APPLICATION_BYTES) record.excessApplicationData = flow.applicationBytes;
@@ -123,6 +127,23 @@ async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<Ha
     opts.signal?.removeEventListener("abort", onAbort);
     socket?.destroy();
   }
+}
+
+/** Node drops, without an event, a session larger than this (node_crypto SecureContext kMaxSessionSize, 10 KiB). */
+export const NODE_MAX_SESSION_BYTES = 10 * 1024;
+
+/**
+ * The size of a resumable session the server issued and Node dropped for its size (no 'session' event): the
+ * client's current session, when it is over Node's limit and carries what resumes it (a ticket; over TLS 1.2 also a
+ * session ID). A session over the limit without either (TLS 1.3 before any ticket, with a big chain) is not one.
+ */
+function droppedSessionBytes(socket: tls.TLSSocket, protocol: string | undefined): number | undefined {
+  const current = socket.getSession();
+  if (!current || current.length <= NODE_MAX_SESSION_BYTES) return undefined;
+  const facts = sessionFacts(current);
+  if (!facts) return undefined;
+  const resumable = facts.ticketIssued || (protocol !== "TLSv1.3" && facts.sessionIdLength > 0);
+  return resumable ? current.length : undefined;
 }
 
 interface Flow {

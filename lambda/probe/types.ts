@@ -86,6 +86,11 @@ export interface HandshakeRecord {
   handshakeMs?: number;
   /** The server issued a session (ID or ticket) the client could offer later. */
   sessionIssued: boolean;
+  /**
+   * The server issued a resumable session of this many bytes, more than Node keeps (NODE_MAX_SESSION_BYTES): it
+   * could not be offered, so resumption there was not measured (it is not "no session").
+   */
+  sessionTooLarge?: number;
   /** A client certificate was configured for this connection (sent when the server asked for one). */
   clientCertificate?: boolean;
   error?: ProbeError;

@@ -399,6 +399,14 @@ describe("every rule, on its own, from small records", () => {
       ["nothing probed member by member", () => probeOf({ members: [], certificates: [A] }), ["info:discovery"]],
       ["members listed", healthy, []],
     ],
+    "session-size": [
+      [
+        "a member whose ticket sessions are over Node's 10 KiB (its chain is big): not measured, said so",
+        () => withMember(healthy(), 1, (m) => ({ ...m, tls12Ticket: { ...m.tls12Ticket, sessionIssued: false, sessionTooLarge: 23_512 } })),
+        ["warning:session-too-large"],
+      ],
+      ["sessions of every size Node keeps", healthy, []],
+    ],
     "client-auth": [
       [
         "every member requires a client certificate and none is configured",
@@ -533,5 +541,21 @@ describe("the probe's own resources are never the server's failure", () => {
     expect(analysis.summary.handshakeFailures).toBe(0);
     expect(analysis.findings.map((f) => f.kind)).not.toContain("handshake-failure");
     expect(analysis.findings.find((f) => f.kind === "probe-resources")!.message).toMatch(/could not be opened on the probe's own machine \(EMFILE\)/);
+  });
+});
+
+describe("sessions too large to keep make resumption unknown, never fine", () => {
+  it("the member is unmeasurable: every Java verdict unknown, naming the size", () => {
+    const A = certificate({ fingerprint: "A" });
+    const labels = ["10.0.0.1:443", "10.0.0.2:443"];
+    const members = labels.map((label) => member({ label, leaf: "A" }));
+    members[1] = { ...members[1]!, tls12Ticket: { ...members[1]!.tls12Ticket, sessionIssued: false, sessionTooLarge: 23_512 } };
+    const analysis = analyzeEndpoint(probeOf({ members, certificates: [A] }));
+    const finding = analysis.findings.find((f) => f.kind === "session-too-large")!;
+    expect(finding.message).toMatch(/^10\.0\.0\.2:443 issued sessions of up to 23512 bytes, more than the 10240 Node keeps/);
+    for (const j of analysis.javaClients) {
+      expect(j.verdict, j.profile).toBe("unknown");
+      expect(j.reason).toContain("issues sessions of 23512 bytes");
+    }
   });
 });

@@ -162,3 +162,22 @@ describe("sessions and renegotiation", () => {
     expect(renegotiation?.outcome).toBe("not-attempted");
   });
 });
+
+describe("sessions too large for Node to keep", () => {
+  it("a server whose sessions are over 10 KiB (a big chain): recorded with the size, over TLS 1.2 and 1.3, never read as no session", async () => {
+    // 400 names make a ~12 KB leaf; the session the client keeps carries the server's chain.
+    const names = Array.from({ length: 400 }, (_, i) => `n${i}-with-a-longer-label.${SERVICE}`);
+    const big = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE, ...names] });
+    const small = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+    const [bigMember, smallMember] = [await harness.member({ certificate: big }), await harness.member({ certificate: small })];
+    for (const profile of ["tls12-ticket", "tls13"] as const) {
+      const { record } = await connect(bigMember.port, { profile });
+      expect(record.error, profile).toBeUndefined();
+      expect(record.sessionIssued, profile).toBe(false);
+      expect(record.sessionTooLarge, profile).toBeGreaterThan(10 * 1024);
+      const ok = await connect(smallMember.port, { profile });
+      expect(ok.record.sessionIssued, profile).toBe(true);
+      expect(ok.record.sessionTooLarge, profile).toBeUndefined();
+    }
+  });
+});

@@ -1,6 +1,7 @@
 /** The facts of a pool that the Java rule depends on, read from one endpoint's probe. */
 import type { CertificateInfo, EndpointProbe } from "../../probe/types.js";
 import { unmeasurableMembers } from "../client-auth.js";
+import { droppedSessionOf } from "../session-size.js";
 import { memberEms } from "../ems.js";
 import { memberLeaf } from "../observations.js";
 
@@ -113,6 +114,18 @@ export function poolModel(probe: EndpointProbe): PoolModel {
       label: m.label,
       why: "ended every TLS 1.2 handshake over the client certificate, so no session could be made there (configure the client certificate the members require)",
     })),
+    // Its sessions were over what Node keeps: offered nowhere, so its resumption is unknown, not absent.
+    ...probe.members.flatMap((m) => {
+      const bytes = droppedSessionOf(m);
+      return bytes === undefined
+        ? []
+        : [
+            {
+              label: m.label,
+              why: `issues sessions of ${bytes} bytes, more than Node keeps (10 KiB), so they could not be offered and resumption there was not measured`,
+            },
+          ];
+    }),
     // Answers clients, but not over TLS 1.2 or 1.3: its certificate, EMS and resumption are not what the verdicts
     // are made of, so no verdict may say "safe" past it (issue 23: a TLS 1.0-only member read as safe).
     ...probe.members
