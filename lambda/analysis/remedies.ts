@@ -103,12 +103,13 @@ export function computeRemedies(probe: EndpointProbe, javaClients: JavaVerdict[]
 
   // Shared ticket keys: every member resumes every other's tickets (TLS 1.2 tickets and TLS 1.3 PSKs); session-ID
   // caches stay per member, so clients without TLS 1.2 tickets (JDK 8) keep their risk.
-  const pairs = members.flatMap((a) => members.filter((b) => b !== a).map((b) => [a, b] as const));
-  const ticketsShared = pairs.every(([a, b]) => model.offer("ticket", a.label, b.label) === "accepted");
+  const ticketsShared = model.ticketsShared;
   const sharedModel: PoolModel = {
     ...model,
     offer: (mechanism, from, to) => (mechanism === "ticket" ? "accepted" : model.offer(mechanism, from, to)),
     accepts: (mechanism, from, to) => mechanism === "ticket" || model.accepts(mechanism, from, to),
+    failedOffers: new Set([...model.failedOffers].filter((m) => m !== "ticket")),
+    ticketsShared: true,
   };
   // Members that negotiate EMS but refuse to resume their own session offered without it behave as JSSE does
   // (ExtendedMasterSecretExtension.java; OpenSSL resumes it): JSSE makes its ticket key per SSLContext, so such

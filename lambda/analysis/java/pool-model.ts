@@ -42,12 +42,20 @@ export interface PoolModel {
   accepts(mechanism: "session-id" | "ticket", from: string, to: string): boolean;
   /** Whether `to`'s answer to `from`'s sessions was measured (always, unless the matrix was sampled). */
   measured(from: string, to: string): boolean;
+  /** The mechanisms some offer between members was answered with a fatal alert by (read from the cells once). */
+  failedOffers: ReadonlySet<"session-id" | "ticket">;
+  /** Every member resumes every other member's tickets (a full matrix says so): the keys are shared. */
+  ticketsShared: boolean;
 }
 
 function fromCells(
   cells: Array<{ mechanism: "session-id" | "ticket"; from: string; to: string; outcome: OfferOutcome }>,
   missing: OfferOutcome = "refused",
-): Pick<PoolModel, "offer" | "accepts"> & { measured: Map<string, Set<string>>; unknownCells: Array<{ from: string; to: string }> } {
+): Pick<PoolModel, "offer" | "accepts"> & {
+  measured: Map<string, Set<string>>;
+  unknownCells: Array<{ from: string; to: string }>;
+  cells: Array<{ mechanism: "session-id" | "ticket"; from: string; to: string; outcome: OfferOutcome }>;
+} {
   const outcomes = new Map(cells.map((c) => [`${c.mechanism} ${c.from} ${c.to}`, c.outcome]));
   const measured = new Map<string, Set<string>>();
   for (const c of cells) if (c.outcome !== "unknown") measured.set(c.from, (measured.get(c.from) ?? new Set()).add(c.to));
@@ -57,6 +65,7 @@ function fromCells(
     offer,
     accepts: (mechanism, from, to) => offer(mechanism, from, to) === "accepted",
     measured,
+    cells,
     unknownCells: cells.filter((c) => c.outcome === "unknown"),
   };
 }
@@ -66,12 +75,19 @@ function assemble(members: ModelMember[], sampled: boolean, cells: ReturnType<ty
   // Outside a sample every answer is known: a pair without a cell had no session to offer (refused).
   const inModel = new Set(members.map((m) => m.label));
   const unmeasuredOffers = cells.unknownCells.filter((c) => inModel.has(c.from) && inModel.has(c.to)).length;
-  const { unknownCells: _unknown, ...offers } = rest;
+  const { unknownCells: _unknown, cells: all, ...offers } = rest;
+  const between = all.filter((c) => inModel.has(c.from) && inModel.has(c.to));
+  const failedOffers = new Set(between.filter((c) => c.outcome === "failed").map((c) => c.mechanism));
+  // Counted, not checked pair by pair (O(m²) lookups at 10,000 members): n·(n−1) accepted cross-member ticket offers.
+  const ticketPairs = new Set(between.filter((c) => c.mechanism === "ticket" && c.from !== c.to && c.outcome === "accepted").map((c) => `${c.from} ${c.to}`));
+  const n = members.length;
   return {
     members,
     unmeasurable,
     sampled,
     unmeasuredOffers,
+    failedOffers,
+    ticketsShared: n <= 1 || (!sampled && ticketPairs.size === n * (n - 1)),
     ...offers,
     measured: (from, to) => (!sampled && unmeasuredOffers === 0) || measured.get(from)?.has(to) === true,
   };
