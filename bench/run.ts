@@ -14,6 +14,8 @@ import { build, type BuildOptions } from "esbuild";
 import { CertificateCatalog } from "../lambda/probe/certificate.js";
 import { handshake } from "../lambda/probe/handshake.js";
 import { clientContext } from "../lambda/probe/tls-context.js";
+import { analyzeEndpoint } from "../lambda/analysis/index.js";
+import { certificate, member, probeOf } from "../test/helpers/records.js";
 import type { FairnessResult, ScaleInput, ScaleResult } from "./scale-child.js";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean" }, write: { type: "boolean" } } });
@@ -246,6 +248,36 @@ async function versusOpenssl(pool: PoolInfo, runs: number) {
   return { opensslMs: median(opensslTimes), oursMs: median(oursTimes) };
 }
 
+/**
+ * The analysis of one endpoint at N members (no network: records as the probe makes them, one certificate on every
+ * member, a sampled matrix of 4 offers per member and mechanism): it runs on the event loop beside every other
+ * endpoint's probes, so it must stay linear in members.
+ */
+function analysisTime(n: number): number {
+  const labels = Array.from({ length: n }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}:443`);
+  const leaf = certificate({ fingerprint: "AA:BB" });
+  const members = labels.map((label) => member({ label, leaf: leaf.fingerprint256 }));
+  const matrix = labels.flatMap((from, i) =>
+    [1, 2, 3, 4].flatMap((d) =>
+      (["session-id", "ticket"] as const).map((mechanism) => ({
+        mechanism,
+        from,
+        to: labels[(i + d) % n]!,
+        outcome: "refused" as const,
+        leaf: leaf.fingerprint256,
+      })),
+    ),
+  );
+  const probe = {
+    ...probeOf({ members, certificates: [leaf], matrix: [] }),
+    matrix,
+    matrixPlan: { full: false, pairs: matrix.length / 2, possible: n * (n - 1) },
+  };
+  const t = performance.now();
+  analyzeEndpoint(probe);
+  return performance.now() - t;
+}
+
 // ------------------------------------------------------------------------------------------------------------------
 const { info: pool, stop } = await startPool();
 try {
@@ -270,6 +302,8 @@ try {
   runner.dispose();
   const cold = await coldStart();
   const vs = await versusOpenssl(pool, quick ? 3 : 10);
+  const analysisSizes = quick ? [100, 1_000] : [100, 1_000, 10_000];
+  const analysisRows = analysisSizes.map((n) => ({ members: n, ms: analysisTime(n) }));
 
   const openssl = spawnSync("openssl", ["version"], { encoding: "utf8" }).stdout.trim();
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "unknown CPU"}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}, ${openssl}`;
@@ -333,6 +367,14 @@ try {
     `| tls-pool-monitor chain (in process, with certificate and session records) | ${vs.oursMs.toFixed(1)} ms |`,
     "",
     `Ratio openssl / ours: **${(vs.opensslMs / vs.oursMs).toFixed(2)}**.`,
+    "",
+    "## 5. Analysis of one endpoint by members (records, no network; one certificate, a sampled matrix)",
+    "",
+    "| members | analysis ms | ms per 1,000 members |",
+    "|---|---|---|",
+    ...analysisRows.map((r) => `| ${r.members} | ${r.ms.toFixed(0)} | ${((r.ms / r.members) * 1000).toFixed(0)} |`),
+    "",
+    `Largest over smallest, per member: **${(analysisRows[analysisRows.length - 1]!.ms / analysisRows[analysisRows.length - 1]!.members / (analysisRows[0]!.ms / analysisRows[0]!.members)).toFixed(2)}** (linear: about 1; before this session 1,000 members took 5.7 s and 2,000 took 21 s).`,
     "",
     "## Where a target is missed, why, and what would reach it",
     "",
