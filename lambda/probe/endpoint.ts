@@ -150,7 +150,9 @@ export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = 
         timeoutMs: endpoint.timeoutMs,
         attempts: endpoint.attempts,
       };
-      for (const mechanism of RESUMPTION_MECHANISMS) chains[mechanism] = await runChain(target, mechanism, catalog, limit, options.signal);
+      // Shared by the three chains: a VIP that never answers stops them all after SILENT_VIP_TIMEOUTS timeouts.
+      const silence = { answered: false, timeouts: 0 };
+      for (const mechanism of RESUMPTION_MECHANISMS) chains[mechanism] = await runChain(target, mechanism, catalog, limit, options.signal, silence);
       return chains;
     })();
     const membersDone = (async () => {

@@ -10,6 +10,7 @@ import { affectsClients } from "../../lambda/analysis/finding.js";
 import { vipConnections } from "../../lambda/analysis/observations.js";
 import { probeEndpoints } from "../../lambda/probe/endpoint.js";
 import { MAX_APPLICATION_BYTES } from "../../lambda/probe/handshake.js";
+import { SILENT_VIP_TIMEOUTS } from "../../lambda/probe/vip-chain.js";
 import type { EndpointProbe } from "../../lambda/probe/types.js";
 import type { Endpoint } from "../../lambda/registry/schema.js";
 import { Harness, SERVICE, selfSigned, TestPki, type Pool } from "../helpers/pool.js";
@@ -62,6 +63,30 @@ const errorClasses = (p: EndpointProbe) => new Set(vipConnections(p).map((c) => 
 
 // A chain of 2 connections × 3 mechanisms, each bounded by TIMEOUT_MS, plus slack.
 const CHAIN_LIMIT = 6 * TIMEOUT_MS + 3000;
+
+describe("a VIP that never answers", () => {
+  it("its chains stop after 3 timeouts (not attempts × 3 chains), and the analysis says every VIP connection failed", async () => {
+    const port = await rawServer(() => undefined);
+    const [probe] = await probeEndpoints([hostileEndpoint(port, { attempts: 8 })], { concurrency: 8 });
+    const connections = vipConnections(probe!);
+    expect(connections).toHaveLength(SILENT_VIP_TIMEOUTS);
+    expect(connections.every((c) => c.error?.class === "timeout")).toBe(true);
+    const analysis = analyzeEndpoint(probe!);
+    expect(analysis.findings.find((f) => f.kind === "handshake-failure")!.message).toMatch(
+      /^Every connection through the VIP 127\.0\.0\.1:\d+ failed \(3 timeout/,
+    );
+  });
+
+  it("a VIP that answers once after two timeouts gets every attempt (one answer and it is not silent)", async () => {
+    // Never answers the first two connections, then behaves as a TLS server would refuse: an alert.
+    let seen = 0;
+    const port = await rawServer((s) => {
+      if (++seen > 2) s.once("data", () => s.end(Buffer.from([21, 3, 3, 0, 2, 2, 40])));
+    });
+    const [probe] = await probeEndpoints([hostileEndpoint(port, { attempts: 3 })], { concurrency: 8 });
+    expect(vipConnections(probe!)).toHaveLength(9);
+  });
+});
 
 describe("hostile servers", () => {
   it("accepts TCP and never answers: timeout", async () => {
