@@ -4,6 +4,9 @@ const args = process.argv.slice(2);
 if (args.includes("--help") || args.includes("-h") || args[0] === "help") {
   const { USAGE } = await import("./usage.js");
   process.stdout.write(USAGE + "\n");
+} else if (args.includes("--version")) {
+  const { versionLine } = await import("./usage.js");
+  process.stdout.write(versionLine() + "\n");
 } else {
   const { runCli } = await import("./cli.js");
   process.exitCode = await runCli(args, {

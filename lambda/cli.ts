@@ -16,7 +16,7 @@ import { endpointReport, notFinishedReport, registryReport } from "./report/json
 import { renderText } from "./report/text.js";
 import { MAX_CLI_CONCURRENCY } from "./settings.js";
 import { EXPIRY_WARNING_DAYS } from "./analysis/expiry.js";
-import { USAGE } from "./usage.js";
+import { USAGE, versionLine } from "./usage.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -328,12 +328,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         history: { type: "string" },
         table: { type: "string" },
         help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
       },
     });
     const [command, ...rest] = positionals;
     const passphrase = (io.env ?? process.env)[KEY_PASSPHRASE_ENV];
     if (values.help || command === "help") {
       io.stdout(USAGE + "\n");
+      return EXIT_OK;
+    }
+    if (values.version) {
+      io.stdout(versionLine() + "\n");
       return EXIT_OK;
     }
     const concurrency = integerOption("concurrency", values.concurrency);

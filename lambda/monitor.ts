@@ -370,11 +370,37 @@ async function announce(
   return result;
 }
 
+/** Members named per variant in the log line (a 10,000-member pool's line stays bounded). */
+const MAX_LOGGED_MEMBERS = 50;
+
+/**
+ * The endpoint line's level: error when clients break now (critical findings, nothing reachable, not finished),
+ * warn when the pool diverges or a warning affects clients, info otherwise; so that a log filter finds them.
+ */
+function levelOf(outcome: EndpointOutcome): "error" | "warn" | "info" {
+  if (outcome.kind === "not-finished") return "warn";
+  const s = outcome.analysis.summary;
+  if (!s.reachable || s.findings.critical > 0) return "error";
+  if (s.certificateVariants > 1 || s.clientAffectingFindings > 0) return "warn";
+  return "info";
+}
+
 function endpointLine(outcome: EndpointOutcome, seen?: Observation): Record<string, unknown> {
   const { endpoint, probe } = outcome;
   const s = outcome.kind === "finished" ? outcome.analysis.summary : undefined;
+  // Which member presents which leaf, when they differ: the log alone then says which member is wrong.
+  const variants =
+    outcome.kind === "finished" && outcome.analysis.summary.certificateVariants > 1
+      ? outcome.analysis.variants.map((v) => ({
+          variant: v.id,
+          fingerprint: v.fingerprint,
+          subject: probe.certificates[v.fingerprint]?.subject,
+          members: v.members.slice(0, MAX_LOGGED_MEMBERS),
+          ...(v.members.length > MAX_LOGGED_MEMBERS ? { moreMembers: v.members.length - MAX_LOGGED_MEMBERS } : {}),
+        }))
+      : undefined;
   return {
-    level: "info",
+    level: levelOf(outcome),
     msg: "endpoint",
     endpoint: endpoint.name,
     target: `${endpoint.host}:${endpoint.port}`,
@@ -406,6 +432,8 @@ function endpointLine(outcome: EndpointOutcome, seen?: Observation): Record<stri
               }
             : {}),
           findings: s.findings,
+          findingKinds: outcome.analysis.findings.map((f) => `${f.severity}:${f.kind}`),
+          ...(variants ? { variants } : {}),
         }
       : {}),
   };

@@ -1,5 +1,17 @@
 /** The command line's help, in a module of its own so that `--help` loads nothing else (bin.ts). */
+import { existsSync, readFileSync } from "node:fs";
 import { DEFAULT_CONCURRENCY } from "./probe/limiter.js";
+
+/** `tls-pool-monitor <version>`, from the package's own package.json (beside lambda/ in the sources, dist/lambda/ built). */
+export function versionLine(): string {
+  for (const up of ["../package.json", "../../package.json"]) {
+    const file = new URL(up, import.meta.url);
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+    if (pkg.name === "tls-pool-monitor") return `tls-pool-monitor ${pkg.version ?? "unknown"}`;
+  }
+  return "tls-pool-monitor (version unknown: no package.json beside it)";
+}
 
 export const USAGE = `Usage:
   tls-pool-monitor probe <host[:port]> [options]     probe one endpoint through its VIP and member by member
@@ -8,7 +20,7 @@ export const USAGE = `Usage:
   tls-pool-monitor timeline NAME --history FILE      what the memory holds of an endpoint: what was told, each
   tls-pool-monitor timeline NAME --table TABLE       member's certificates and since when (a history file, or the
                                                      function's DynamoDB table with the default AWS credentials)
-  tls-pool-monitor --help
+  tls-pool-monitor --help | --version
 
 Probe options:
   --servername NAME   SNI and the name the certificate must match (default: the host)

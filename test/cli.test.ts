@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -330,5 +330,14 @@ describe("outputs and deadlines", () => {
     const finished = json.endpoints.filter((e) => e.notFinished === undefined).length;
     expect(json.endpoints).toHaveLength(40);
     expect(finished).toBeGreaterThan(0);
+  });
+});
+
+describe("--version", () => {
+  it("prints the package's name and version, from the sources and from the build", async () => {
+    const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    expect((await cli("--version")).stdout).toBe(`tls-pool-monitor ${version}\n`);
+    const fromSources = await run("npx", ["tsx", "lambda/bin.ts", "--version"]);
+    expect(fromSources.stdout).toBe(`tls-pool-monitor ${version}\n`);
   });
 });

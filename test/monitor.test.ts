@@ -127,6 +127,31 @@ describe("alerts on transitions only", () => {
   });
 });
 
+describe("the endpoint's log line says which member is wrong", () => {
+  it("divergent: level warn or error, the finding kinds, and each variant with its members and fingerprint; consistent: info, no variants", async () => {
+    const divergent = await divergentPool();
+    await runMonitor([named(divergent)], [], options());
+    const line = logs.find((l) => l.msg === "endpoint" && l.endpoint === "api")!;
+    expect(["warn", "error"]).toContain(line.level);
+    expect(line.findingKinds).toEqual(expect.arrayContaining(["warning:certificate-divergence"]));
+    const variants = line.variants as Array<{ variant: string; fingerprint: string; members: string[]; subject: string }>;
+    expect(
+      variants
+        .map((v) => v.members)
+        .flat()
+        .sort(),
+    ).toEqual(divergent.members.map((m) => m.label).sort());
+    expect(variants.map((v) => v.subject).sort()).toEqual([`CN=*.${SERVICE}`, `CN=${NAME}`].sort());
+    for (const v of variants) expect(v.fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    logs.length = 0;
+    // One certificate, valid for the name asked: hygiene warnings (client renegotiation) stay info.
+    await runMonitor([(await consistentPool()).endpoint({ name: "api", attempts: 3 })], [], options());
+    const ok = logs.find((l) => l.msg === "endpoint")!;
+    expect(ok.level, JSON.stringify(ok.findingKinds)).toBe("info");
+    expect(ok.variants).toBeUndefined();
+  });
+});
+
 describe("what subscribers were told is kept apart from what was observed", () => {
   it("an alert SNS did not take is sent on the next run, then never again", async () => {
     const pool = await divergentPool();

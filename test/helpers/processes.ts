@@ -63,23 +63,17 @@ export function announcedPort(child: ChildProcess, pattern: RegExp, name: string
       child.kill("SIGKILL");
       reject(err);
     };
-    child.stdout!.on("data", (chunk: Buffer) => {
+    // Servers announce on stdout or stderr (moto's werkzeug): both are read.
+    const onOutput = (chunk: Buffer) => {
       output += chunk.toString();
       const m = pattern.exec(output);
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
       }
-    });
-    child.stderr!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      // Some servers announce on stderr (moto's werkzeug).
-      const m = pattern.exec(output);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
+    };
+    child.stdout!.on("data", onOutput);
+    child.stderr!.on("data", onOutput);
     child.once("exit", (code) => fail(new Error(`${name} exited with ${code}: ${output}`)));
   });
 }
