@@ -2,11 +2,7 @@
  * The hostile-server zoo: each misbehaving server is probed in the same run as a healthy pool. The probe must
  * classify it, finish within its deadline, and leave the healthy endpoint's result intact.
  */
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type tls from "node:tls";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { analyzeEndpoint } from "../../lambda/analysis/index.js";
@@ -18,7 +14,6 @@ import { SILENT_VIP_TIMEOUTS } from "../../lambda/probe/vip-chain.js";
 import type { EndpointProbe } from "../../lambda/probe/types.js";
 import type { Endpoint } from "../../lambda/registry/schema.js";
 import { Harness, SERVICE, selfSigned, TestPki, type Pool } from "../helpers/pool.js";
-import { announcedPort, stop } from "../helpers/processes.js";
 
 const harness = new Harness();
 let pki: TestPki;
@@ -71,6 +66,11 @@ const CHAIN_LIMIT = 6 * TIMEOUT_MS + 3000;
 
 describe("a TLS 1.3 server flooding KeyUpdates", () => {
   it("is cut after 256 KiB past the handshake (recorded), and the healthy endpoint beside it is untouched", async () => {
+    const { execFileSync, spawn } = await import("node:child_process");
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { announcedPort, stop } = await import("../helpers/processes.js");
     const dir = mkdtempSync(join(tmpdir(), "tpm-keyupdate-"));
     const binary = join(dir, "keyupdate-flood");
     execFileSync("gcc", ["-O2", "-o", binary, "test/c/keyupdate-flood.c", "-lssl", "-lcrypto"]);
