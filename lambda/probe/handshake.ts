@@ -56,13 +56,6 @@ const CLOSE_WAIT_MS = 1000;
  * the renegotiation's messages, which arrive within the first records.
  */
 export const MAX_APPLICATION_BYTES = 64 * 1024;
-/**
- * Bytes a server may send after the handshake, whatever they carry: a few tickets and a renegotiation take a few KB;
- * 256 KiB of KeyUpdates (about 11,000) cost ~0.3 s of CPU here, measured on an OpenSSL server flooding them.
- */
-export const MAX_POST_HANDSHAKE_BYTES = 256 * 1024;
-/** How often the post-handshake budget is read (between the reads of the socket, while the flood is processed). */
-const POST_HANDSHAKE_CHECK_MS = 10;
 
 const DEADLINE: ProbeError = { class: "timeout", code: "DEADLINE", message: "the run's deadline was reached" };
 
@@ -119,7 +112,6 @@ async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<Ha
     let renegotiation: RenegotiationResult | undefined;
     if (opts.renegotiate) renegotiation = await renegotiate(socket, record, opts, flow);
     if (flow.applicationBytes > MAX_APPLICATION_BYTES) record.excessApplicationData = flow.applicationBytes;
-    if (flow.postHandshakeBytes !== undefined) record.excessPostHandshakeBytes = flow.postHandshakeBytes;
     await closeGracefully(socket);
     return { record, ...(sessions[0] ? { session: sessions[0] } : {}), ...(renegotiation ? { renegotiation } : {}) };
   } catch (err) {
@@ -156,8 +148,6 @@ function droppedSessionBytes(socket: tls.TLSSocket, protocol: string | undefined
 
 interface Flow {
   applicationBytes: number;
-  /** Set when the server sent more than MAX_POST_HANDSHAKE_BYTES after the handshake and was cut off. */
-  postHandshakeBytes?: number;
   /** An error after secureConnect (before the probe's own close): a TLS 1.3 server's refusal of the client's certificate. */
   lateError?: unknown;
 }
@@ -203,13 +193,11 @@ function connectAndHandshake(
   return new Promise((resolve, reject) => {
     let settled = false;
     /**
-     * The TCP connection first (our own net.Socket, whose bytesRead counts every byte the server sends, records that
-     * carry no application data included: the post-handshake budget reads it), then the TLS handshake on it; with
-     * the PROXY protocol, its header (this connection's own addresses, as a load balancer sends the client's) first.
-     * Ended here when it fails before TLS starts.
+     * PROXY protocol: the TCP connection first, the header (with this connection's own addresses, as a load balancer
+     * sends the client's) on it, then the TLS handshake on the same socket. Ended here when it fails first.
      */
     const version = opts.proxyProtocol;
-    const raw = net.connect({ host: opts.address, port: opts.port });
+    const raw = version ? net.connect({ host: opts.address, port: opts.port }) : undefined;
     const settle = (err: ProbeError | undefined, socket?: tls.TLSSocket) => {
       if (settled) return;
       settled = true;
@@ -224,9 +212,9 @@ function connectAndHandshake(
       settle(timeoutError(record.connectMs === undefined ? "TCP connect" : "TLS handshake", opts.timeoutMs));
     }, opts.timeoutMs);
 
-    const startTls = (raw: net.Socket) => {
+    const startTls = (raw?: net.Socket) => {
       const socket = tls.connect({
-        socket: raw,
+        ...(raw ? { socket: raw } : { host: opts.address, port: opts.port }),
         // RFC 6066 forbids IP addresses in SNI; the certificate is still checked against the IP.
         ...(net.isIP(opts.servername) || opts.withoutSni ? {} : { servername: opts.servername }),
         secureContext,
@@ -238,8 +226,13 @@ function connectAndHandshake(
         checkServerIdentity: () => undefined,
       });
       created(socket);
+      if (!raw)
+        socket.once("connect", () => {
+          record.connectMs = round(performance.now() - started);
+        });
       return socket;
     };
+    if (!raw || !version) return listen(startTls());
     const tcp = raw;
     const onAbort = () => tcp.destroy();
     opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -250,7 +243,7 @@ function connectAndHandshake(
     });
     tcp.once("connect", () => {
       record.connectMs = round(performance.now() - started);
-      if (version) tcp.write(proxyHeader(version, tcp));
+      tcp.write(proxyHeader(version, tcp));
       listen(startTls(tcp));
     });
     return undefined;
@@ -272,18 +265,6 @@ function connectAndHandshake(
           flow.applicationBytes += chunk.length;
           if (flow.applicationBytes > MAX_APPLICATION_BYTES) socket.destroy();
         });
-        // Records that carry no application data (TLS 1.3 KeyUpdates, tickets, renegotiation) reach no 'data'
-        // listener: a server flooding them (77,000–147,000 KeyUpdates per connection) burned the CPU and a healthy
-        // neighbour's handshakes timed out. The raw bytes after the handshake are budgeted too.
-        const atSecure = tcp.bytesRead;
-        const watch = setInterval(() => {
-          const after = tcp.bytesRead - atSecure;
-          if (after <= MAX_POST_HANDSHAKE_BYTES) return;
-          flow.postHandshakeBytes = after;
-          clearInterval(watch);
-          socket.destroy();
-        }, POST_HANDSHAKE_CHECK_MS);
-        socket.once("close", () => clearInterval(watch));
         settle(undefined, socket);
       });
       return undefined;
