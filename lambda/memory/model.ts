@@ -187,12 +187,15 @@ function rotation(
   settings: DecideSettings,
 ): { rollout?: Rollout; progress?: RotationProgress; event?: RotationEvent } {
   // Members whose leaves this run include one they had never presented, while they had presented another before.
+  // The timeline indexed once (a scan per member and per leaf was quadratic in a big pool's members).
+  const byMember = new Map<string, TimelineEntry[]>();
+  for (const e of memory.timeline) byMember.set(e.member, [...(byMember.get(e.member) ?? []), e]);
   const changes: RotationEvent["changes"] = [];
   for (const [member, leaves] of Object.entries(o.members)) {
-    if (!memory.timeline.some((e) => e.member === member)) continue;
-    const before = previousOf(memory.timeline, member, new Set(leaves.map((l) => l.fingerprint)));
-    for (const l of leaves)
-      if (!memory.timeline.some((e) => e.member === member && e.fingerprint === l.fingerprint)) changes.push({ member, from: before, to: l });
+    const seen = byMember.get(member);
+    if (!seen) continue;
+    const before = previousOf(seen, member, new Set(leaves.map((l) => l.fingerprint)));
+    for (const l of leaves) if (!seen.some((e) => e.fingerprint === l.fingerprint)) changes.push({ member, from: before, to: l });
   }
   let rollout = memory.rollout ? { ...memory.rollout } : undefined;
   const known = new Set(memory.timeline.map((e) => e.fingerprint));
@@ -206,7 +209,9 @@ function rotation(
   if (!rollout) return changes.length ? { event: { kind: "certificate-change", changes } } : {};
   const old = new Set(rollout.old);
   const since = ms(rollout.since);
-  const isNew = (fp: string) => !old.has(fp) && Math.min(...timeline.filter((e) => e.fingerprint === fp).map((e) => ms(e.firstSeen))) >= since;
+  const firstInPool = new Map<string, number>();
+  for (const e of timeline) firstInPool.set(e.fingerprint, Math.min(firstInPool.get(e.fingerprint) ?? Infinity, ms(e.firstSeen)));
+  const isNew = (fp: string) => !old.has(fp) && (firstInPool.get(fp) ?? Infinity) >= since;
   const progress: RotationProgress = { since: rollout.since, onNew: [], onOld: [], others: [...o.unseen] };
   for (const [member, leaves] of Object.entries(o.members)) {
     if (leaves.some((l) => isNew(l.fingerprint))) progress.onNew.push(member);
