@@ -11,6 +11,7 @@ import { performance } from "node:perf_hooks";
 import tls from "node:tls";
 import { parseArgs } from "node:util";
 import { build, type BuildOptions } from "esbuild";
+import { HANDLER_BUNDLE_OPTIONS } from "../scripts/bundle-handler.js";
 import { CertificateCatalog } from "../lambda/probe/certificate.js";
 import { handshake } from "../lambda/probe/handshake.js";
 import { clientContext } from "../lambda/probe/tls-context.js";
@@ -161,21 +162,8 @@ async function connectionCost(pool: PoolInfo): Promise<number> {
   return median(times) / 1000;
 }
 
-/** The options the CDK stack gives NodejsFunction's esbuild (the AWS SDK bundled in, as there). */
-const BUNDLE_OPTIONS: BuildOptions = {
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node22",
-  minify: true,
-  sourcemap: true,
-  mainFields: ["module", "main"],
-  // As the stack bundles it: EC2's and Secrets Manager's clients come from the runtime (infra/construct.ts
-  // EC2_CLIENT_MODULE, SECRETS_MANAGER_CLIENT_MODULE).
-  external: ["@aws-sdk/client-ec2", "@aws-sdk/client-secrets-manager"],
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-  logLevel: "silent",
-};
+/** The function's own bundle options (scripts/bundle-handler.ts), quiet. */
+const BUNDLE_OPTIONS: BuildOptions = { ...HANDLER_BUNDLE_OPTIONS, logLevel: "silent" };
 
 // 3. Cold start ----------------------------------------------------------------------------------------------------
 async function coldStart() {

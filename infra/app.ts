@@ -6,7 +6,6 @@ import { resolve } from "node:path";
 import * as cdk from "aws-cdk-lib";
 import { AwsSolutionsChecks, ServerlessChecks } from "cdk-nag";
 import { MonitorConfigSchema, parseConfig, type MonitorConfig } from "./config.js";
-import { loadRegistryForSynth } from "./registry.js";
 import { TlsPoolMonitorStack } from "./stack.js";
 
 /** Every setting can be given with `-c key=value`: the keys are the schema's own. */
@@ -26,17 +25,15 @@ export function buildApp(app: cdk.App): TlsPoolMonitorStack[] {
     const v: unknown = app.node.tryGetContext(key);
     if (v !== undefined) raw[key] = contextValue(v);
   }
-  const config: MonitorConfig = parseConfig(raw);
-  const endpoints = loadRegistryForSynth(resolve(config.registry));
+  const { regions, ...settings }: MonitorConfig = parseConfig(raw);
   cdk.Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
   cdk.Aspects.of(app).add(new ServerlessChecks({ verbose: true }));
-  return config.regions.map(
+  // The registry is read and validated by the construct (the same schema as the CLI's), once per region.
+  return regions.map(
     (region) =>
       new TlsPoolMonitorStack(app, `TlsPoolMonitor-${region}`, {
         env: { ...(process.env.CDK_DEFAULT_ACCOUNT ? { account: process.env.CDK_DEFAULT_ACCOUNT } : {}), region },
-        endpoints,
-        config,
-        description: `tls-pool-monitor: ${endpoints.length} endpoint(s) probed from ${region}`,
+        monitor: { ...settings, registry: resolve(settings.registry) },
       }),
   );
 }

@@ -71,13 +71,17 @@ export const MonitorConfigSchema = z
 
 export type MonitorConfig = z.output<typeof MonitorConfigSchema>;
 
-/** Validates the config object; the error names every bad key. */
-export function parseConfig(raw: unknown): MonitorConfig {
+/**
+ * The construct's settings: the app's keys but the registry (a prop of its own) and the regions (one construct is
+ * one region), every one optional with the defaults above.
+ */
+export type TlsPoolMonitorSettings = Omit<z.input<typeof MonitorConfigSchema>, "registry" | "regions">;
+
+/** Validates the config object; the error names where it came from and every bad key. */
+export function parseConfig(raw: unknown, where = "tlsPoolMonitor configuration (cdk.json context)"): MonitorConfig {
   const parsed = MonitorConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(
-      `invalid tlsPoolMonitor configuration (cdk.json context): ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
+    throw new Error(`invalid ${where}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
   }
   return parsed.data;
 }

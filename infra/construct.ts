@@ -1,9 +1,12 @@
 /**
  * TlsPoolMonitor: the scheduled probe function (one schedule per shard), its failure queue, the alert topic and
- * key, the alarms (per endpoint, or fleet alarms per shard: alarmMode), the run's own alarms and a dashboard. Reusable: a stack passes the validated registry and the settings.
+ * key, the monitor's memory, the alarms (per endpoint, or fleet alarms per shard: alarmMode), the run's own alarms
+ * and a dashboard. A construct library (CloudWatch Synthetics' `Canary` is the model): only `registry` is required,
+ * every metric has a `metric…()` helper, the alarms are exposed, and the function ships prebuilt (dist/handler).
  */
 import { createHash } from "node:crypto";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { basename, resolve } from "node:path";
 import * as cdk from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
@@ -15,26 +18,65 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as kms from "aws-cdk-lib/aws-kms";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import * as destinations from "aws-cdk-lib/aws-lambda-destinations";
-import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
-import { NagSuppressions } from "cdk-nag";
+import type * as CdkNag from "cdk-nag";
 import { Construct } from "constructs";
 import { arnRegion, clientSecretArn, type Endpoint } from "../lambda/registry/schema.js";
-import type { MonitorConfig } from "./config.js";
-import { stageRegistry } from "./registry.js";
+import { parseConfig, type MonitorConfig, type TlsPoolMonitorSettings } from "./config.js";
+import { INLINE_REGISTRY, loadRegistryForSynth, stageRegistry, type RegistrySource } from "./registry.js";
+import { addHandlerBundle } from "./handler-asset.js";
 import { endpointCost, planShards, shardCapacity, type ShardPlan } from "./shards.js";
+import { alarmDescription, endpointAlarmConditions, HEARTBEAT_CONDITION, reproduceLine, type ReproduceHint } from "./alarms.js";
+import { addDashboard } from "./dashboard.js";
 import { probeBudgetMs } from "../lambda/deadline.js";
 import { planEndpoint } from "../lambda/probe/plan.js";
-import { FLEET_ALARM_METRICS, SHARD_DIMENSION, type MetricName, type MetricsLevel } from "../lambda/report/metrics.js";
+import { shardOf } from "../lambda/registry/shard.js";
+import { DEFAULT_STATISTIC, FLEET_ALARM_METRICS, RUN_METRICS, SHARD_DIMENSION, type MetricName, type MetricsLevel } from "../lambda/report/metrics.js";
 import { ENV } from "../lambda/settings.js";
 import { STATE_TABLE_KEY } from "../lambda/aws/state-table.js";
 
-export interface TlsPoolMonitorProps {
-  endpoints: Endpoint[];
-  config: MonitorConfig;
+export interface TlsPoolMonitorProps extends TlsPoolMonitorSettings {
+  /**
+   * The endpoints to probe: a registry file (its CA files read from beside it) or the entries themselves (what a
+   * registry file's `endpoints` holds), validated by the same schema as the CLI's; any error fails the synth.
+   */
+  registry: RegistrySource;
+  /** Where alarm descriptions send the on-call (an internal wiki page); default: docs/alarms.md of this package. */
+  runbookUrl?: string;
+  /** The function's application log level (Lambda's JSON log format); default INFO. */
+  logLevel?: "DEBUG" | "INFO" | "WARN" | "ERROR";
+}
+
+/** One alarm the construct made: the condition, and the endpoint or shard it watches. */
+export interface MonitorAlarm {
+  /** What is watched: endpoints (per endpoint, or a shard's endpoints as contributors) or the monitor itself. */
+  watches: "endpoints" | "monitor";
+  condition: string;
+  /** The alarm's name as deployed (a plain string: usable anywhere without a cross-stack reference). */
+  alarmName: string;
+  endpoint?: string;
+  shard?: number;
+  alarm: cloudwatch.IAlarm;
+}
+
+/** Options of the metric helpers: which endpoint or shard (absent: the whole registry), and CloudWatch's own. */
+export interface MonitorMetricOptions extends cloudwatch.MetricOptions {
+  endpoint?: string;
+  shard?: number;
+}
+
+const DEFAULT_RUNBOOK = "docs/alarms.md in the tls-pool-monitor package";
+
+/** cdk-nag is optional: when the app has it, the construct's reviewed exceptions come with it. */
+function nagSuppressions(): typeof CdkNag.NagSuppressions | undefined {
+  try {
+    return (createRequire(import.meta.url)("cdk-nag") as typeof CdkNag).NagSuppressions;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -65,13 +107,6 @@ export function resolveAlarmMode(config: Pick<MonitorConfig, "alarmMode">, endpo
   return endpoints > FLEET_ALARMS_ABOVE_ENDPOINTS ? "fleet" : "per-endpoint";
 }
 
-/** Left out of the bundle and taken from the Lambda runtime's SDK (lambda/aws/publisher.ts). */
-export const EC2_CLIENT_MODULE = "@aws-sdk/client-ec2";
-/** Loaded only when an endpoint's client certificate is a secret (lambda/aws/publisher.ts loadSecretsManager). */
-export const SECRETS_MANAGER_CLIENT_MODULE = "@aws-sdk/client-secrets-manager";
-
-const HANDLER_ENTRY = fileURLToPath(new URL("../lambda/handler.ts", import.meta.url));
-
 /** One shard's Metrics Insights query: the statistic of one metric per endpoint, worst first. */
 export function fleetQuery(namespace: string, metric: string, stat: "MIN" | "MAX" | "SUM", shard: number, order: "ASC" | "DESC"): string {
   return `SELECT ${stat}(${metric}) FROM SCHEMA("${namespace}", Endpoint, ${SHARD_DIMENSION}) WHERE ${SHARD_DIMENSION} = '${shard}' GROUP BY Endpoint ORDER BY ${stat}() ${order}`;
@@ -86,20 +121,36 @@ export function alarmName(endpoint: string, condition: string): string {
 }
 
 export class TlsPoolMonitor extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly topic: sns.ITopic;
   readonly key?: kms.Key;
   readonly failureQueue: sqs.Queue;
   readonly undeliveredAlerts: sqs.Queue;
+  readonly logGroup: logs.LogGroup;
   readonly shardPlan: ShardPlan;
   readonly alarmMode: AlarmMode;
   readonly dashboard: cloudwatch.Dashboard;
   /** The monitor's memory: what subscribers were told, recent states, each member's certificates (lambda/memory). */
   readonly stateTable: dynamodb.Table;
+  /** The settings as validated, every default filled in. */
+  readonly config: MonitorConfig;
+  /** The registry's endpoint names, in its order. */
+  readonly endpointNames: string[];
+  /** Every alarm the construct made: the endpoints' (or the shards' fleet alarms) and the monitor's own. */
+  readonly alarms: MonitorAlarm[] = [];
+  private readonly reproduce: ReproduceHint;
 
   constructor(scope: Construct, id: string, props: TlsPoolMonitorProps) {
     super(scope, id);
-    const { config, endpoints } = props;
+    const { registry, runbookUrl, logLevel, ...settings } = props;
+    const config = parseConfig(
+      { ...settings, registry: typeof registry === "string" ? registry : INLINE_REGISTRY },
+      `TlsPoolMonitor props (${this.node.path})`,
+    );
+    const endpoints = loadRegistryForSynth(typeof registry === "string" ? resolve(registry) : registry);
+    this.config = config;
+    this.endpointNames = endpoints.map((e) => e.name);
+    this.reproduce = { ...(typeof registry === "string" ? { registryFile: basename(registry) } : {}), runbookUrl: runbookUrl ?? DEFAULT_RUNBOOK };
     const stack = cdk.Stack.of(this);
 
     this.alarmMode = resolveAlarmMode(config, endpoints.length);
@@ -172,8 +223,7 @@ export class TlsPoolMonitor extends Construct {
     });
 
     // config.ts accepts only the retention values CloudWatch Logs takes (logs.RetentionDays).
-    const logGroup = new logs.LogGroup(this, "Logs", { retention: config.logRetentionDays as logs.RetentionDays, removalPolicy: cdk.RemovalPolicy.RETAIN });
-    const registryDir = stageRegistry(endpoints);
+    this.logGroup = new logs.LogGroup(this, "Logs", { retention: config.logRetentionDays as logs.RetentionDays, removalPolicy: cdk.RemovalPolicy.RETAIN });
     // On-demand (a few small writes per endpoint and run), encrypted, recoverable; an endpoint removed from the
     // registry ages out by TTL (lambda/aws/state-table.ts MEMORY_TTL_DAYS).
     this.stateTable = new dynamodb.Table(this, "State", {
@@ -196,14 +246,21 @@ export class TlsPoolMonitor extends Construct {
         }
       : {};
 
-    this.function = new nodejs.NodejsFunction(this, "Probe", {
-      entry: HANDLER_ENTRY,
-      handler: "handler",
+    this.function = new lambda.Function(this, "Probe", {
+      // The prebuilt bundle (dist/handler/index.mjs) with registry.json and the distinct CA bundles beside it.
+      code: lambda.Code.fromAsset(addHandlerBundle(stageRegistry(endpoints))),
+      handler: "index.handler",
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: config.memoryMb,
       timeout: cdk.Duration.seconds(config.timeoutSeconds),
-      logGroup,
+      logGroup: this.logGroup,
+      // Lambda's JSON log format: each line of ours is the `message` object, with Lambda's own level (console.warn
+      // is WARN) that the application log level filters (lambda/monitor.ts jsonLogger); EMF lines are written
+      // raw to stdout, as CloudWatch reads them in either format.
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel[logLevel ?? "INFO"],
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
       tracing: lambda.Tracing.ACTIVE,
       // Two per shard: its run, and the next one when a run overlaps its schedule (timeoutSeconds may reach the rate)
       // or the asynchronous retry of a failed one. With one spare in all, overlapping shards were throttled.
@@ -223,26 +280,6 @@ export class TlsPoolMonitor extends Construct {
         [ENV.expiryWarningDays]: String(config.expiryAlarmDays),
         ...(this.alarmMode === "fleet" ? { [ENV.fleetShards]: String(this.shardPlan.shards) } : {}),
         NODE_OPTIONS: "--enable-source-maps",
-      },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: "node22",
-        minify: true,
-        sourceMap: true,
-        mainFields: ["module", "main"],
-        // The SDK is bundled rather than taken from the runtime: one tested version, and a single minified file
-        // loads faster at cold start than the runtime's many SDK files (BENCHMARKS.md: ~95 ms vs ~170 ms init).
-        // Except EC2's client, loaded only for instance targets (lambda/aws/publisher.ts loadEc2): bundled, it would
-        // triple the bundle and double the init for every run.
-        externalModules: [EC2_CLIENT_MODULE, SECRETS_MANAGER_CLIENT_MODULE],
-        // Some dependencies are CommonJS: give the ESM bundle a require().
-        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // registry.json and the distinct CA bundles it names, beside the handler.
-          afterBundling: (_input: string, output: string) => [`cp -R "${registryDir}/." "${output}/"`],
-        },
       },
       ...vpcProps,
     });
@@ -281,77 +318,127 @@ export class TlsPoolMonitor extends Construct {
 
     if (this.alarmMode === "fleet") this.addFleetAlarms(config);
     else this.addAlarms(endpoints, config);
-    this.addRunAlarms(config);
-    this.dashboard = this.addDashboard(config);
+    this.addRunAlarms();
+    this.dashboard = addDashboard(this);
     this.suppressNagFindings();
+  }
+
+  /** "<condition> for <endpoint>": what the metric helpers and alarms read, with the endpoint's shard under fleet alarms. */
+  metric(metricName: MetricName, options: MonitorMetricOptions = {}): cloudwatch.IMetric {
+    const { endpoint, shard, ...metricOptions } = options;
+    const period = metricOptions.period ?? cdk.Duration.minutes(this.config.rateMinutes);
+    const statistic = metricOptions.statistic ?? DEFAULT_STATISTIC[metricName];
+    const namespace = this.config.namespace;
+    const runLevel = (RUN_METRICS as readonly string[]).includes(metricName);
+    const byShard = this.alarmMode === "fleet" && (FLEET_ALARM_METRICS as readonly string[]).includes(metricName);
+    if (metricName === "AlertPublishFailures") return new cloudwatch.Metric({ ...metricOptions, namespace, metricName, statistic, period });
+    if (runLevel && shard !== undefined)
+      return new cloudwatch.Metric({ ...metricOptions, namespace, metricName, statistic, period, dimensionsMap: { [SHARD_DIMENSION]: String(shard) } });
+    if (!runLevel && endpoint !== undefined) {
+      const dimensionsMap: Record<string, string> = { Endpoint: endpoint };
+      if (byShard) dimensionsMap[SHARD_DIMENSION] = String(shardOf(endpoint, this.shardPlan.shards));
+      return new cloudwatch.Metric({ ...metricOptions, namespace, metricName, statistic, period, dimensionsMap });
+    }
+    // The whole registry (or one shard of it): a Metrics Insights query, which no count of endpoints truncates to
+    // a wrong answer (one aggregate series, not one per endpoint).
+    const fn = statistic === "Minimum" ? "MIN" : statistic === "Sum" ? "SUM" : "MAX";
+    const schema = runLevel ? SHARD_DIMENSION : byShard ? `Endpoint, ${SHARD_DIMENSION}` : "Endpoint";
+    const where = shard !== undefined && byShard ? ` WHERE ${SHARD_DIMENSION} = '${shard}'` : "";
+    return new cloudwatch.MathExpression({
+      expression: `SELECT ${fn}(${metricName}) FROM SCHEMA("${namespace}", ${schema})${where}`,
+      label: metricOptions.label ?? `${metricName} (${fn.toLowerCase()} over ${shard === undefined ? "all endpoints" : `shard ${shard}`})`,
+      period,
+      ...(metricOptions.color ? { color: metricOptions.color } : {}),
+    });
+  }
+
+  /** Java client profiles at risk of "server certificate change is restricted during renegotiation" (0-6). */
+  metricJavaAbortRisk(options: MonitorMetricOptions = {}): cloudwatch.IMetric {
+    return this.metric("JavaAbortRisk", options);
+  }
+  /** Failed handshakes through the VIP and to members. */
+  metricHandshakeFailures(options: MonitorMetricOptions = {}): cloudwatch.IMetric {
+    return this.metric("HandshakeFailures", options);
+  }
+  /** Cross-member session offers answered with a fatal alert. */
+  metricResumptionFailures(options: MonitorMetricOptions = {}): cloudwatch.IMetric {
+    return this.metric("ResumptionFailures", options);
+  }
+  /** Days until the earliest-expiring presented certificate expires. */
+  metricMinDaysToExpiry(options: MonitorMetricOptions = {}): cloudwatch.IMetric {
+    return this.metric("MinDaysToExpiry", options);
+  }
+  /** Mutual TLS: the client certificate could not be read or was refused (endpoints where mutual TLS is in play). */
+  metricClientCertificateProblems(options: MonitorMetricOptions = {}): cloudwatch.IMetric {
+    return this.metric("ClientCertificateProblems", options);
+  }
+  /** Endpoints whose probe finished, per shard (`shard`) or in all. */
+  metricEndpointsProbed(options: MonitorMetricOptions = {}): cloudwatch.IMetric {
+    return this.metric("EndpointsProbed", options);
+  }
+  /** Endpoints with no result this run, per shard or in all: the heartbeat. */
+  metricEndpointsNotFinished(options: MonitorMetricOptions = {}): cloudwatch.IMetric {
+    return this.metric("EndpointsNotFinished", options);
+  }
+  /** Endpoints whose members could not be discovered (target group or DNS), per shard or in all. */
+  metricDiscoveryProblems(options: MonitorMetricOptions = {}): cloudwatch.IMetric {
+    return this.metric("DiscoveryProblems", options);
+  }
+  /** Alerts SNS did not take this run. */
+  metricAlertPublishFailures(options: MonitorMetricOptions = {}): cloudwatch.IMetric {
+    return this.metric("AlertPublishFailures", options);
+  }
+
+  private description(scope: string, c: { meaning: string; action: string; anchor: string }, endpoint: string | undefined, withCommand = true): string {
+    return alarmDescription({
+      scope,
+      meaning: c.meaning,
+      action: c.action,
+      ...(withCommand ? { command: reproduceLine(endpoint, this.reproduce) } : {}),
+      runbook: `${this.reproduce.runbookUrl}#${c.anchor}`,
+    });
   }
 
   private addAlarms(endpoints: Endpoint[], config: MonitorConfig): void {
     const action = new cwActions.SnsAction(this.topic);
+    const conditions = endpointAlarmConditions(config.expiryAlarmDays);
     for (let i = 0; i < endpoints.length; i += ENDPOINTS_PER_ALARM_STACK) {
       const nested = new cdk.NestedStack(this, `Alarms${i / ENDPOINTS_PER_ALARM_STACK}`);
       for (const e of endpoints.slice(i, i + ENDPOINTS_PER_ALARM_STACK)) {
-        const metric = (metricName: MetricName, statistic: string) =>
-          new cloudwatch.Metric({
-            namespace: config.namespace,
-            metricName,
-            dimensionsMap: { Endpoint: e.name },
-            statistic,
-            period: cdk.Duration.minutes(config.rateMinutes),
-          });
         const id = createHash("sha256").update(e.name).digest("hex").slice(0, 12);
-        const alarms = [
-          metric("JavaAbortRisk", "Maximum").createAlarm(nested, `JavaRisk${id}`, {
-            alarmName: alarmName(e.name, "java-abort-risk"),
-            alarmDescription: `${e.name}: Java clients without endpoint identification can abort with "server certificate change is restricted during renegotiation".`,
-            threshold: 0,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluationPeriods: 1,
+        const made: Array<{ condition: string; alarm: cloudwatch.Alarm }> = conditions.map((c) => ({
+          condition: c.condition,
+          alarm: new cloudwatch.Alarm(nested, `${c.metric}${id}`, {
+            metric: this.metric(c.metric, { endpoint: e.name }),
+            alarmName: alarmName(e.name, c.condition),
+            alarmDescription: this.description(`tls-pool-monitor, endpoint ${e.name}`, c, e.name),
+            threshold: c.threshold,
+            comparisonOperator: c.comparison as cloudwatch.ComparisonOperator,
+            evaluationPeriods: c.evaluationPeriods,
+            ...(c.datapointsToAlarm ? { datapointsToAlarm: c.datapointsToAlarm } : {}),
             treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
           }),
-          metric("HandshakeFailures", "Sum").createAlarm(nested, `Handshakes${id}`, {
-            alarmName: alarmName(e.name, "handshake-failures"),
-            alarmDescription: `${e.name}: TLS handshakes fail through the VIP or to members.`,
-            threshold: 0,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluationPeriods: 3,
-            datapointsToAlarm: 2,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          }),
-          metric("ResumptionFailures", "Maximum").createAlarm(nested, `Resumption${id}`, {
-            alarmName: alarmName(e.name, "resumption-failures"),
-            alarmDescription: `${e.name}: a session from one member offered to another is answered with a fatal alert (shared ticket keys with mixed EMS): resuming clients fail.`,
-            threshold: 0,
-            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluationPeriods: 1,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          }),
-          metric("MinDaysToExpiry", "Minimum").createAlarm(nested, `Expiry${id}`, {
-            alarmName: alarmName(e.name, `expires-within-${config.expiryAlarmDays}-days`),
-            alarmDescription: `${e.name}: a presented certificate expires within ${config.expiryAlarmDays} days.`,
-            threshold: config.expiryAlarmDays,
-            comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluationPeriods: 1,
-            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-          }),
-          // The per-endpoint heartbeat needs the per-endpoint ProbeCompleted ("full"); otherwise the shard's
-          // EndpointsNotFinished alarm is the heartbeat (addRunAlarms).
-          ...(config.metrics === "full"
-            ? [
-                metric("ProbeCompleted", "Minimum").createAlarm(nested, `Heartbeat${id}`, {
-                  alarmName: alarmName(e.name, "heartbeat-missing"),
-                  alarmDescription: `${e.name}: the monitor did not finish probing this endpoint (not running, deadline, or invalid entry).`,
-                  threshold: 1,
-                  comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                  evaluationPeriods: 2,
-                  treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-                }),
-              ]
-            : []),
-        ];
-        for (const alarm of alarms) {
+        }));
+        // The per-endpoint heartbeat needs the per-endpoint ProbeCompleted ("full"); otherwise the shard's
+        // EndpointsNotFinished alarm is the heartbeat (addRunAlarms).
+        if (config.metrics === "full") {
+          made.push({
+            condition: "heartbeat-missing",
+            alarm: new cloudwatch.Alarm(nested, `Heartbeat${id}`, {
+              metric: this.metric("ProbeCompleted", { endpoint: e.name, statistic: "Minimum" }),
+              alarmName: alarmName(e.name, "heartbeat-missing"),
+              alarmDescription: this.description(`tls-pool-monitor, endpoint ${e.name}`, HEARTBEAT_CONDITION, e.name),
+              threshold: 1,
+              comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+              evaluationPeriods: 2,
+              treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+            }),
+          });
+        }
+        for (const { condition, alarm } of made) {
           alarm.addAlarmAction(action);
           alarm.addOkAction(action);
+          this.alarms.push({ watches: "endpoints", condition, alarmName: alarmName(e.name, condition), endpoint: e.name, alarm });
         }
       }
     }
@@ -361,88 +448,40 @@ export class TlsPoolMonitor extends Construct {
    * Fleet alarms: per shard, one Metrics Insights alarm per alarmed metric over that shard's endpoints, each endpoint
    * a contributor (at most 500: the planner keeps shards that small). CloudWatch notifies per contributor, with the
    * contributor's attributes (Endpoint names the endpoint); the alarm itself goes to ALARM when any contributor is.
-   * No divergence alarm: the function's own message is that notice (as in per-endpoint mode, where that alarm has no
-   * actions), and CertificateVariants keeps `Endpoint` alone.
+   * No divergence alarm: the function's own message is that notice (as in per-endpoint mode).
    */
   private addFleetAlarms(config: MonitorConfig): void {
     const topicArn = this.topic.topicArn;
     const shards = this.shardPlan.shards;
     const period = config.rateMinutes * 60;
-    const conditions: Array<{
-      metric: (typeof FLEET_ALARM_METRICS)[number];
-      stat: "MIN" | "MAX" | "SUM";
-      condition: string;
-      description: string;
-      comparisonOperator: string;
-      threshold: number;
-      evaluationPeriods: number;
-      datapointsToAlarm?: number;
-      treatMissingData: string;
-    }> = [
-      {
-        metric: "JavaAbortRisk",
-        stat: "MAX",
-        condition: "java-abort-risk",
-        description: 'Java clients without endpoint identification can abort with "server certificate change is restricted during renegotiation"',
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-        evaluationPeriods: 1,
-        treatMissingData: "notBreaching",
-      },
-      {
-        metric: "HandshakeFailures",
-        stat: "SUM",
-        condition: "handshake-failures",
-        description: "TLS handshakes fail through the VIP or to members",
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-        treatMissingData: "notBreaching",
-      },
-      {
-        metric: "ResumptionFailures",
-        stat: "MAX",
-        condition: "resumption-failures",
-        description: "a session from one member offered to another is answered with a fatal alert (shared ticket keys with mixed EMS): resuming clients fail",
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-        evaluationPeriods: 1,
-        treatMissingData: "notBreaching",
-      },
-      {
-        metric: "MinDaysToExpiry",
-        stat: "MIN",
-        condition: `expires-within-${config.expiryAlarmDays}-days`,
-        description: `a presented certificate expires within ${config.expiryAlarmDays} days`,
-        comparisonOperator: "LessThanThreshold",
-        threshold: config.expiryAlarmDays,
-        evaluationPeriods: 1,
-        treatMissingData: "notBreaching",
-      },
-    ];
+    const conditions = endpointAlarmConditions(config.expiryAlarmDays);
     for (let shard = 0; shard < shards; shard++) {
       for (const c of conditions) {
+        const stat = c.statistic === "Minimum" ? "MIN" : c.statistic === "Sum" ? "SUM" : "MAX";
         // Worst first, so that the contributors CloudWatch keeps (at most 100 in ALARM) are the worst ones.
-        const order = c.comparisonOperator === "LessThanThreshold" ? "ASC" : "DESC";
-        new cloudwatch.CfnAlarm(this, `Fleet${c.metric}${shard}`, {
+        const order = c.comparison === "LessThanThreshold" ? "ASC" : "DESC";
+        const cfn = new cloudwatch.CfnAlarm(this, `Fleet${c.metric}${shard}`, {
           alarmName: alarmName(`shard-${shard}-of-${shards}`, c.condition),
-          alarmDescription: `Shard ${shard} of ${shards} (${this.shardPlan.sizes[shard]} endpoints): ${c.description}. Each endpoint is a contributor: its notification names it (contributor attribute Endpoint).`,
-          metrics: [
-            {
-              id: "q",
-              expression: fleetQuery(config.namespace, c.metric, c.stat, shard, order),
-              period,
-              returnData: true,
-            },
-          ],
-          comparisonOperator: c.comparisonOperator,
+          alarmDescription: this.description(
+            `tls-pool-monitor, shard ${shard} of ${shards} (${this.shardPlan.sizes[shard]} endpoints; the notification's contributor attribute Endpoint names the endpoint)`,
+            c,
+            undefined,
+          ),
+          metrics: [{ id: "q", expression: fleetQuery(config.namespace, c.metric, stat, shard, order), period, returnData: true }],
+          comparisonOperator: c.comparison,
           threshold: c.threshold,
           evaluationPeriods: c.evaluationPeriods,
           ...(c.datapointsToAlarm ? { datapointsToAlarm: c.datapointsToAlarm } : {}),
-          treatMissingData: c.treatMissingData,
+          treatMissingData: "notBreaching",
           alarmActions: [topicArn],
           okActions: [topicArn],
+        });
+        this.alarms.push({
+          watches: "endpoints",
+          condition: c.condition,
+          alarmName: alarmName(`shard-${shard}-of-${shards}`, c.condition),
+          shard,
+          alarm: cloudwatch.Alarm.fromAlarmArn(this, `Fleet${c.metric}${shard}Ref`, cfn.attrArn),
         });
       }
     }
@@ -499,105 +538,118 @@ export class TlsPoolMonitor extends Construct {
     }
   }
 
-  /** Alarms on the monitor itself: each shard's heartbeat, alerts SNS did not take, invocations that failed outright. */
-  private addRunAlarms(config: MonitorConfig): void {
+  /**
+   * Alarms on the monitor itself: each shard's heartbeat and member discovery, alerts SNS did not take, invocations
+   * that failed outright.
+   */
+  private addRunAlarms(): void {
     const action = new cwActions.SnsAction(this.topic);
-    const alarms = [
-      ...Array.from({ length: this.shardPlan.shards }, (_, shard) =>
-        new cloudwatch.Metric({
-          namespace: config.namespace,
-          metricName: "EndpointsNotFinished" satisfies MetricName,
-          dimensionsMap: { [SHARD_DIMENSION]: String(shard) },
-          statistic: "Maximum",
-          period: cdk.Duration.minutes(config.rateMinutes),
-        }).createAlarm(this, `Heartbeat${shard}`, {
-          alarmName: alarmName(`shard-${shard}-of-${this.shardPlan.shards}`, "heartbeat"),
-          alarmDescription: `Shard ${shard} of ${this.shardPlan.shards}: endpoints got no result (invalid entry, deadline, analysis error; the log's "endpoint" lines with finished=false name them), or no run reported at all (missing data: the schedule or the function is not running).`,
+    const shards = this.shardPlan.shards;
+    const add = (condition: string, alarm: cloudwatch.Alarm, shard?: number) => {
+      alarm.addAlarmAction(action);
+      const name = shard === undefined ? alarmName("monitor", condition) : alarmName(`shard-${shard}-of-${shards}`, condition);
+      this.alarms.push({ watches: "monitor", condition, alarmName: name, ...(shard === undefined ? {} : { shard }), alarm });
+    };
+    for (let shard = 0; shard < shards; shard++) {
+      const scope = `tls-pool-monitor, shard ${shard} of ${shards} (${this.shardPlan.sizes[shard]} endpoints)`;
+      add(
+        "heartbeat",
+        new cloudwatch.Alarm(this, `Heartbeat${shard}`, {
+          metric: this.metricEndpointsNotFinished({ shard, statistic: "Maximum" }),
+          alarmName: alarmName(`shard-${shard}-of-${shards}`, "heartbeat"),
+          alarmDescription: this.description(
+            scope,
+            {
+              meaning:
+                "endpoints got no result (invalid entry, deadline, analysis error), or no run reported at all (missing data: the schedule or the function is not running)",
+              action:
+                "look at the failed-invocations alarm and the function's Errors first (the monitor is down); otherwise open the log's \"endpoint\" lines with finished=false: notFinished says why for each",
+              anchor: "shard-heartbeat",
+            },
+            undefined,
+            false,
+          ),
           threshold: 0,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
           evaluationPeriods: 2,
           treatMissingData: cloudwatch.TreatMissingData.BREACHING,
         }),
-      ),
-      new cloudwatch.Metric({
-        namespace: config.namespace,
-        metricName: "AlertPublishFailures" satisfies MetricName,
-        statistic: "Sum",
-        period: cdk.Duration.minutes(config.rateMinutes),
-      }).createAlarm(this, "AlertPublishFailuresAlarm", {
+        shard,
+      );
+      add(
+        "member-discovery",
+        new cloudwatch.Alarm(this, `Discovery${shard}`, {
+          metric: this.metricDiscoveryProblems({ shard, statistic: "Maximum" }),
+          alarmName: alarmName(`shard-${shard}-of-${shards}`, "member-discovery"),
+          alarmDescription: this.description(
+            scope,
+            {
+              meaning:
+                "the members of some endpoints could not be discovered (target group AccessDenied or not found, DNS failure): those endpoints are watched through the VIP only, so divergence and member failures go unseen",
+              action:
+                "open the log's \"endpoint\" lines whose findingKinds include discovery: each names the target group or host and the error; fix the role's permissions or the ARN in the registry",
+              anchor: "member-discovery",
+            },
+            undefined,
+            false,
+          ),
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 2,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+        shard,
+      );
+    }
+    add(
+      "alert-publish-failures",
+      new cloudwatch.Alarm(this, "AlertPublishFailuresAlarm", {
+        metric: this.metricAlertPublishFailures(),
         alarmName: alarmName("monitor", "alert-publish-failures"),
-        alarmDescription:
-          "The monitor could not publish alerts to SNS; they are retried every run until SNS takes them. Check the topic, its key policy and the function's log.",
+        alarmDescription: this.description(
+          "tls-pool-monitor",
+          {
+            meaning: "the monitor could not publish alerts to SNS; each is claimed in its memory and re-sent by the next runs until SNS takes it",
+            action: "check the topic, its KMS key policy and the function's log (msg \"alert not published\" gives SNS's error)",
+            anchor: "alert-publish-failures",
+          },
+          undefined,
+          false,
+        ),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
+    );
+    add(
+      "failed-invocations",
       this.failureQueue
         .metricApproximateNumberOfMessagesVisible({ period: cdk.Duration.minutes(5), statistic: "Maximum" })
         .createAlarm(this, "FailedInvocationsAlarm", {
           alarmName: alarmName("monitor", "failed-invocations"),
-          alarmDescription: "Probe invocations failed outright (init error, crash, timeout): messages wait in the failed-invocation queue with the error.",
+          alarmDescription: this.description(
+            "tls-pool-monitor",
+            {
+              meaning:
+                "probe invocations failed outright (init error such as a bad setting or registry, crash, timeout): no endpoint of that shard was checked",
+              action: `read a message of the failed-invocation queue (${this.failureQueue.node.path}): it carries the error; then the function's log at that time`,
+              anchor: "failed-invocations",
+            },
+            undefined,
+            false,
+          ),
           threshold: 0,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
           evaluationPeriods: 1,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
-    ];
-    for (const alarm of alarms) alarm.addAlarmAction(action);
-  }
-
-  /** One graph per metric with a line per endpoint (SEARCH), so that it scales to any registry. */
-  private addDashboard(config: MonitorConfig): cloudwatch.Dashboard {
-    // Under fleet alarms the alarmed metrics carry the shard too (lambda/report/metrics.ts).
-    const fleet = new Set<string>(this.alarmMode === "fleet" ? FLEET_ALARM_METRICS : []);
-    const dimensions = (metric: MetricName) => (fleet.has(metric) ? `Endpoint,${SHARD_DIMENSION}` : "Endpoint");
-    const search = (metric: MetricName, stat: string, label: string) =>
-      new cloudwatch.MathExpression({
-        expression: `SEARCH('{${config.namespace},${dimensions(metric)}} MetricName="${metric}"', '${stat}', ${config.rateMinutes * 60})`,
-        label,
-        period: cdk.Duration.minutes(config.rateMinutes),
-      });
-    const graph = (title: string, metrics: cloudwatch.IMetric[]) => new cloudwatch.GraphWidget({ title, left: metrics, width: 12, height: 6 });
-    const dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
-      dashboardName: `TlsPoolMonitor-${cdk.Stack.of(this).region}`.replace(/[^A-Za-z0-9_-]/g, "-"),
-    });
-    // What every deployment publishes: the alarmed metrics and each shard's heartbeat.
-    const shardSearch = (metric: MetricName, label: string) =>
-      new cloudwatch.MathExpression({
-        expression: `SEARCH('{${config.namespace},${SHARD_DIMENSION}} MetricName="${metric}"', 'Maximum', ${config.rateMinutes * 60})`,
-        label,
-        period: cdk.Duration.minutes(config.rateMinutes),
-      });
-    dashboard.addWidgets(
-      graph("Heartbeat: endpoints probed and not finished, per shard", [
-        shardSearch("EndpointsProbed", "probed"),
-        shardSearch("EndpointsNotFinished", "not finished"),
-      ]),
-      graph("Java abort risk, handshake failures", [
-        search("JavaAbortRisk", "Maximum", "java profiles at risk"),
-        search("HandshakeFailures", "Sum", "failures"),
-      ]),
     );
-    dashboard.addWidgets(
-      graph("Resumption failures (cross-member offers answered with a fatal alert)", [search("ResumptionFailures", "Maximum", "failures")]),
-      graph("Days to expiry (minimum)", [search("MinDaysToExpiry", "Minimum", "days")]),
-    );
-    // The graphs of the other metrics, published only under metrics "full".
-    if (config.metrics === "full") {
-      dashboard.addWidgets(
-        graph("Certificate variants per endpoint", [search("CertificateVariants", "Maximum", "variants")]),
-        graph("Resumption refused vs attempted", [search("ResumptionRefused", "Sum", "refused"), search("ResumptionAttempts", "Sum", "attempted")]),
-      );
-      dashboard.addWidgets(
-        graph("Certificate changes on resumption", [search("CertificateChangesOnResumption", "Sum", "changes")]),
-        graph("Handshake latency p90 (ms)", [search("HandshakeLatency", "p90", "p90")]),
-      );
-    }
-    return dashboard;
   }
 
   private suppressNagFindings(): void {
+    const NagSuppressions = nagSuppressions();
+    if (!NagSuppressions) return;
     NagSuppressions.addResourceSuppressions(
       this.function,
       [

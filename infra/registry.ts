@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadRegistryFile } from "../lambda/registry/load.js";
+import { loadRegistryFile, loadRegistryText } from "../lambda/registry/load.js";
 import { MAX_CA_BYTES, MAX_REGISTRY_BYTES } from "../lambda/registry/files.js";
 import { reencodeCaPem, type Endpoint, type EndpointInput } from "../lambda/registry/schema.js";
 
@@ -17,13 +17,26 @@ export class RegistryInvalidError extends Error {
   }
 }
 
-/** Loads and validates; any error fails the synth (unlike at run time, where a bad entry only skips itself). */
-export function loadRegistryForSynth(path: string, log: (line: string) => void = (line) => console.error(line)): Endpoint[] {
-  const { endpoints, errors, caFiles } = loadRegistryFile(path, { reader: "bundle" });
+/** The construct's registry: a file, or the entries themselves (what a registry file's `endpoints` holds). */
+export type RegistrySource = string | readonly EndpointInput[];
+
+/** What names endpoints given as objects in errors. */
+export const INLINE_REGISTRY = "TlsPoolMonitor props.registry";
+
+/**
+ * Loads and validates; any error fails the synth (unlike at run time, where a bad entry only skips itself). Entries
+ * given as objects go through the same schema, their CA files read relative to the working directory.
+ */
+export function loadRegistryForSynth(source: RegistrySource, log: (line: string) => void = (line) => console.error(line)): Endpoint[] {
+  const label = typeof source === "string" ? source : INLINE_REGISTRY;
+  const { endpoints, errors, caFiles } =
+    typeof source === "string"
+      ? loadRegistryFile(source, { reader: "bundle" })
+      : loadRegistryText(JSON.stringify({ endpoints: source }), INLINE_REGISTRY, process.cwd(), { reader: "bundle" });
   // A client certificate given as PEM text in the registry would put its key into the bundle too.
   const inlineKeys = endpoints
     .filter((e) => e.credentials !== undefined)
-    .map((e) => `${path}: endpoint ${JSON.stringify(e.name)}: clientCertificate: a private key is never bundled into the function; use { "secretArn": ... }`);
+    .map((e) => `${label}: endpoint ${JSON.stringify(e.name)}: clientCertificate: a private key is never bundled into the function; use { "secretArn": ... }`);
   if (errors.length || inlineKeys.length) throw new RegistryInvalidError([...errors.map((e) => e.message), ...inlineKeys]);
   // Their certificates go into the function's bundle: say which files those were.
   for (const file of caFiles) log(`tls-pool-monitor: bundling the CA certificates of ${file}`);

@@ -16,6 +16,7 @@ import { decide, observe, PENDING_MAX_AGE_MS, ROLLOUT_STALL_MS_DEFAULT, type Dec
 import type { MemoryStore } from "./memory/store.js";
 import { batchDatums } from "./report/batches.js";
 import { emfLines } from "./report/emf.js";
+import { discoveryFailed } from "./analysis/discovery.js";
 import { alertFailuresDatum, endpointDatums, missedEndpointDatums, runDatums, type DatumTarget, type MetricsLevel } from "./report/metrics.js";
 import { shardOf } from "./registry/shard.js";
 import { CONFIRM_RUNS_DEFAULT } from "./settings.js";
@@ -23,7 +24,31 @@ import { EXPIRY_WARNING_DAYS } from "./analysis/expiry.js";
 
 export type Logger = (line: Record<string, unknown>) => void;
 
-export const jsonLogger: Logger = (line) => console.log(JSON.stringify(line));
+/**
+ * The function's log lines. Under Lambda's JSON log format (AWS_LAMBDA_LOG_FORMAT=JSON, set by the construct) each
+ * line is passed as one object to the console method of its level: Lambda makes it the `message` of its own JSON
+ * record, with that level, which the function's application log level filters. Elsewhere (text format, tests) one
+ * JSON string per line.
+ */
+export const jsonLogger: Logger = (line) => {
+  if (process.env.AWS_LAMBDA_LOG_FORMAT !== "JSON") {
+    console.log(JSON.stringify(line));
+    return;
+  }
+  const level = line.level;
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
+  else if (level === "debug") console.debug(line);
+  else console.info(line);
+};
+
+/**
+ * EMF documents straight to stdout: under Lambda's JSON log format a console line becomes the `message` of
+ * Lambda's record, which CloudWatch does not read as EMF; a raw stdout line is read in either format.
+ */
+const stdoutEmf = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
 
 export interface MonitorOptions {
   publisher: AwsPublisher;
@@ -105,7 +130,8 @@ export interface RunSummary {
  * What the run keeps of one endpoint once its records are folded: the datums, the log line, and the message that
  * would announce its current state (sent only if the state is confirmed and differs from what subscribers were told).
  */
-export type KeptOutcome = { kind: "finished"; name: string; observation: Observation } | { kind: "not-finished"; name: string; reason: NotFinishedReason };
+export type KeptOutcome =
+  { kind: "finished"; name: string; observation: Observation; discoveryFailed: boolean } | { kind: "not-finished"; name: string; reason: NotFinishedReason };
 
 /** Folds one endpoint's outcome into what the run keeps, its datums and its log line; the records are not kept. */
 export function fold(
@@ -127,7 +153,12 @@ export function fold(
   // The message for a transition INTO the current state, built now while the records exist.
   const announcement = seen.state === "unknown" ? undefined : alertFor(outcome.probe, outcome.analysis, seen.state === "divergent" ? undefined : "divergent");
   return {
-    kept: { kind: "finished", name, observation: { ...seen, ...(announcement ? { announcement } : {}) } },
+    kept: {
+      kind: "finished",
+      name,
+      observation: { ...seen, ...(announcement ? { announcement } : {}) },
+      discoveryFailed: discoveryFailed(outcome.analysis.findings),
+    },
     datums: endpointDatums(target, timestamp, outcome.analysis.summary, level),
   };
 }
@@ -141,7 +172,7 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
   const now = options.now ?? (() => new Date());
   const log = options.log;
   const confirmRuns = Math.max(1, options.confirmRuns ?? CONFIRM_RUNS_DEFAULT);
-  const writeEmf = options.emf ?? ((l: string) => console.log(l));
+  const writeEmf = options.emf ?? stdoutEmf;
   for (const e of registryErrors) log({ level: "error", msg: "invalid registry entry", error: e.message, endpoint: e.endpoint, field: e.field });
 
   // Every AWS call ends by the run's AWS deadline; what is not published by then goes out as EMF. The state read
@@ -219,6 +250,7 @@ export async function runMonitor(endpoints: Endpoint[], registryErrors: Registry
           probed: outcomes.filter((o) => o.kind === "finished").length,
           // Invalid entries count too: their endpoints have no result.
           notFinished: outcomes.filter((o) => o.kind === "not-finished").length + registryErrors.length,
+          discoveryProblems: outcomes.filter((o) => o.kind === "finished" && o.discoveryFailed).length,
         }),
         ...(announced.failures > 0 ? [alertFailuresDatum(timestamp, announced.failures)] : []),
       ],

@@ -14,7 +14,7 @@ import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AwsTargetGroups } from "../lambda/aws/publisher.js";
 import { runCli } from "../lambda/cli.js";
-import { EC2_CLIENT_MODULE } from "../infra/construct.js";
+import { EC2_CLIENT_MODULE } from "../scripts/bundle-handler.js";
 import { FakeAwsHttp } from "./helpers/fake-aws-http.js";
 import { Moto } from "./helpers/moto.js";
 import { Harness, SERVICE, TestPki, type Pool } from "./helpers/pool.js";

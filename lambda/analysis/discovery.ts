@@ -4,6 +4,13 @@ import type { Finding } from "./finding.js";
 import { DNS_MEMBERS_ESTIMATE, TARGET_GROUP_MEMBERS_ESTIMATE } from "../probe/plan.js";
 import { formatHostPort } from "../registry/schema.js";
 
+/**
+ * The monitor could not find the members it should compare (a target group that could not be read or is empty,
+ * DNS that failed, with no other member): the endpoint is watched through its VIP only. Counted per run
+ * (DiscoveryProblems) and alarmed, since nothing else would say it.
+ */
+export const discoveryFailed = (findings: readonly Finding[]): boolean => findings.some((f) => f.kind === "discovery" && f.severity !== "info");
+
 export function discoveryFindings(probe: EndpointProbe): Finding[] {
   return [...dnsFindings(probe), ...targetGroupFindings(probe)];
 }

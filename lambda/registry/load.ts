@@ -21,14 +21,21 @@ export interface LoadOptions {
 }
 
 export function loadRegistryFile(path: string, options: LoadOptions = {}): RegistryLoad & { caFiles: string[] } {
-  const reader = options.reader ?? "bundle";
   let text: string;
   try {
     text = readTextFile(path, MAX_REGISTRY_BYTES);
   } catch (err) {
     return { endpoints: [], errors: [new RegistryError(path, undefined, undefined, (err as Error).message.replace(`${path}: `, ""))], caFiles: [] };
   }
-  const base = dirname(path);
+  return loadRegistryText(text, path, dirname(path), options);
+}
+
+/**
+ * A registry's text, named `source` in every error; the files it names are read relative to `base` (the registry
+ * file's folder, or the working directory for endpoints given to the construct as objects).
+ */
+export function loadRegistryText(text: string, source: string, base: string, options: LoadOptions = {}): RegistryLoad & { caFiles: string[] } {
+  const reader = options.reader ?? "bundle";
   const caFiles: string[] = [];
   const locate = (ref: string, what: string): string => {
     if (reader === "bundle" && isAbsolute(ref))
@@ -49,7 +56,7 @@ export function loadRegistryFile(path: string, options: LoadOptions = {}): Regis
     }
     return real;
   };
-  const load = parseRegistry(text, path, {
+  const load = parseRegistry(text, source, {
     readCa: (ref) => {
       const real = locate(ref, "CA file");
       const pem = readTextFile(real, MAX_CA_BYTES);

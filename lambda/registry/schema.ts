@@ -399,9 +399,10 @@ export function parseRegistry(text: string, source: string, files: Pick<Validate
   if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
     return { endpoints: [], errors: [new RegistryError(source, undefined, undefined, 'must be an object { "endpoints": [ ... ] }')] };
   }
-  const extra = Object.keys(doc).filter((k) => k !== "endpoints");
+  // "$schema" lets an editor validate and complete the file (schema/registry.schema.json); it changes nothing here.
+  const extra = Object.keys(doc).filter((k) => k !== "endpoints" && k !== "$schema");
   const errors: RegistryError[] = [];
-  if (extra.length) errors.push(new RegistryError(source, undefined, extra[0], 'unknown field (only "endpoints" is allowed)'));
+  if (extra.length) errors.push(new RegistryError(source, undefined, extra[0], 'unknown field (only "endpoints" and "$schema" are allowed)'));
   const list = (doc as { endpoints?: unknown }).endpoints;
   if (!Array.isArray(list)) {
     errors.push(new RegistryError(source, undefined, "endpoints", "is required and must be an array"));

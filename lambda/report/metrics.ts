@@ -1,7 +1,7 @@
 /**
  * Findings → CloudWatch datums. Pure. Per probed endpoint, dimension `Endpoint`: the essential metrics (the
- * default: what the alarms read) or all 12 ("full"). Per run and shard: EndpointsProbed and
- * EndpointsNotFinished, so that missing data means the monitor itself went silent. Under fleet alarms (alarmMode
+ * default: what the alarms read) or all 12 ("full"). Per run and shard: EndpointsProbed,
+ * EndpointsNotFinished and DiscoveryProblems, so that missing data means the monitor itself went silent. Under fleet alarms (alarmMode
  * "fleet") the metrics those alarms query also carry `Shard`, so that one Metrics Insights query per shard sees at
  * most 500 endpoints (its limit on time series returned). What subscribers were told is not a metric: it is the
  * monitor's memory (lambda/memory), in DynamoDB.
@@ -86,6 +86,12 @@ export const METRICS = {
     meaning: "Run-level (dimension Shard): endpoints with no result this run (invalid entry, deadline, analysis error); the log's endpoint lines name them.",
     alarm: "Maximum > 0 for 2 periods, missing data breaching: the monitor is not running or not finishing (the heartbeat).",
   },
+  DiscoveryProblems: {
+    unit: "Count",
+    meaning:
+      "Run-level (dimension Shard): endpoints whose members could not be discovered this run (a target group that could not be read or has no targets, a DNS failure, with no other member): watched through the VIP only.",
+    alarm: "Maximum > 0 for 2 periods: fix the role's permissions or the registry (the log's endpoint lines with findingKinds discovery name them).",
+  },
   AlertPublishFailures: {
     unit: "Count",
     meaning: "Alerts this run could not publish to SNS (run-level, no Endpoint dimension); they are retried next run.",
@@ -118,7 +124,28 @@ export const ESSENTIAL_METRICS = [
 ] as const satisfies readonly MetricName[];
 const ESSENTIAL = new Set<string>(ESSENTIAL_METRICS);
 /** Run-level metrics (no Endpoint dimension): published once per run, whatever the level. */
-export const RUN_METRICS = ["EndpointsProbed", "EndpointsNotFinished", "AlertPublishFailures"] as const satisfies readonly MetricName[];
+export const RUN_METRICS = ["EndpointsProbed", "EndpointsNotFinished", "DiscoveryProblems", "AlertPublishFailures"] as const satisfies readonly MetricName[];
+
+/** The statistic each metric is read with (alarms, dashboard, the construct's metric helpers). */
+export const DEFAULT_STATISTIC: Record<MetricName, "Maximum" | "Minimum" | "Sum" | "p90"> = {
+  ProbeCompleted: "Minimum",
+  CertificateVariants: "Maximum",
+  MembersDiverging: "Maximum",
+  ResumptionAttempts: "Sum",
+  ResumptionRefused: "Sum",
+  CertificateChangesOnResumption: "Sum",
+  ResumptionFailures: "Maximum",
+  JavaAbortRisk: "Maximum",
+  RenegotiationFailures: "Maximum",
+  HandshakeFailures: "Sum",
+  ClientCertificateProblems: "Maximum",
+  HandshakeLatency: "p90",
+  EndpointsProbed: "Sum",
+  EndpointsNotFinished: "Maximum",
+  DiscoveryProblems: "Maximum",
+  AlertPublishFailures: "Sum",
+  MinDaysToExpiry: "Minimum",
+};
 
 /** The metrics fleet alarms query, one Metrics Insights alarm each per shard (infra/construct.ts). */
 export const FLEET_ALARM_METRICS = ["JavaAbortRisk", "HandshakeFailures", "ResumptionFailures", "MinDaysToExpiry"] as const satisfies readonly MetricName[];
@@ -202,10 +229,11 @@ export function missedEndpointDatums(target: DatumTarget, timestamp: Date, level
 }
 
 /** The run's own heartbeat: endpoints probed and not finished, by shard (absent: the whole registry, shard 0). */
-export function runDatums(run: { shard?: number | undefined; timestamp: Date; probed: number; notFinished: number }): MetricDatum[] {
+export function runDatums(run: { shard?: number | undefined; timestamp: Date; probed: number; notFinished: number; discoveryProblems: number }): MetricDatum[] {
   const Dimensions = [{ Name: SHARD_DIMENSION, Value: String(run.shard ?? 0) }];
   return [
     { MetricName: "EndpointsProbed", Dimensions, Timestamp: run.timestamp, Unit: METRICS.EndpointsProbed.unit, Value: run.probed },
     { MetricName: "EndpointsNotFinished", Dimensions, Timestamp: run.timestamp, Unit: METRICS.EndpointsNotFinished.unit, Value: run.notFinished },
+    { MetricName: "DiscoveryProblems", Dimensions, Timestamp: run.timestamp, Unit: METRICS.DiscoveryProblems.unit, Value: run.discoveryProblems },
   ];
 }

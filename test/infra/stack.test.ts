@@ -2,12 +2,13 @@
 import { X509Certificate } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import * as cdk from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app.js";
 import { ALARMS_PER_ENDPOINT, ENDPOINTS_PER_ALARM_STACK, FLEET_ALARMS_ABOVE_ENDPOINTS, FLEET_MAX_ENDPOINTS_PER_SHARD } from "../../infra/construct.js";
+import { MAX_ALARM_DESCRIPTION } from "../../infra/alarms.js";
 import { FLEET_ALARM_METRICS } from "../../lambda/report/metrics.js";
 import { endpointCost, planShards, shardCapacity } from "../../infra/shards.js";
 import type { TlsPoolMonitorStack } from "../../infra/stack.js";
@@ -35,7 +36,7 @@ function registryFile(content: unknown): string {
 function synth(registry: string, config: Record<string, unknown> = {}, bundle = false): TlsPoolMonitorStack[] {
   const app = new cdk.App({
     context: {
-      // Bundling (esbuild) is exercised once below; elsewhere it only costs time.
+      // Asset metadata (where the function's code was staged) is read once below.
       ...(bundle ? { "aws:cdk:enable-asset-metadata": true } : { "aws:cdk:bundling-stacks": [] }),
       tlsPoolMonitor: { registry, regions: ["eu-west-1"], ...config },
     },
@@ -43,6 +44,20 @@ function synth(registry: string, config: Record<string, unknown> = {}, bundle = 
   return buildApp(app);
 }
 
+interface Widget {
+  type: string;
+  properties: Record<string, unknown>;
+}
+
+/** The dashboard's widgets, its body's tokens (ARNs, the region) replaced by a placeholder. */
+function dashboardWidgets(t: Template): Widget[] {
+  const [dashboard] = Object.values(t.findResources("AWS::CloudWatch::Dashboard"));
+  const body = dashboard!.Properties.DashboardBody as string | { "Fn::Join": [string, unknown[]] };
+  const text = typeof body === "string" ? body : body["Fn::Join"][1].map((p) => (typeof p === "string" ? p : "TOKEN")).join("");
+  return (JSON.parse(text) as { widgets: Widget[] }).widgets;
+}
+
+let registryName = "";
 const SMALL = () =>
   registryFile({
     endpoints: [
@@ -55,11 +70,13 @@ describe("the stack", () => {
   let template: Template;
   let stack: TlsPoolMonitorStack;
   beforeAll(() => {
-    [stack] = synth(SMALL(), { alertEmails: ["ops@example.com"] }, true) as [TlsPoolMonitorStack];
+    const file = SMALL();
+    registryName = basename(file);
+    [stack] = synth(file, { alertEmails: ["ops@example.com"] }, true) as [TlsPoolMonitorStack];
     template = Template.fromStack(stack);
   }, 120_000);
 
-  it("bundles the handler with esbuild for nodejs22.x on arm64, with the registry", () => {
+  it("ships the prebuilt handler bundle (dist/handler) for nodejs22.x on arm64, with the registry beside it", () => {
     template.hasResourceProperties("AWS::Lambda::Function", {
       Runtime: "nodejs22.x",
       Architectures: ["arm64"],
@@ -81,7 +98,7 @@ describe("the stack", () => {
     const bundled = loadRegistryFile(join(assetDir, "registry.json"));
     expect(bundled.errors).toEqual([]);
     expect(bundled.endpoints[0]!.ca).toContain("BEGIN CERTIFICATE");
-    expect(existsSync(join(assetDir, "index.mjs"))).toBe(true);
+    expect(readFileSync(join(assetDir, "index.mjs"))).toEqual(readFileSync("dist/handler/index.mjs"));
     expect(existsSync(join(assetDir, "index.mjs.map"))).toBe(true);
   });
 
@@ -250,15 +267,81 @@ describe("the stack", () => {
     });
   });
 
-  it("a dashboard graphing what is published: the alarmed metrics and the shards' heartbeat (the rest under full metrics)", () => {
-    const dashboards = template.findResources("AWS::CloudWatch::Dashboard");
-    expect(Object.keys(dashboards)).toHaveLength(1);
-    const body = JSON.stringify(Object.values(dashboards)[0]);
-    const graphed = (metric: string) => body.includes(`MetricName=\\\\\\"${metric}\\\\\\"`);
-    for (const metric of ["EndpointsProbed", "EndpointsNotFinished", "JavaAbortRisk", "HandshakeFailures", "ResumptionFailures", "MinDaysToExpiry"])
-      expect(graphed(metric), metric).toBe(true);
+  it("alarm descriptions are runbooks: what it means, what to do first, the command that reproduces it, within 1,024 characters", () => {
+    const all = [stack, ...stack.node.findAll().filter((c): c is cdk.NestedStack => c instanceof cdk.NestedStack)].flatMap((st) =>
+      Object.values(Template.fromStack(st).findResources("AWS::CloudWatch::Alarm")).map((a) => a.Properties as { AlarmName: string; AlarmDescription: string }),
+    );
+    expect(all.length).toBeGreaterThanOrEqual(2 * ALARMS_PER_ENDPOINT.essential + 4);
+    for (const a of all) {
+      expect(a.AlarmDescription.length, a.AlarmName).toBeLessThanOrEqual(MAX_ALARM_DESCRIPTION);
+      expect(a.AlarmDescription, a.AlarmName).toMatch(/\. First: .+ Runbook: docs\/alarms\.md in the tls-pool-monitor package#[a-z-]+$/);
+    }
+    const java = all.find((a) => a.AlarmName === "TlsPoolMonitor/puppetdb/java-abort-risk")!;
+    expect(java.AlarmDescription).toMatch(/^tls-pool-monitor, endpoint puppetdb: members present certificates that are not identity-equivalent/);
+    expect(java.AlarmDescription).toContain(`Reproduce: npx tls-pool-monitor probe --registry ${registryName} --endpoint puppetdb.`);
+    const failed = all.find((a) => a.AlarmName === "TlsPoolMonitor/monitor/failed-invocations")!;
+    expect(failed.AlarmDescription).toMatch(/First: read a message of the failed-invocation queue/);
+  });
+
+  it("member discovery: a run-level DiscoveryProblems alarm per shard, acting on the topic", () => {
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmName: "TlsPoolMonitor/shard-0-of-1/member-discovery",
+      MetricName: "DiscoveryProblems",
+      Dimensions: [{ Name: "Shard", Value: "0" }],
+      Threshold: 0,
+      ComparisonOperator: "GreaterThanThreshold",
+      AlarmActions: [Match.anyValue()],
+    });
+  });
+
+  it("the function logs in Lambda's JSON format at level INFO", () => {
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      LoggingConfig: Match.objectLike({ LogFormat: "JSON", ApplicationLogLevel: "INFO", SystemLogLevel: "INFO" }),
+    });
+  });
+
+  it("a dashboard for the on-call: the monitor's alarms, worst endpoints now, divergent endpoints from the log, the function's health; no SEARCH", () => {
+    const widgets = dashboardWidgets(template);
+    const types = widgets.map((w) => w.type);
+    expect(types.filter((t) => t === "alarm")).toHaveLength(2);
+    const text = JSON.stringify(widgets);
+    expect(text).not.toContain("SEARCH(");
+    // Alarm status: the monitor's own (heartbeat, discovery, publish failures, failed invocations), then the endpoints'.
+    const [own, endpoints] = widgets.filter((w) => w.type === "alarm").map((w) => (w.properties.alarms as string[]).map((arn) => arn.split(":alarm:")[1]));
+    expect(own).toEqual(
+      expect.arrayContaining([
+        "TlsPoolMonitor/shard-0-of-1/heartbeat",
+        "TlsPoolMonitor/shard-0-of-1/member-discovery",
+        "TlsPoolMonitor/monitor/alert-publish-failures",
+        "TlsPoolMonitor/monitor/failed-invocations",
+      ]),
+    );
+    expect(endpoints).toHaveLength(2 * ALARMS_PER_ENDPOINT.essential);
+    expect(endpoints).toContain("TlsPoolMonitor/puppetdb/resumption-failures");
+    // Worst now: one Metrics Insights table per alarmed metric, worst first, bounded.
+    const tables = widgets.filter((w) => w.type === "metric" && w.properties.view === "table");
+    expect(tables.map((w) => JSON.stringify(w.properties.metrics))).toEqual([
+      expect.stringContaining('SELECT MAX(JavaAbortRisk) FROM SCHEMA(\\"TlsPoolMonitor\\", Endpoint) GROUP BY Endpoint ORDER BY MAX() DESC LIMIT 10'),
+      expect.stringContaining("SELECT SUM(HandshakeFailures)"),
+      expect.stringContaining("SELECT MAX(ResumptionFailures)"),
+      expect.stringContaining('SELECT MIN(MinDaysToExpiry) FROM SCHEMA(\\"TlsPoolMonitor\\", Endpoint) GROUP BY Endpoint ORDER BY MIN() ASC LIMIT 10'),
+    ]);
+    // Divergent and failing endpoints from the function's own lines (JSON log format: fields under message).
+    const log = widgets.find((w) => w.type === "log")!;
+    expect(String(log.properties.query)).toMatch(/filter message\.msg = "endpoint" and message\.level != "info"/);
+    // The function's errors, throttles and duration, and the queues.
+    for (const metric of [
+      "Errors",
+      "Throttles",
+      "Duration",
+      "ApproximateNumberOfMessagesVisible",
+      "EndpointsProbed",
+      "EndpointsNotFinished",
+      "DiscoveryProblems",
+    ])
+      expect(text, metric).toContain(metric);
     // Not published under essential metrics: not graphed (an empty graph reads as "all is well").
-    for (const metric of ["CertificateVariants", "ResumptionRefused", "HandshakeLatency"]) expect(graphed(metric), metric).toBe(false);
+    for (const metric of ["CertificateVariants", "ResumptionRefused", "HandshakeLatency"]) expect(text, metric).not.toContain(metric);
   });
 
   it("cdk-nag AwsSolutions and Serverless: no unsuppressed error or warning (nested stacks report here too)", () => {
@@ -613,7 +696,11 @@ describe("scale", () => {
     // Every template stays within CloudFormation's 500 resources.
     expect(Object.keys(t.toJSON().Resources).length).toBeLessThan(500);
     expect(Object.keys(Template.fromStack(nested[0]!).toJSON().Resources).length).toBeLessThanOrEqual(ENDPOINTS_PER_ALARM_STACK * ALARMS_PER_ENDPOINT.full);
-    const bytes = nested.reduce((n, s) => n + JSON.stringify(Template.fromStack(s).toJSON()).length, JSON.stringify(t.toJSON()).length);
+    const templateBytes = nested.map((s) => JSON.stringify(Template.fromStack(s).toJSON()).length);
+    // CloudFormation reads a template of at most 1 MB from S3: the runbook descriptions (up to 1,024 characters per
+    // alarm) must still fit a nested stack of alarms.
+    expect(Math.max(...templateBytes)).toBeLessThan(1_000_000);
+    const bytes = templateBytes.reduce((n, b) => n + b, JSON.stringify(t.toJSON()).length);
     console.log(
       `per-endpoint, 10,000 endpoints: ${plan.shards} shards, ${10_000 * ALARMS_PER_ENDPOINT.essential} alarms in ${nested.length} nested stacks, templates ${bytes} bytes, synth ${Math.round(performance.now() - started)} ms`,
     );

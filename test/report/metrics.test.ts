@@ -82,9 +82,10 @@ describe("datums", () => {
       { MetricName: "ProbeCompleted", Dimensions: [{ Name: "Endpoint", Value: "api" }], Timestamp: at, Unit: "Count", Value: 0 },
     ]);
     expect(missedEndpointDatums({ endpoint: "api" }, at)).toEqual([]);
-    expect(runDatums({ shard: 3, timestamp: at, probed: 40, notFinished: 2 })).toEqual([
+    expect(runDatums({ shard: 3, timestamp: at, probed: 40, notFinished: 2, discoveryProblems: 1 })).toEqual([
       { MetricName: "EndpointsProbed", Dimensions: [{ Name: SHARD_DIMENSION, Value: "3" }], Timestamp: at, Unit: "Count", Value: 40 },
       { MetricName: "EndpointsNotFinished", Dimensions: [{ Name: SHARD_DIMENSION, Value: "3" }], Timestamp: at, Unit: "Count", Value: 2 },
+      { MetricName: "DiscoveryProblems", Dimensions: [{ Name: SHARD_DIMENSION, Value: "3" }], Timestamp: at, Unit: "Count", Value: 1 },
     ]);
   });
 
