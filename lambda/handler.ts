@@ -12,6 +12,7 @@ import { loadRegistryFile } from "./registry/load.js";
 import { clientSecretArn, type RegistryLoad } from "./registry/schema.js";
 import { parseShard, shardOf } from "./registry/shard.js";
 import { ENV, readSettings, type LambdaSettings } from "./settings.js";
+import type { AlertOrigin } from "./report/alerts.js";
 
 export { probeBudgetMs } from "./deadline.js";
 
@@ -45,7 +46,20 @@ function registryOrThrow(path: string): RegistryLoad {
   return load;
 }
 
-export async function handler(event: unknown, context: Pick<Context, "getRemainingTimeInMillis">): Promise<RunSummary> {
+/** arn:aws:lambda:<region>:<account>:function:<name>[:qualifier] → where the messages say they come from. */
+function originOf(context: Partial<Pick<Context, "invokedFunctionArn" | "functionName">>): AlertOrigin {
+  const [, , , region, account] = (context.invokedFunctionArn ?? "").split(":");
+  return {
+    ...(account ? { account } : {}),
+    ...(region || process.env.AWS_REGION ? { region: region || process.env.AWS_REGION! } : {}),
+    ...(context.functionName ? { functionName: context.functionName } : {}),
+  };
+}
+
+export async function handler(
+  event: unknown,
+  context: Pick<Context, "getRemainingTimeInMillis"> & Partial<Pick<Context, "invokedFunctionArn" | "functionName">>,
+): Promise<RunSummary> {
   settings ??= readSettings(process.env);
   registry ??= registryOrThrow(settings.registryFile ?? fileURLToPath(new URL("./registry.json", import.meta.url)));
   publisher ??= (() => {
@@ -75,6 +89,7 @@ export async function handler(event: unknown, context: Pick<Context, "getRemaini
     ...(shard ? { shard: shard.shard } : {}),
     ruleSettings: { expiryWarningDays: settings.expiryWarningDays },
     ...(settings.fleetShards ? { fleetShards: settings.fleetShards } : {}),
+    origin: originOf(context),
     log: jsonLogger,
   });
 }

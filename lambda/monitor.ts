@@ -11,7 +11,7 @@ import { probeEach } from "./probe/endpoint.js";
 import type { RuleSettings } from "./analysis/rules.js";
 import type { ClientCertificateLookup, TargetGroupLookup } from "./probe/types.js";
 import type { Endpoint, RegistryError } from "./registry/schema.js";
-import { alertFor } from "./report/alerts.js";
+import { alertFor, withOrigin, type AlertOrigin } from "./report/alerts.js";
 import { decide, observe, PENDING_MAX_AGE_MS, ROLLOUT_STALL_MS_DEFAULT, type Decision, type EndpointMemory, type Observation } from "./memory/model.js";
 import type { MemoryStore } from "./memory/store.js";
 import { batchDatums } from "./report/batches.js";
@@ -72,6 +72,8 @@ export interface MonitorOptions {
   fleetShards?: number;
   /** What the analysis rules read from the deployment (the expiry threshold); default DEFAULT_RULE_SETTINGS. */
   ruleSettings?: RuleSettings;
+  /** The deployment that runs this (account, region, function): the "Where:" line of every message. */
+  origin?: AlertOrigin;
   /** Reads target groups (lambda/aws), for endpoints that have one. */
   targetGroups?: TargetGroupLookup;
   /** Reads client certificates from their secrets (lambda/aws), for endpoints whose certificate is a secret. */
@@ -365,7 +367,7 @@ async function announce(
         await store.settle(o.name, p.id, signal).catch(() => undefined);
         continue;
       }
-      const error = await options.publisher.publishAlert(options.topicArn, p, signal);
+      const error = await options.publisher.publishAlert(options.topicArn, withOrigin(p, options.origin ?? {}, p.firstClaimedAt), signal);
       if (error) {
         result.failures++;
         log({

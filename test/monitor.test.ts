@@ -398,8 +398,18 @@ describe("the Lambda handler", () => {
     expect(first.divergent.sort()).toEqual([...mine].sort());
     expect(first.alertsPending.sort()).toEqual([...mine].sort());
     expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(0);
-    const second = await handler(shard, { getRemainingTimeInMillis: () => 60_000 });
+    const context = {
+      getRemainingTimeInMillis: () => 60_000,
+      invokedFunctionArn: "arn:aws:lambda:eu-west-1:123456789012:function:tpm-probe",
+      functionName: "tpm-probe",
+    };
+    const second = await handler(shard, context);
     expect(second.alertsPublished).toBe(mine.length);
+    // The message starts with what to do, then which deployment saw it and when, then what was seen.
+    const [line1, line2, line3] = String(aws.sns.commandCalls(PublishCommand)[0]!.args[0].input.Message).split("\n");
+    expect(line1).toMatch(/^Action: \S/);
+    expect(line2).toMatch(/^Where: account 123456789012, region eu-west-1, function tpm-probe; detected \d{4}-\d\d-\d\dT[\d:.]+Z\.$/);
+    expect(line3).toMatch(/^Endpoint \w+ \(.+\) presents 2 different certificates/);
     for (const n of names) expect(aws.values("JavaAbortRisk", n)).toHaveLength(mine.includes(n) ? 2 : 0);
     expect(aws.sns.commandCalls(PublishCommand)).toHaveLength(mine.length);
     // A third run: told already (the table says so), nothing more.

@@ -52,6 +52,29 @@ function worst(analysis: EndpointAnalysis): Severity {
   return analysis.findings.reduce<Severity>((w, f) => (SEVERITY_ORDER[f.severity] < SEVERITY_ORDER[w] ? f.severity : w), "info");
 }
 
+/** Where a message comes from: the deployment that saw it (the function's ARN and region), and when. */
+export interface AlertOrigin {
+  account?: string;
+  region?: string;
+  functionName?: string;
+}
+
+/**
+ * The message with a "Where:" line after its first (the action): account, region, function and when the transition
+ * was first claimed (a re-send says the same time). What an on-call forwards must say which deployment saw it.
+ */
+export function withOrigin<A extends Pick<Alert, "message">>(alert: A, origin: AlertOrigin, detectedAt: string): A {
+  const where = [
+    origin.account ? `account ${origin.account}` : undefined,
+    origin.region ? `region ${origin.region}` : undefined,
+    origin.functionName ? `function ${origin.functionName}` : undefined,
+  ].filter((x): x is string => x !== undefined);
+  const line = `Where: ${where.length ? where.join(", ") : "the command line"}; detected ${detectedAt}.`;
+  const cut = alert.message.indexOf("\n");
+  const message = cut < 0 ? `${alert.message}\n${line}` : `${alert.message.slice(0, cut)}\n${line}${alert.message.slice(cut)}`;
+  return { ...alert, message };
+}
+
 /** Members named on the reproduce command line; more are left to the registry. */
 const MAX_COMMAND_MEMBERS = 20;
 
@@ -70,9 +93,18 @@ export function reproduceCommand(probe: EndpointProbe): string {
   ].join(" ");
 }
 
+/** The first line of every message: what to do (the best remedy computed for this pool), before what was seen. */
+function actionLine(analysis: EndpointAnalysis): string {
+  const first = analysis.remedies.find((r) => !r.inPlace);
+  if (first)
+    return `Action: ${first.action}${first.members.length ? ` on ${first.members.join(", ")}` : ""} (remedy 1 below; each change's effect was computed on this pool).`;
+  return `Action: ${JAVA_REMEDIES[0]} (the list below, in order).`;
+}
+
 function divergenceMessage(probe: EndpointProbe, analysis: EndpointAnalysis, previous: PoolState | undefined): string {
   const e = probe.endpoint;
   const lines = [
+    actionLine(analysis),
     `Endpoint ${e.name} (${e.host}:${e.port}, servername ${e.servername}) presents ${analysis.summary.certificateVariants} different certificates (${previous === "consistent" ? "was consistent" : "not reported before"}).`,
     `Reproduce: ${reproduceCommand(probe)} (add --ca FILE when the registry names one)`,
     "",
@@ -136,7 +168,8 @@ export function alertFor(probe: EndpointProbe, analysis: EndpointAnalysis, previ
       severity: "info",
       subject: subjectLine(`[tls-pool-monitor] ${name}: recovered, one certificate again`),
       message: truncateMessage(
-        `Endpoint ${name} (${probe.endpoint.host}:${probe.endpoint.port}) presents one certificate on every member again ` +
+        "Action: none; this closes the divergence notice.\n" +
+          `Endpoint ${name} (${probe.endpoint.host}:${probe.endpoint.port}) presents one certificate on every member again ` +
           `(${analysis.summary.membersProbed} member(s) probed, every one seen; sha256 ${analysis.variants[0]?.fingerprint}).`,
       ),
       attributes: { endpoint: name, severity: "info", kind: "recovery" },
@@ -169,14 +202,6 @@ export function rotationAlert(endpoint: string, event: RotationEvent): Alert {
       ? `Rollout completed: all ${members} members present the new certificate (since ${p.since}).`
       : `Rollout ${event.kind === "rollout-stalled" ? "STALLED" : "in progress"}: ${p.onNew.length} of ${members} members on the new certificate since ${p.since}.`;
   const lines: string[] = [];
-  if (event.kind === "rollout-stalled") {
-    lines.push(
-      event.stalled?.expiring
-        ? `Action: finish the rollout on ${p!.onOld.join(", ")}: the old certificate they present expires ${event.stalled.expiring.notAfter.slice(0, 10)}.`
-        : `Action: finish the rollout on ${p!.onOld.join(", ")} (or roll the others back): ${event.stalled?.overdueHours ?? "?"} h since it started.`,
-      "",
-    );
-  }
   if (status) lines.push(status);
   if (p?.onOld.length) lines.push(`Still on the old certificate: ${p.onOld.join(", ")}.`);
   if (p?.others.length) lines.push(`On neither / not seen this run: ${p.others.join(", ")}.`);
@@ -194,12 +219,23 @@ export function rotationAlert(endpoint: string, event: RotationEvent): Alert {
       : event.kind === "rollout-stalled"
         ? "certificate rollout stalled"
         : `certificate changed on ${[...new Set(event.changes.map((c) => c.member))].join(", ")}${p ? ` (${p.onNew.length}/${members} on the new one)` : ""}`;
+  // What to do comes first: a stalled rollout is the one rotation event that asks for something.
+  const action =
+    event.kind === "rollout-stalled"
+      ? event.stalled?.expiring
+        ? `Action: finish the rollout on ${p!.onOld.join(", ")}: the old certificate they present expires ${event.stalled.expiring.notAfter.slice(0, 10)}.`
+        : `Action: finish the rollout on ${p!.onOld.join(", ")} (or roll the others back): ${event.stalled?.overdueHours ?? "?"} h since it started.`
+      : event.kind === "rollout-completed"
+        ? "Action: none (for information)."
+        : p?.onOld.length
+          ? `Action: none if this rollout is planned; complete it on ${p.onOld.join(", ")} (clients may see either certificate until then).`
+          : "Action: none if this change is planned.";
   return {
     endpoint,
     kind: event.kind,
     severity,
     subject: subjectLine(`[tls-pool-monitor] ${endpoint}: ${headline}`),
-    message: truncateMessage(`Endpoint ${endpoint}: ${headline}.\n\n${lines.join("\n")}`),
+    message: truncateMessage(`${action}\nEndpoint ${endpoint}: ${headline}.\n\n${lines.join("\n")}`),
     attributes: { endpoint, severity, kind: event.kind },
   };
 }

@@ -188,7 +188,7 @@ describe("rotation: the timeline per member", () => {
     const stalled = sent.filter((s) => s.kind === "rollout-stalled");
     expect(stalled).toHaveLength(1);
     expect(stalled[0]!.message).toMatch(
-      /^Endpoint api: certificate rollout stalled\.\n\nAction: finish the rollout on m2 \(or roll the others back\): 2 h since it started\./,
+      /^Action: finish the rollout on m2 \(or roll the others back\): 2 h since it started\.\nEndpoint api: certificate rollout stalled\./,
     );
   });
 

@@ -1,7 +1,7 @@
 /** The SNS messages, built directly from records: which member differs, how, the computed remedies; SNS's limits. */
 import { describe, expect, it } from "vitest";
 import { analyzeEndpoint } from "../../lambda/analysis/index.js";
-import { alertFor, MAX_MESSAGE_BYTES, MAX_SUBJECT, truncateMessage } from "../../lambda/report/alerts.js";
+import { alertFor, MAX_MESSAGE_BYTES, MAX_SUBJECT, truncateMessage, withOrigin } from "../../lambda/report/alerts.js";
 import { certificate, member, probeOf } from "../helpers/records.js";
 
 const [M1, M2] = ["10.0.0.1:443", "10.0.0.2:443"];
@@ -19,8 +19,12 @@ describe("alerts", () => {
     expect(alert).toMatchObject({ endpoint: "unit", kind: "divergence", attributes: { endpoint: "unit", kind: "divergence" } });
     expect(alert.subject.length).toBeLessThanOrEqual(MAX_SUBJECT);
     expect(alert.message).toContain("(was consistent)");
-    // The command that reproduces it, on the second line, with the members the function probed.
-    expect(alert.message.split("\n")[1]).toBe(
+    // What to do first: the best remedy computed for this pool, then what was seen; the command that reproduces
+    // it on the third line, with the members the function probed.
+    expect(alert.message.split("\n")[0]).toBe(
+      `Action: ${analysis.remedies.find((r) => !r.inPlace)!.action} on ${analysis.remedies.find((r) => !r.inPlace)!.members.join(", ")} (remedy 1 below; each change's effect was computed on this pool).`,
+    );
+    expect(alert.message.split("\n")[2]).toBe(
       "Reproduce: tls-pool-monitor probe vip:443 --servername pool.test --attempts 4 --no-dns --member 10.0.0.1:443 --member 10.0.0.2:443 (add --ca FILE when the registry names one)",
     );
     expect(alert.message).toMatch(/\[A\] CN=a\.pool\.test .*\n {6}members: 10\.0\.0\.1:443;/);
@@ -43,5 +47,15 @@ describe("alerts", () => {
     expect(cut).not.toContain("\uFFFD");
     // Honest: the log line has counts only; the message's Reproduce command prints the whole report.
     expect(cut).toMatch(/\[truncated to SNS's size limit: the Reproduce command at the top prints the full report\]$/);
+  });
+});
+
+describe("withOrigin", () => {
+  it("puts the deployment and the detection time after the action line, and says the command line when there is none", () => {
+    const alert = { message: "Action: do it.\nEndpoint x: seen." };
+    expect(withOrigin(alert, { account: "123456789012", region: "eu-west-1", functionName: "probe" }, "2026-12-04T10:00:00.000Z").message).toBe(
+      "Action: do it.\nWhere: account 123456789012, region eu-west-1, function probe; detected 2026-12-04T10:00:00.000Z.\nEndpoint x: seen.",
+    );
+    expect(withOrigin({ message: "Action: none." }, {}, "T").message).toBe("Action: none.\nWhere: the command line; detected T.");
   });
 });
