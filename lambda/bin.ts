@@ -13,5 +13,8 @@ if (args.includes("--help") || args.includes("-h") || args[0] === "help") {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+    // The terminal's width (100 when stdout is a pipe or a file); progress only where a person watches stderr.
+    ...(process.stdout.isTTY && process.stdout.columns ? { width: process.stdout.columns } : {}),
+    ...(process.stderr.isTTY ? { progress: (text: string) => process.stderr.write(text) } : {}),
   });
 }

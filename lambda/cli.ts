@@ -6,14 +6,15 @@ import { KEY_PASSPHRASE_ENV, MAX_CLIENT_CERTIFICATE_BYTES } from "./registry/cli
 import { MAX_CA_BYTES, readTextFile } from "./registry/files.js";
 import { statSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { outcomeOf, type EndpointOutcome } from "./outcome.js";
-import { probeEach, probeEndpoints, type ProbeOptions } from "./probe/endpoint.js";
+import { probeEach, type ProbeOptions } from "./probe/endpoint.js";
+import type { EndpointProbe } from "./probe/types.js";
 import { describePlan, planEndpoint } from "./probe/plan.js";
 import { loadRegistryFile } from "./registry/load.js";
 import { clientSecretArn, RegistryError, validateEndpoint, type Endpoint, type EndpointInput } from "./registry/schema.js";
 import { endpointReport, notFinishedReport, registryReport } from "./report/json.js";
-import { renderText } from "./report/text.js";
+import { fit, renderText, TEXT_WIDTH } from "./report/text.js";
 import { MAX_CLI_CONCURRENCY } from "./settings.js";
 import { EXPIRY_WARNING_DAYS } from "./analysis/expiry.js";
 import { USAGE, versionLine } from "./usage.js";
@@ -21,6 +22,8 @@ import { USAGE, versionLine } from "./usage.js";
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
+/** Nothing could be probed: no endpoint answered a handshake or presented a certificate (testssl tells it apart too). */
+export const EXIT_UNREACHABLE = 3;
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -28,7 +31,14 @@ export interface CliIo {
   color?: boolean;
   /** Where the key passphrase is read from (KEY_PASSPHRASE_ENV); process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** Columns of the report (the terminal's); TEXT_WIDTH when absent. */
+  width?: number;
+  /** Progress while probing, rewritten in place (given when stderr is a terminal). */
+  progress?: (text: string) => void;
 }
+
+/** How often progress is redrawn, and after how long a run starts showing it. */
+const PROGRESS_EVERY_MS = 1_000;
 
 class UsageError extends Error {}
 
@@ -110,11 +120,22 @@ const finishedOf = (outcomes: EndpointOutcome[]): Finished[] => outcomes.filter(
 
 function exitCodeFor(outcomes: EndpointOutcome[]): number {
   const finished = finishedOf(outcomes);
-  if (outcomes.length === 0 || (finished.length === outcomes.length && finished.every((r) => !r.analysis.summary.reachable))) return EXIT_USAGE;
+  if (outcomes.length === 0 || (finished.length === outcomes.length && finished.every((r) => !r.analysis.summary.reachable))) return EXIT_UNREACHABLE;
   // An endpoint not finished (deadline, budget) is a result nobody can trust: 1, like a finding.
   if (finished.length < outcomes.length) return EXIT_FINDINGS;
   // Hygiene warnings (a member's EMS, TLS 1.3, client renegotiation) are reported but do not fail the run.
   return finished.some((r) => r.analysis.summary.clientAffectingFindings > 0) ? EXIT_FINDINGS : EXIT_OK;
+}
+
+/** --endpoint NAME…: the registry's entries of those names, in the registry's order; a name it lacks is a usage error. */
+function selectEndpoints(endpoints: Endpoint[], names: string[] | undefined, registry: string): Endpoint[] {
+  if (names === undefined) return endpoints;
+  const known = new Set(endpoints.map((e) => e.name));
+  const missing = names.filter((n) => !known.has(n));
+  if (missing.length)
+    throw new UsageError(`--endpoint: ${missing.map((n) => JSON.stringify(n)).join(", ")} not among the ${endpoints.length} valid entries of ${registry}`);
+  const wanted = new Set(names);
+  return endpoints.filter((e) => wanted.has(e.name));
 }
 
 function printPlans(endpoints: Endpoint[], json: boolean, io: CliIo): number {
@@ -139,8 +160,11 @@ function print(outcomes: EndpointOutcome[], json: boolean, io: CliIo, registryEr
     io.stdout(JSON.stringify(doc, null, 2) + "\n");
     return;
   }
-  const texts = outcomes.map((o) => (o.kind === "finished" ? renderText(o.probe, o.analysis, { color: io.color ?? false }) : notFinishedText(o)));
-  io.stdout(texts.join("\n\n" + "=".repeat(100) + "\n\n") + "\n");
+  const width = io.width ?? TEXT_WIDTH;
+  const texts = outcomes.map((o) =>
+    o.kind === "finished" ? renderText(o.probe, o.analysis, { color: io.color ?? false, width }) : fit([notFinishedText(o)], width).join("\n"),
+  );
+  io.stdout(texts.join("\n\n" + "=".repeat(width) + "\n\n") + "\n");
 }
 
 /**
@@ -172,14 +196,47 @@ async function underDeadline<T>(
   }
 }
 
-async function probeAll(endpoints: Endpoint[], concurrency: number | undefined, deadlineSeconds?: number): Promise<EndpointOutcome[]> {
-  const probes = await underDeadline(endpoints, concurrency, deadlineSeconds, (options) => probeEndpoints(endpoints, options));
+async function probeAll(endpoints: Endpoint[], concurrency: number | undefined, deadlineSeconds: number | undefined, io: CliIo): Promise<EndpointOutcome[]> {
+  const probes = new Array<EndpointProbe>(endpoints.length);
+  let done = 0;
+  const stop = showProgress(io, () => `${done} of ${endpoints.length} endpoint(s) done`);
+  try {
+    await underDeadline(endpoints, concurrency, deadlineSeconds, (options) =>
+      probeEach(
+        endpoints,
+        (probe, i) => {
+          probes[i] = probe;
+          done++;
+        },
+        options,
+      ),
+    );
+  } finally {
+    stop();
+  }
   return probes.map((probe, i) => outcomeOf(endpoints[i]!, probe));
+}
+
+/**
+ * "probing: 3 of 10 endpoint(s) done, 12 s" on stderr, redrawn every second while the run lasts, erased at the
+ * end; only when the caller gave a progress writer (stderr is a terminal: never in a pipe, a log or a test).
+ */
+function showProgress(io: CliIo, status: () => string): () => void {
+  const write = io.progress;
+  if (!write) return () => undefined;
+  const started = Date.now();
+  const timer = setInterval(() => write(`\r\x1b[Kprobing: ${status()}, ${Math.round((Date.now() - started) / 1000)} s`), PROGRESS_EVERY_MS);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    if (Date.now() - started >= PROGRESS_EVERY_MS) write("\r\x1b[K");
+  };
 }
 
 /** --jsonl: each endpoint's document on its own line as soon as it is done; only what the exit code needs is kept. */
 async function streamJsonLines(endpoints: Endpoint[], concurrency: number | undefined, deadlineSeconds: number | undefined, io: CliIo): Promise<number> {
   const kept: Array<{ finished: boolean; reachable: boolean; affecting: number }> = [];
+  const stop = showProgress(io, () => `${kept.length} of ${endpoints.length} endpoint(s) done`);
   await underDeadline(endpoints, concurrency, deadlineSeconds, (options) =>
     probeEach(
       endpoints,
@@ -194,8 +251,8 @@ async function streamJsonLines(endpoints: Endpoint[], concurrency: number | unde
       },
       options,
     ),
-  );
-  if (kept.length === 0 || kept.every((k) => k.finished && !k.reachable)) return EXIT_USAGE;
+  ).finally(stop);
+  if (kept.length === 0 || kept.every((k) => k.finished && !k.reachable)) return EXIT_UNREACHABLE;
   return kept.some((k) => !k.finished || k.affecting > 0) ? EXIT_FINDINGS : EXIT_OK;
 }
 
@@ -301,36 +358,55 @@ function checkOutputFile(flag: string, file: string | undefined): void {
     );
 }
 
+const OPTIONS = {
+  servername: { type: "string" },
+  member: { type: "string", multiple: true },
+  "no-dns": { type: "boolean" },
+  "target-group": { type: "string" },
+  attempts: { type: "string" },
+  ca: { type: "string" },
+  cert: { type: "string" },
+  "proxy-protocol": { type: "string" },
+  key: { type: "string" },
+  timeout: { type: "string" },
+  concurrency: { type: "string" },
+  registry: { type: "string" },
+  endpoint: { type: "string", multiple: true },
+  json: { type: "boolean" },
+  plan: { type: "boolean" },
+  jsonl: { type: "boolean" },
+  html: { type: "string" },
+  deadline: { type: "string" },
+  history: { type: "string" },
+  table: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+} as const satisfies ParseArgsConfig["options"];
+
+/**
+ * parseArgs with our own wording: Node's text ("To specify a positional argument starting with a '-', place it at
+ * the end of the command after '--'…") answers a question nobody asked; ours names the option and the fix.
+ */
+function parseArguments(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = (err as Error).message;
+    const option = /'(-[^' ]+)/.exec(message)?.[1] ?? "";
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw new UsageError(`unknown option ${option}`);
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE")
+      throw new UsageError(
+        /argument missing/.test(message) ? `${option.split(" ")[0]}: needs a value` : `${option.split(" ")[0]}: takes no value (it is a switch)`,
+      );
+    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") throw new UsageError(`unexpected argument ${JSON.stringify(/'([^']*)'/.exec(message)?.[1] ?? "")}`);
+    throw err;
+  }
+}
+
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        servername: { type: "string" },
-        member: { type: "string", multiple: true },
-        "no-dns": { type: "boolean" },
-        "target-group": { type: "string" },
-        attempts: { type: "string" },
-        ca: { type: "string" },
-        cert: { type: "string" },
-        "proxy-protocol": { type: "string" },
-        key: { type: "string" },
-        timeout: { type: "string" },
-        concurrency: { type: "string" },
-        registry: { type: "string" },
-        json: { type: "boolean" },
-        plan: { type: "boolean" },
-        jsonl: { type: "boolean" },
-        html: { type: "string" },
-        deadline: { type: "string" },
-        history: { type: "string" },
-        table: { type: "string" },
-        help: { type: "boolean", short: "h" },
-        version: { type: "boolean" },
-      },
-    });
+    const { values, positionals } = parseArguments(argv);
     const [command, ...rest] = positionals;
     const passphrase = (io.env ?? process.env)[KEY_PASSPHRASE_ENV];
     if (values.help || command === "help") {
@@ -354,7 +430,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const { startDemoPool } = await import("./lab/demo-pool.js");
       const pool = await startDemoPool();
       try {
-        const results = await probeAll([pool.endpoint], concurrency, deadline);
+        const results = await probeAll([pool.endpoint], concurrency, deadline, io);
         print(results, values.json ?? false, io);
         await writeHtml(values.html, results, io);
       } finally {
@@ -379,15 +455,16 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           `--registry: ${ignored.map((f) => `--${f}`).join(", ")} set${ignored.length === 1 ? "s" : ""} one endpoint; put it in the registry's entries instead`,
         );
       const load = loadRegistryFile(values.registry, { reader: "cli", ...(passphrase === undefined ? {} : { passphrase }) });
+      const endpoints = selectEndpoints(load.endpoints, values.endpoint, values.registry);
       for (const e of load.errors) io.stderr(`error: ${e.message}\n`);
-      if (load.endpoints.length === 0) return EXIT_USAGE;
-      if (values.plan) return printPlans(load.endpoints, values.json ?? false, io);
+      if (endpoints.length === 0) return EXIT_USAGE;
+      if (values.plan) return printPlans(endpoints, values.json ?? false, io);
       if (values.jsonl) {
         if (values.html !== undefined) throw new UsageError("--html: not with --jsonl (it keeps no records to draw); use --json or the report");
-        const code = await streamJsonLines(load.endpoints, concurrency, deadline, io);
+        const code = await streamJsonLines(endpoints, concurrency, deadline, io);
         return load.errors.length ? Math.max(EXIT_FINDINGS, code) : code;
       }
-      const results = await probeAll(load.endpoints, concurrency, deadline);
+      const results = await probeAll(endpoints, concurrency, deadline, io);
       print(
         results,
         values.json ?? false,
@@ -399,16 +476,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       if (finishedOf(results).some((r) => !r.analysis.summary.reachable)) io.stderr(unreachableMessage(results) + "\n");
       return load.errors.length ? Math.max(EXIT_FINDINGS, exitCodeFor(results)) : exitCodeFor(results);
     }
+    if (values.endpoint !== undefined) throw new UsageError("--endpoint: only with --registry (it picks entries of the registry)");
     if (rest.length === 0) throw new UsageError("probe: missing <host[:port]>");
     if (rest.length > 1) throw new UsageError(`probe: one <host[:port]> at a time (got ${rest.join(", ")}); use --registry for several`);
     const endpoint = endpointFromArgs(rest[0]!, values, passphrase);
     if (values.plan) return printPlans([endpoint], values.json ?? false, io);
-    const results = await probeAll([endpoint], concurrency, deadline);
+    const results = await probeAll([endpoint], concurrency, deadline, io);
     print(results, values.json ?? false, io);
     await remember(values.history, results, io);
     await writeHtml(values.html, results, io);
     const code = exitCodeFor(results);
-    if (code === EXIT_USAGE) io.stderr(unreachableMessage(results) + "\n");
+    if (code === EXIT_UNREACHABLE) io.stderr(unreachableMessage(results) + "\n");
     return code;
   } catch (err) {
     if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {

@@ -1,3 +1,4 @@
+import net from "node:net";
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,7 +44,11 @@ describe("usage errors exit 2 and name what is wrong", () => {
     [["probe", "a.example", "--ca", "/nonexistent/ca.pem"], /--ca: \/nonexistent\/ca.pem: cannot read \(ENOENT\)/],
     [["probe", "a.example", "--timeout", "5"], /--timeout: must be at least 100/],
     [["probe", "a.example", "--concurrency", "0"], /--concurrency: must be 1-10000/],
-    [["probe", "a.example", "--frobnicate"], /Unknown option '--frobnicate'/],
+    // Our wording, not Node's parseArgs text (which talks of positional arguments after "--").
+    [["probe", "a.example", "--frobnicate"], /^tls-pool-monitor: unknown option --frobnicate\nRun tls-pool-monitor --help for usage\.\n$/],
+    [["probe", "a.example", "--servername"], /^tls-pool-monitor: --servername: needs a value\n/],
+    [["probe", "a.example", "--json=yes"], /^tls-pool-monitor: --json: takes no value \(it is a switch\)\n/],
+    [["probe", "a.example", "--endpoint", "api"], /--endpoint: only with --registry/],
     [["probe", "--registry", "/nonexistent/registry.json"], /cannot read/],
     [["probe", "--registry", "r.json", "--servername", "x.example"], /--registry: --servername sets one endpoint; put it in the registry's entries instead/],
     [["probe", "--registry", "r.json", "--attempts", "3", "--member", "10.0.0.1"], /--registry: --member, --attempts set one endpoint/],
@@ -64,6 +69,60 @@ describe("usage errors exit 2 and name what is wrong", () => {
     const { code, stderr } = await cli("probe", "a.example", "--ca", join(dir, "not-a-ca.pem"));
     expect(code).toBe(2);
     expect(stderr).toContain(`--ca ${join(dir, "not-a-ca.pem")}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  });
+
+  it("--endpoint picks registry entries by name; a name the registry lacks is a usage error naming it", async () => {
+    const registry = join(dir, "picked.json");
+    writeFileSync(
+      registry,
+      JSON.stringify({
+        endpoints: [
+          { name: "api", host: "api.example" },
+          { name: "db", host: "db.example" },
+        ],
+      }),
+    );
+    const planned = await cli("probe", "--registry", registry, "--endpoint", "db", "--plan", "--json");
+    expect(planned.code).toBe(0);
+    expect((JSON.parse(planned.stdout) as { endpoint: string }).endpoint).toBe("db");
+    const missing = await cli("probe", "--registry", registry, "--endpoint", "dbb", "--plan");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`--endpoint: "dbb" not among the 2 valid entries of ${registry}`);
+  });
+
+  it("progress: redrawn on the progress writer (stderr when it is a terminal) while a run lasts, erased at the end; never on stdout", async () => {
+    // A server that accepts and never answers: each connection waits out its timeout.
+    const accepted = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      accepted.add(socket);
+      socket.on("close", () => accepted.delete(socket));
+    });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as net.AddressInfo).port;
+    let stdout = "";
+    const progress: string[] = [];
+    const started = Date.now();
+    try {
+      await runCli(["probe", `127.0.0.1:${port}`, "--no-dns", "--attempts", "1", "--timeout", "1500", "--deadline", "4"], {
+        stdout: (t) => (stdout += t),
+        stderr: () => undefined,
+        progress: (t) => progress.push(t),
+      });
+    } finally {
+      for (const socket of accepted) socket.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+    expect(Date.now() - started).toBeGreaterThan(1_000);
+    expect(progress[0]).toMatch(/^\r\x1b\[Kprobing: 0 of 1 endpoint\(s\) done, 1 s$/);
+    expect(progress.at(-1)).toBe("\r\x1b[K");
+    expect(stdout).not.toContain("probing:");
+  });
+
+  it("--help fits 100 columns and documents the exit statuses", async () => {
+    const { stdout } = await cli("--help");
+    const long = stdout.split("\n").filter((l) => l.length > 100);
+    expect(long).toEqual([]);
+    expect(stdout).toMatch(/\n {2}2 {2}usage error.*\n {2}3 {2}nothing could be probed/);
   });
 
   it("--help prints usage and exits 0", async () => {
@@ -134,12 +193,12 @@ describe("probing", () => {
     expect(stdout).toContain("client-renegotiation-accepted");
   });
 
-  it("exit 2 with the reason when nothing could be probed", async () => {
+  it("exit 3 (not 2, which is a usage error) with the reason when nothing could be probed", async () => {
     const member = await harness.member({ certificate: await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] }) });
     const port = member.port;
     await harness.closeAll();
     const { code, stderr, stdout } = await cli("probe", `127.0.0.1:${port}`, "--no-dns", "--attempts", "1", "--json");
-    expect(code).toBe(2);
+    expect(code).toBe(3);
     expect(stderr).toMatch(/nothing could be probed for 127\.0\.0\.1:\d+: Every connection through the VIP .* failed \(3 refused\)/);
     expect(JSON.parse(stdout).summary.reachable).toBe(false);
   });

@@ -18,7 +18,12 @@ import { plainError } from "../probe/errors.js";
 export interface TextOptions {
   /** ANSI colours for severities. */
   color?: boolean;
+  /** Columns to fit (the terminal's); TEXT_WIDTH by default, never under MIN_TEXT_WIDTH. */
+  width?: number;
 }
+
+/** Narrower than this, the tables cannot be read at all: wrap at this and let the terminal wrap the rest. */
+export const MIN_TEXT_WIDTH = 60;
 
 const SEVERITY_LABEL = { critical: "CRITICAL", warning: "WARNING ", info: "info    " } as const;
 const COLOR = { critical: "\x1b[1;31m", warning: "\x1b[33m", info: "\x1b[2m" } as const;
@@ -190,7 +195,7 @@ export function renderText(probe: EndpointProbe, analysis: EndpointAnalysis, opt
       `${s.handshakeFailures} failed handshake(s) of ${s.handshakes}; handshake median ${lat.median ?? "-"} ms; ` +
       `min days to expiry ${s.minDaysToExpiry ?? "-"}`,
   );
-  return fit(out, TEXT_WIDTH).join("\n");
+  return fit(out, Math.max(MIN_TEXT_WIDTH, options.width ?? TEXT_WIDTH)).join("\n");
 }
 
 /** The endpoint and its worst state in one line, for the operator woken at 3 a.m. */

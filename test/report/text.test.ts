@@ -28,7 +28,11 @@ async function report(endpoint: Parameters<typeof probeEndpoint>[0]) {
 describe("the text report", () => {
   it("the demo pool: the verdict first, findings before the evidence, 100 columns at most", async () => {
     const pool = harness.track(await startDemoPool(4));
-    const { lines, analysis } = await report(pool.endpoint);
+    const { lines, analysis, probe } = await report(pool.endpoint);
+    // An 80-column terminal: every line fits it (the CLI passes the terminal's width), words are not split.
+    const narrow = renderText(probe, analysis, { width: 80 }).split("\n");
+    expect(narrow.filter((l) => columns(l) > 80)).toEqual([]);
+    expect(narrow.join(" ").replace(/\s+/g, " ")).toContain("Java clients without endpoint identification can abort");
     const withoutEms = analysis.remedies.find((r) => r.action === "enable-ems")!.members[0]!;
     expect(lines.slice(0, 2).join(" ").replace(/\s+/g, " ")).toMatch(
       new RegExp(
