@@ -13,7 +13,7 @@ import type { EndpointProbe } from "./probe/types.js";
 import { describePlan, planEndpoint } from "./probe/plan.js";
 import { loadRegistryFile } from "./registry/load.js";
 import { clientSecretArn, RegistryError, validateEndpoint, type Endpoint, type EndpointInput } from "./registry/schema.js";
-import { endpointReport, notFinishedReport, registryReport } from "./report/json.js";
+import { endpointReport, endpointVerdict, notFinishedReport, registryReport, runVerdict, type ReportVerdict } from "./report/json.js";
 import { fit, renderText, TEXT_WIDTH } from "./report/text.js";
 import { MAX_CLI_CONCURRENCY } from "./settings.js";
 import { EXPIRY_WARNING_DAYS } from "./analysis/expiry.js";
@@ -118,13 +118,17 @@ function endpointFromArgs(target: string, values: Record<string, unknown>, passp
 type Finished = Extract<EndpointOutcome, { kind: "finished" }>;
 const finishedOf = (outcomes: EndpointOutcome[]): Finished[] => outcomes.filter((o): o is Finished => o.kind === "finished");
 
-function exitCodeFor(outcomes: EndpointOutcome[]): number {
-  const finished = finishedOf(outcomes);
-  if (outcomes.length === 0 || (finished.length === outcomes.length && finished.every((r) => !r.analysis.summary.reachable))) return EXIT_UNREACHABLE;
-  // An endpoint not finished (deadline, budget) is a result nobody can trust: 1, like a finding.
-  if (finished.length < outcomes.length) return EXIT_FINDINGS;
-  // Hygiene warnings (a member's EMS, TLS 1.3, client renegotiation) are reported but do not fail the run.
-  return finished.some((r) => r.analysis.summary.clientAffectingFindings > 0) ? EXIT_FINDINGS : EXIT_OK;
+/**
+ * The exit status says the document's verdict (report/json.ts runVerdict): an endpoint not finished is a result
+ * nobody can trust (1, like a finding); hygiene warnings (a member's EMS, TLS 1.3, client renegotiation) are
+ * reported but do not fail the run.
+ */
+const EXIT_FOR_VERDICT: Record<ReportVerdict, number> = { ok: EXIT_OK, findings: EXIT_FINDINGS, "not-finished": EXIT_FINDINGS, unreachable: EXIT_UNREACHABLE };
+
+const verdictOf = (o: EndpointOutcome): ReportVerdict => (o.kind === "finished" ? endpointVerdict(o.analysis.summary) : "not-finished");
+
+function exitCodeFor(outcomes: EndpointOutcome[], rejectedEntries = 0): number {
+  return EXIT_FOR_VERDICT[runVerdict(outcomes.map(verdictOf), rejectedEntries)];
 }
 
 /** --endpoint NAME…: the registry's entries of those names, in the registry's order; a name it lacks is a usage error. */
@@ -234,8 +238,14 @@ function showProgress(io: CliIo, status: () => string): () => void {
 }
 
 /** --jsonl: each endpoint's document on its own line as soon as it is done; only what the exit code needs is kept. */
-async function streamJsonLines(endpoints: Endpoint[], concurrency: number | undefined, deadlineSeconds: number | undefined, io: CliIo): Promise<number> {
-  const kept: Array<{ finished: boolean; reachable: boolean; affecting: number }> = [];
+async function streamJsonLines(
+  endpoints: Endpoint[],
+  concurrency: number | undefined,
+  deadlineSeconds: number | undefined,
+  rejectedEntries: number,
+  io: CliIo,
+): Promise<number> {
+  const kept: ReportVerdict[] = [];
   const stop = showProgress(io, () => `${kept.length} of ${endpoints.length} endpoint(s) done`);
   await underDeadline(endpoints, concurrency, deadlineSeconds, (options) =>
     probeEach(
@@ -243,17 +253,12 @@ async function streamJsonLines(endpoints: Endpoint[], concurrency: number | unde
       (probe, i) => {
         const o = outcomeOf(endpoints[i]!, probe);
         io.stdout(JSON.stringify(documentOf(o)) + "\n");
-        kept.push(
-          o.kind === "finished"
-            ? { finished: true, reachable: o.analysis.summary.reachable, affecting: o.analysis.summary.clientAffectingFindings }
-            : { finished: false, reachable: false, affecting: 0 },
-        );
+        kept.push(verdictOf(o));
       },
       options,
     ),
   ).finally(stop);
-  if (kept.length === 0 || kept.every((k) => k.finished && !k.reachable)) return EXIT_UNREACHABLE;
-  return kept.some((k) => !k.finished || k.affecting > 0) ? EXIT_FINDINGS : EXIT_OK;
+  return EXIT_FOR_VERDICT[runVerdict(kept, rejectedEntries)];
 }
 
 /** --html FILE: the self-contained page beside the usual output; a file that cannot be written is a usage error. */
@@ -461,8 +466,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       if (values.plan) return printPlans(endpoints, values.json ?? false, io);
       if (values.jsonl) {
         if (values.html !== undefined) throw new UsageError("--html: not with --jsonl (it keeps no records to draw); use --json or the report");
-        const code = await streamJsonLines(endpoints, concurrency, deadline, io);
-        return load.errors.length ? Math.max(EXIT_FINDINGS, code) : code;
+        return await streamJsonLines(endpoints, concurrency, deadline, load.errors.length, io);
       }
       const results = await probeAll(endpoints, concurrency, deadline, io);
       print(
@@ -474,7 +478,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       await remember(values.history, results, io);
       await writeHtml(values.html, results, io);
       if (finishedOf(results).some((r) => !r.analysis.summary.reachable)) io.stderr(unreachableMessage(results) + "\n");
-      return load.errors.length ? Math.max(EXIT_FINDINGS, exitCodeFor(results)) : exitCodeFor(results);
+      return exitCodeFor(results, load.errors.length);
     }
     if (values.endpoint !== undefined) throw new UsageError("--endpoint: only with --registry (it picks entries of the registry)");
     if (rest.length === 0) throw new UsageError("probe: missing <host[:port]>");

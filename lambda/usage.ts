@@ -2,15 +2,21 @@
 import { existsSync, readFileSync } from "node:fs";
 import { DEFAULT_CONCURRENCY } from "./probe/limiter.js";
 
-/** `tls-pool-monitor <version>`, from the package's own package.json. */
-export function versionLine(): string {
+/** The package's version, from its own package.json (beside lambda/, or dist/lambda/ built); "unknown" without one. */
+export function toolVersion(): string {
   for (const up of ["../package.json", "../../package.json"]) {
     const file = new URL(up, import.meta.url);
     if (!existsSync(file)) continue;
     const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
-    if (pkg.name === "tls-pool-monitor") return `tls-pool-monitor ${pkg.version ?? "unknown"}`;
+    if (pkg.name === "tls-pool-monitor") return pkg.version ?? "unknown";
   }
-  return "tls-pool-monitor (version unknown: no package.json beside it)";
+  return "unknown";
+}
+
+/** `tls-pool-monitor <version>`. */
+export function versionLine(): string {
+  const version = toolVersion();
+  return version === "unknown" ? "tls-pool-monitor (version unknown: no package.json beside it)" : `tls-pool-monitor ${version}`;
 }
 
 export const USAGE = `Usage:
