@@ -99,8 +99,8 @@ describe("datums", () => {
     expect(datums.flatMap((d) => d.Counts!).reduce((a, b) => a + b, 0)).toBe(400);
   });
 
-  it("README documents every metric", () => {
-    const readme = readFileSync("README.md", "utf8");
+  it("docs/metrics.md documents every metric", () => {
+    const readme = readFileSync("docs/metrics.md", "utf8");
     for (const name of Object.keys(METRICS)) expect(readme).toContain(`\`${name}\``);
   });
 });
