@@ -29,7 +29,10 @@ function writeSample(file: string, name: string, body: string): void {
   const text = readFileSync(file, "utf8");
   writeFileSync(
     file,
-    text.replace(new RegExp(`(<!-- sample:${name} -->\\n\`\`\`[a-z]*\\n)[\\s\\S]*?(\\n\`\`\`\\n<!-- /sample:${name} -->)`), (_m, a: string, b: string) => a + body + b),
+    text.replace(
+      new RegExp(`(<!-- sample:${name} -->\\n\`\`\`[a-z]*\\n)[\\s\\S]*?(\\n\`\`\`\\n<!-- /sample:${name} -->)`),
+      (_m, a: string, b: string) => a + body + b,
+    ),
   );
 }
 
