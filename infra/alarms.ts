@@ -23,6 +23,12 @@ export interface EndpointAlarmCondition {
   action: string;
   /** The runbook's section (docs/alarms.md). */
   anchor: string;
+  /**
+   * Whether it notifies the topic. Java risk does not: the function's own message is that notice (a divergence
+   * carries the Java verdicts, a java-risk message says when the risk appears in a divergence already told), so
+   * one cause is one notice. The alarm keeps its state for the dashboard and for whoever composes with it.
+   */
+  notifies: boolean;
 }
 
 /** The alarms every endpoint has (per endpoint, or as contributors of a shard's fleet alarm). */
@@ -36,10 +42,11 @@ export function endpointAlarmConditions(expiryAlarmDays: number): EndpointAlarmC
       threshold: 0,
       evaluationPeriods: 1,
       meaning:
-        'members present certificates that are not identity-equivalent and do not share sessions: Java clients without endpoint identification abort with "server certificate change is restricted during renegotiation"',
+        'members present certificates that are not identity-equivalent and do not share sessions: Java clients without endpoint identification abort with "server certificate change is restricted during renegotiation" (this alarm notifies nobody: the function\'s divergence or java-risk message is the notice)',
       action:
-        "read the tls-pool-monitor message for this endpoint on the same topic (it names the member that differs and the change that fixes it); make every member present the same certificate, or enable EMS or TLS 1.3 on all of them",
+        "read the tls-pool-monitor message for this endpoint on the alert topic (it names the member that differs and the change that fixes it); make every member present the same certificate, or enable EMS or TLS 1.3 on all of them",
       anchor: "java-abort-risk",
+      notifies: false,
     },
     {
       metric: "HandshakeFailures",
@@ -53,6 +60,7 @@ export function endpointAlarmConditions(expiryAlarmDays: number): EndpointAlarmC
       action:
         "run the command below: it names the member and the error; take a member that fails every handshake out of the pool, then fix its certificate, key or protocol settings",
       anchor: "handshake-failures",
+      notifies: true,
     },
     {
       metric: "ResumptionFailures",
@@ -65,6 +73,7 @@ export function endpointAlarmConditions(expiryAlarmDays: number): EndpointAlarmC
         "a session from one member offered to another is answered with a fatal alert (ticket keys shared by members with mixed EMS): clients that resume fail instead of falling back",
       action: "make EMS the same on every member (on everywhere), or stop sharing session-ticket keys between members that differ",
       anchor: "resumption-failures",
+      notifies: true,
     },
     {
       metric: "MinDaysToExpiry",
@@ -77,6 +86,7 @@ export function endpointAlarmConditions(expiryAlarmDays: number): EndpointAlarmC
       action:
         "run the command below: it names the member and the certificate; renew it and deploy the new one on every member together (a partial rollout is a divergence)",
       anchor: "expiry",
+      notifies: true,
     },
   ];
 }

@@ -406,8 +406,9 @@ export class TlsPoolMonitor extends Construct {
       const nested = new cdk.NestedStack(this, `Alarms${i / ENDPOINTS_PER_ALARM_STACK}`);
       for (const e of endpoints.slice(i, i + ENDPOINTS_PER_ALARM_STACK)) {
         const id = createHash("sha256").update(e.name).digest("hex").slice(0, 12);
-        const made: Array<{ condition: string; alarm: cloudwatch.Alarm }> = conditions.map((c) => ({
+        const made: Array<{ condition: string; notifies: boolean; alarm: cloudwatch.Alarm }> = conditions.map((c) => ({
           condition: c.condition,
+          notifies: c.notifies,
           alarm: new cloudwatch.Alarm(nested, `${c.metric}${id}`, {
             metric: this.metric(c.metric, { endpoint: e.name }),
             alarmName: alarmName(e.name, c.condition),
@@ -424,6 +425,7 @@ export class TlsPoolMonitor extends Construct {
         if (config.metrics === "full") {
           made.push({
             condition: "heartbeat-missing",
+            notifies: true,
             alarm: new cloudwatch.Alarm(nested, `Heartbeat${id}`, {
               metric: this.metric("ProbeCompleted", { endpoint: e.name, statistic: "Minimum" }),
               alarmName: alarmName(e.name, "heartbeat-missing"),
@@ -435,9 +437,11 @@ export class TlsPoolMonitor extends Construct {
             }),
           });
         }
-        for (const { condition, alarm } of made) {
-          alarm.addAlarmAction(action);
-          alarm.addOkAction(action);
+        for (const { condition, notifies, alarm } of made) {
+          if (notifies) {
+            alarm.addAlarmAction(action);
+            alarm.addOkAction(action);
+          }
           this.alarms.push({ watches: "endpoints", condition, alarmName: alarmName(e.name, condition), endpoint: e.name, alarm });
         }
       }
@@ -473,8 +477,7 @@ export class TlsPoolMonitor extends Construct {
           evaluationPeriods: c.evaluationPeriods,
           ...(c.datapointsToAlarm ? { datapointsToAlarm: c.datapointsToAlarm } : {}),
           treatMissingData: "notBreaching",
-          alarmActions: [topicArn],
-          okActions: [topicArn],
+          ...(c.notifies ? { alarmActions: [topicArn], okActions: [topicArn] } : {}),
         });
         this.alarms.push({
           watches: "endpoints",

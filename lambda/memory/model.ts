@@ -10,7 +10,7 @@ import type { EndpointAnalysis } from "../analysis/index.js";
 import type { FindingOf } from "../analysis/finding.js";
 import { memberLeavesByOffer, vipConnections } from "../analysis/observations.js";
 import type { EndpointProbe } from "../probe/types.js";
-import { rotationAlert, type Alert, type AlertKind, type PoolState } from "../report/alerts.js";
+import { javaRiskAlert, rotationAlert, type Alert, type AlertKind, type PoolState } from "../report/alerts.js";
 
 /** A run's state of the pool; unknown when what was seen cannot tell (no certificate, or a member presented none). */
 export type ObservedState = PoolState | "unknown";
@@ -35,6 +35,8 @@ export interface Observation {
   unseen: string[];
   /** The message announcing a change INTO this run's state (built while the records existed). */
   announcement?: Alert;
+  /** Some Java client profile can abort here (JavaAbortRisk > 0). */
+  javaRisk?: boolean;
 }
 
 export interface TimelineEntry extends LeafSeen {
@@ -70,6 +72,10 @@ export interface EndpointMemory {
   timeline: TimelineEntry[];
   rollout?: Rollout;
   pending: Pending[];
+  /** Consecutive runs that saw Java clients at risk (the hysteresis of the java-risk announcement). */
+  javaRiskRuns?: number;
+  /** Subscribers were told that Java clients are at risk in the current divergence. */
+  toldJavaRisk?: boolean;
 }
 
 export const EMPTY_MEMORY: EndpointMemory = { version: 0, observed: [], timeline: [], pending: [] };
@@ -138,7 +144,15 @@ export function observe(probe: EndpointProbe, analysis: EndpointAnalysis, at: Da
   const variants = analysis.summary.certificateVariants;
   // Only observations decide: divergent is seen (two leaves for one offer); consistent needs every member seen.
   const state: ObservedState = variants > 1 ? "divergent" : variants === 1 && unseen.length === 0 ? "consistent" : "unknown";
-  return { endpoint: probe.endpoint.name, at: at.toISOString(), state, members, unseen, ...(announcement ? { announcement } : {}) };
+  return {
+    endpoint: probe.endpoint.name,
+    at: at.toISOString(),
+    state,
+    members,
+    unseen,
+    ...(announcement ? { announcement } : {}),
+    ...(analysis.summary.javaProfilesAtRisk > 0 ? { javaRisk: true } : {}),
+  };
 }
 
 const ms = (iso: string): number => Date.parse(iso);
@@ -299,14 +313,31 @@ export function decide(memory: EndpointMemory, o: Observation | undefined, now: 
       else if (o.announcement) {
         // A later transition supersedes an undelivered one: never a stale divergence after its recovery.
         pending = pending.filter((p) => {
-          if (p.kind !== "divergence" && p.kind !== "recovery") return true;
+          if (p.kind !== "divergence" && p.kind !== "recovery" && p.kind !== "java-risk") return true;
           dropped.push({ pending: p, why: "superseded" });
           return false;
         });
         claim(o.announcement);
         next.told = o.state;
         next.toldAt = at;
+        // The divergence message carries the Java verdicts: told with it, or cleared by the recovery.
+        next.toldJavaRisk = o.state === "divergent" && Boolean(o.javaRisk);
       }
+    }
+    // Java clients newly at risk in a divergence already told (a member lost EMS, a certificate changed): one
+    // message, once as many runs agree as for a transition. There is no notifying Java-risk alarm: this is the notice.
+    next.javaRiskRuns = o.javaRisk ? (memory.javaRiskRuns ?? 0) + 1 : 0;
+    if (
+      o.state === "divergent" &&
+      memory.told === "divergent" &&
+      // false, not absent: a divergence told before this field existed carried its verdicts (no upgrade message).
+      memory.toldJavaRisk === false &&
+      next.javaRiskRuns >= settings.confirmRuns &&
+      o.announcement &&
+      next.observed.slice(0, settings.confirmRuns).every((s) => s === "divergent")
+    ) {
+      claim(javaRiskAlert(o.announcement));
+      next.toldJavaRisk = true;
     }
   }
   if (o && Object.keys(o.members).length) {

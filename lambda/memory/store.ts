@@ -46,6 +46,8 @@ export function memoryFrom(doc: Partial<StoredMemory> | undefined, version: numb
     observed: Array.isArray(doc.observed) ? doc.observed : [],
     timeline: Array.isArray(doc.timeline) ? doc.timeline : [],
     ...(doc.rollout ? { rollout: doc.rollout } : {}),
+    ...(typeof doc.javaRiskRuns === "number" ? { javaRiskRuns: doc.javaRiskRuns } : {}),
+    ...(typeof doc.toldJavaRisk === "boolean" ? { toldJavaRisk: doc.toldJavaRisk } : {}),
     pending,
   };
 }

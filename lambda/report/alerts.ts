@@ -12,7 +12,7 @@ import type { LeafSeen, RotationEvent } from "../memory/model.js";
 
 export type PoolState = "consistent" | "divergent";
 
-export type AlertKind = "divergence" | "recovery" | RotationEvent["kind"];
+export type AlertKind = "divergence" | "recovery" | "java-risk" | RotationEvent["kind"];
 
 export interface Alert {
   endpoint: string;
@@ -176,6 +176,20 @@ export function alertFor(probe: EndpointProbe, analysis: EndpointAnalysis, previ
     };
   }
   return undefined;
+}
+
+/**
+ * Java clients newly at risk in a divergence already announced: the divergence message of this run (which members,
+ * how they differ, the verdicts, the remedies), under its own kind and headline.
+ */
+export function javaRiskAlert(divergence: Alert): Alert {
+  return {
+    ...divergence,
+    kind: "java-risk",
+    subject: subjectLine(`[tls-pool-monitor] ${divergence.endpoint}: Java clients now at risk (the pool was already divergent)`),
+    message: divergence.message.replace(" (not reported before).", " (divergent before; Java clients are now at risk)."),
+    attributes: { ...divergence.attributes, kind: "java-risk" },
+  };
 }
 
 const leafText = (l: LeafSeen): string =>

@@ -181,13 +181,18 @@ describe("the stack", () => {
     ).toEqual([]);
   });
 
-  it("four alarms per endpoint with essential metrics, each named for endpoint and condition, each acting on the topic; no divergence alarm (the function's message is that notice)", () => {
+  it("four alarms per endpoint with essential metrics, each named for endpoint and condition; all but Java risk act on the topic (one cause, one notice: the function's message tells divergence and Java risk)", () => {
     const nested = stack.monitor.node.findAll().filter((c): c is cdk.NestedStack => c instanceof cdk.NestedStack);
     expect(nested).toHaveLength(1);
     const alarms = Template.fromStack(nested[0]!);
     alarms.resourceCountIs("AWS::CloudWatch::Alarm", 2 * ALARMS_PER_ENDPOINT.essential);
+    alarms.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      AlarmName: "TlsPoolMonitor/puppetdb/java-abort-risk",
+      MetricName: "JavaAbortRisk",
+      AlarmActions: Match.absent(),
+      OKActions: Match.absent(),
+    });
     for (const [condition, metric] of [
-      ["java-abort-risk", "JavaAbortRisk"],
       ["handshake-failures", "HandshakeFailures"],
       ["resumption-failures", "ResumptionFailures"],
       ["expires-within-21-days", "MinDaysToExpiry"],
@@ -635,6 +640,8 @@ describe("alarm modes", () => {
       AlarmActions: [expect.anything()],
       OKActions: [expect.anything()],
     });
+    const java = fleet.find((a) => a.Properties.AlarmName === `TlsPoolMonitor/shard-0-of-${plan.shards}/java-abort-risk`)!;
+    expect(java.Properties.AlarmActions).toBeUndefined();
     expect(fleet.map((a) => a.Properties.Metrics[0].Expression as string).filter((q) => q.includes("JavaAbortRisk"))).toEqual([
       `SELECT MAX(JavaAbortRisk) FROM SCHEMA("TlsPoolMonitor", Endpoint, Shard) WHERE Shard = '0' GROUP BY Endpoint ORDER BY MAX() DESC`,
     ]);

@@ -62,6 +62,35 @@ function runs(observations: Array<[number, Observation | undefined]>, over: Part
   return { memory, sent, findings };
 }
 
+describe("Java risk: one notice per cause", () => {
+  it("divergent and Java-safe, then Java clients at risk (a member lost EMS): one java-risk message once 2 runs agree, nothing more; the recovery ends it", () => {
+    const risky = (minutes: number) => seen(minutes, { m1: "A", m2: "B" }, "divergent", { javaRisk: true });
+    const { sent, memory } = runs(
+      [
+        [0, seen(0, { m1: "A", m2: "B" }, "divergent")],
+        [5, seen(5, { m1: "A", m2: "B" }, "divergent")],
+        [10, risky(10)],
+        [15, risky(15)],
+        [20, risky(20)],
+        [25, seen(25, { m1: "A", m2: "A" })],
+        [30, seen(30, { m1: "A", m2: "A" })],
+      ],
+      { confirmRuns: 2 },
+    );
+    expect(sent.map((s) => s.kind).filter((k) => k !== "certificate-change")).toEqual(["divergence", "java-risk", "recovery"]);
+    expect(sent.find((s) => s.kind === "java-risk")!.subject).toBe("[tls-pool-monitor] api: Java clients now at risk (the pool was already divergent)");
+    expect(memory.toldJavaRisk).toBe(false);
+  });
+
+  it("a divergence told with Java risk already in it: no second message for the risk", () => {
+    const { sent } = runs([
+      [0, seen(0, { m1: "A", m2: "B" }, "divergent", { javaRisk: true })],
+      [5, seen(5, { m1: "A", m2: "B" }, "divergent", { javaRisk: true })],
+    ]);
+    expect(sent.map((s) => s.kind)).toEqual(["divergence"]);
+  });
+});
+
 describe("divergence: announced once per confirmed transition, only from observations", () => {
   it("consistent, divergent ×2, consistent: one divergence, one recovery, each with a transition id", () => {
     const { sent, memory } = runs([

@@ -1,7 +1,7 @@
 /** The SNS messages, built directly from records: which member differs, how, the computed remedies; SNS's limits. */
 import { describe, expect, it } from "vitest";
 import { analyzeEndpoint } from "../../lambda/analysis/index.js";
-import { alertFor, MAX_MESSAGE_BYTES, MAX_SUBJECT, truncateMessage, withOrigin } from "../../lambda/report/alerts.js";
+import { alertFor, javaRiskAlert, MAX_MESSAGE_BYTES, MAX_SUBJECT, truncateMessage, withOrigin } from "../../lambda/report/alerts.js";
 import { certificate, member, probeOf } from "../helpers/records.js";
 
 const [M1, M2] = ["10.0.0.1:443", "10.0.0.2:443"];
@@ -57,5 +57,17 @@ describe("withOrigin", () => {
       "Action: do it.\nWhere: account 123456789012, region eu-west-1, function probe; detected 2026-12-04T10:00:00.000Z.\nEndpoint x: seen.",
     );
     expect(withOrigin({ message: "Action: none." }, {}, "T").message).toBe("Action: none.\nWhere: the command line; detected T.");
+  });
+});
+
+describe("javaRiskAlert", () => {
+  it("the run's divergence message under its own kind and headline", () => {
+    const probe = probeOf({ members: [member({ label: M1, leaf: "A" }), member({ label: M2, leaf: "B", ems: false, tls13: false })], certificates: leaves });
+    const analysis = analyzeEndpoint(probe);
+    const divergence = alertFor(probe, analysis, undefined)!;
+    const risk = javaRiskAlert(divergence);
+    expect(risk).toMatchObject({ kind: "java-risk", attributes: { kind: "java-risk", endpoint: "unit" } });
+    expect(risk.message).toContain("different certificates (divergent before; Java clients are now at risk).");
+    expect(risk.message).not.toContain("not reported before");
   });
 });
