@@ -217,7 +217,7 @@ describe("end to end: target-group members probed and labelled", () => {
       expect(fake.values("ProbeCompleted", "gone")).toEqual([1]);
       expect(fake.values("CertificateVariants", "api")).toEqual([2]);
       // The run says one endpoint is watched through its VIP only (the shard's member-discovery alarm reads it).
-      expect(fake.values("DiscoveryProblems")).toEqual([1]);
+      expect(fake.values("DiscoveryProblems", "0" /* its one dimension: Shard 0 */)).toEqual([1]);
       expect(gone.findingKinds).toContain("warning:discovery");
       const alert = fake.published.find((p) => p.subject.includes("api"))!;
       expect(alert.message).toContain(`127.0.0.3:${port} (target draining)`);
