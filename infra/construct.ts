@@ -590,7 +590,7 @@ export class TlsPoolMonitor extends Construct {
               meaning:
                 "the members of some endpoints could not be discovered (target group AccessDenied or not found, DNS failure): those endpoints are watched through the VIP only, so divergence and member failures go unseen",
               action:
-                "open the log's \"endpoint\" lines whose findingKinds include discovery: each names the target group or host and the error; fix the role's permissions or the ARN in the registry",
+                "open the log's \"endpoint\" lines whose findingKinds include warning:discovery: each names the target group or host and the error; fix the role's permissions or the ARN in the registry",
               anchor: "member-discovery",
             },
             undefined,
@@ -613,7 +613,7 @@ export class TlsPoolMonitor extends Construct {
           "tls-pool-monitor",
           {
             meaning: "the monitor could not publish alerts to SNS; each is claimed in its memory and re-sent by the next runs until SNS takes it",
-            action: "check the topic, its KMS key policy and the function's log (msg \"alert not published\" gives SNS's error)",
+            action: "check the topic, its KMS key policy and the function's log (its \"SNS publish failed\" line gives SNS's error)",
             anchor: "alert-publish-failures",
           },
           undefined,
