@@ -112,7 +112,10 @@ const IMPACT_ORDER: Record<FindingKind, number> = {
   "ems-missing": 2,
   "tls13-unsupported": 2,
   "client-renegotiation-accepted": 2,
-  discovery: 2,
+  // A warning only when the members could not be found at all (a target group that could not be read or is empty,
+  // DNS that failed, no member listed): the pool is judged through its VIP alone, so what clients get from the
+  // members is unknown (exit 1, as for a probe the deadline cut), never "OK … 0 members".
+  discovery: 1,
   // Not hygiene: members the monitor cannot authenticate to are members whose verdicts are unknown (exit 1, like a
   // probe the deadline cut), and a certificate some members refuse fails real clients there.
   "client-certificate": 1,

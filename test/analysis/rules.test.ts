@@ -5,6 +5,7 @@ import { javaVerdicts } from "../../lambda/analysis/java/verdict.js";
 import { DEFAULT_RULE_SETTINGS, RULES, type RuleName, type RuleSettings } from "../../lambda/analysis/rules.js";
 import { certificateVariants, variantDifferences } from "../../lambda/analysis/variants.js";
 import type { CertificateInfo, EndpointProbe, MemberProbe } from "../../lambda/probe/types.js";
+import { renderText } from "../../lambda/report/text.js";
 import { certificate, chain, matrix, member, probeOf, type MemberFacts } from "../helpers/records.js";
 
 const M1 = "10.0.0.1:443";
@@ -145,6 +146,23 @@ describe("discovery", () => {
     };
     const f = analyzeEndpoint(probe).findings.find((x) => x.kind === "discovery")!;
     expect(f).toMatchObject({ severity: "info", evidence: { discovered: 5, planned: 3 } });
+    // More members than planned is not a problem for clients.
+    expect(analyzeEndpoint(probe).summary.clientAffectingFindings).toBe(0);
+  });
+
+  it("a target group that could not be read and no other member: a warning that counts (exit 1), never OK with 0 members", () => {
+    const cert = certificate({ fingerprint: "S", dns: ["pool.test"] });
+    const arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pool/0123456789abcdef";
+    const probe: EndpointProbe = {
+      ...probeOf({ members: [], certificates: [cert], chains: { "session-id": chain([{ leaf: "S" }, { leaf: "S", resumed: true }]) } }),
+      targetGroup: { arn, targets: [], error: { class: "aws", code: "AccessDenied", message: "AccessDenied: not authorized" } },
+    };
+    const a = analyzeEndpoint(probe);
+    expect(a).toHaveFinding("warning", "discovery");
+    expect(a.summary.clientAffectingFindings).toBeGreaterThan(0);
+    const headline = renderText(probe, a).split("\n")[0]!;
+    expect(headline).not.toMatch(/^OK/);
+    expect(headline).toMatch(/^WARNING/);
   });
 });
 
