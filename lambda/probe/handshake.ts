@@ -56,6 +56,13 @@ const CLOSE_WAIT_MS = 1000;
  * the renegotiation's messages, which arrive within the first records.
  */
 export const MAX_APPLICATION_BYTES = 64 * 1024;
+/**
+ * Bytes a server may send after the handshake, whatever they carry: a few tickets and a renegotiation take a few KB;
+ * 256 KiB of KeyUpdates (about 11,000) cost ~0.3 s of CPU here, measured on an OpenSSL server flooding them.
+ */
+export const MAX_POST_HANDSHAKE_BYTES = 256 * 1024;
+/** How often the post-handshake budget is read (between the reads of the socket, while the flood is processed). */
+const POST_HANDSHAKE_CHECK_MS = 10;
 
 const DEADLINE: ProbeError = { class: "timeout", code: "DEADLINE", message: "the run's deadline was reached" };
 
@@ -112,6 +119,7 @@ async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<Ha
     let renegotiation: RenegotiationResult | undefined;
     if (opts.renegotiate) renegotiation = await renegotiate(socket, record, opts, flow);
     if (flow.applicationBytes > MAX_APPLICATION_BYTES) record.excessApplicationData = flow.applicationBytes;
+    if (flow.postHandshakeBytes !== undefined) record.excessPostHandshakeBytes = flow.postHandshakeBytes;
     await closeGracefully(socket);
     return { record, ...(sessions[0] ? { session: sessions[0] } : {}), ...(renegotiation ? { renegotiation } : {}) };
   } catch (err) {
@@ -148,6 +156,8 @@ function droppedSessionBytes(socket: tls.TLSSocket, protocol: string | undefined
 
 interface Flow {
   applicationBytes: number;
+  /** Set when the server sent more than MAX_POST_HANDSHAKE_BYTES after the handshake and was cut off. */
+  postHandshakeBytes?: number;
   /** An error after secureConnect (before the probe's own close): a TLS 1.3 server's refusal of the client's certificate. */
   lateError?: unknown;
 }
@@ -193,16 +203,21 @@ function connectAndHandshake(
   return new Promise((resolve, reject) => {
     let settled = false;
     /**
-     * PROXY protocol: the TCP connection first, the header (with this connection's own addresses, as a load balancer
-     * sends the client's) on it, then the TLS handshake on the same socket. Ended here when it fails first.
+     * The TCP connection first (our own net.Socket, whose bytesRead counts every byte the server sends, records that
+     * carry no application data included: the post-handshake budget reads it), then the TLS handshake on it; with
+     * the PROXY protocol, its header (this connection's own addresses, as a load balancer sends the client's) first.
+     * Ended here when it fails before TLS starts.
      */
     const version = opts.proxyProtocol;
-    const raw = version ? net.connect({ host: opts.address, port: opts.port }) : undefined;
+    const raw = net.connect({ host: opts.address, port: opts.port });
+    let tlsStarted = false;
     const settle = (err: ProbeError | undefined, socket?: tls.TLSSocket) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (err) raw?.destroy();
+      // Before TLS started, the raw socket is all there is; after, the TLS socket is inspected by the caller (what
+      // the server sent before its alert) and destroyed there: destroying the shared handle here would lose it.
+      if (err && !tlsStarted) raw.destroy();
       // Failures travel as data (ProbeError, already classified), not as Error objects: see isProbeError.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       if (err) reject(err);
@@ -212,9 +227,9 @@ function connectAndHandshake(
       settle(timeoutError(record.connectMs === undefined ? "TCP connect" : "TLS handshake", opts.timeoutMs));
     }, opts.timeoutMs);
 
-    const startTls = (raw?: net.Socket) => {
+    const startTls = (raw: net.Socket) => {
       const socket = tls.connect({
-        ...(raw ? { socket: raw } : { host: opts.address, port: opts.port }),
+        socket: raw,
         // RFC 6066 forbids IP addresses in SNI; the certificate is still checked against the IP.
         ...(net.isIP(opts.servername) || opts.withoutSni ? {} : { servername: opts.servername }),
         secureContext,
@@ -226,24 +241,25 @@ function connectAndHandshake(
         checkServerIdentity: () => undefined,
       });
       created(socket);
-      if (!raw)
-        socket.once("connect", () => {
-          record.connectMs = round(performance.now() - started);
-        });
       return socket;
     };
-    if (!raw || !version) return listen(startTls());
     const tcp = raw;
     const onAbort = () => tcp.destroy();
     opts.signal?.addEventListener("abort", onAbort, { once: true });
-    tcp.on("error", (err) => settle(classifyError(err)));
-    tcp.once("close", () => {
-      opts.signal?.removeEventListener("abort", onAbort);
-      settle({ class: "reset", message: "connection closed before the TLS handshake" });
-    });
+    const onTcpError = (err: Error) => settle(classifyError(err));
+    const onTcpClose = () => settle({ class: "reset", message: "connection closed before the TLS handshake" });
+    tcp.on("error", onTcpError);
+    tcp.once("close", onTcpClose);
+    tcp.once("close", () => opts.signal?.removeEventListener("abort", onAbort));
     tcp.once("connect", () => {
       record.connectMs = round(performance.now() - started);
-      tcp.write(proxyHeader(version, tcp));
+      if (version) tcp.write(proxyHeader(version, tcp));
+      // From here the TLS socket reports what happens on the connection (its alerts classified with what the
+      // handshake had seen): a raw error or close settled first lost the client-certificate refusal's evidence.
+      tcp.off("error", onTcpError);
+      tcp.off("close", onTcpClose);
+      tcp.on("error", () => undefined);
+      tlsStarted = true;
       listen(startTls(tcp));
     });
     return undefined;
@@ -265,6 +281,18 @@ function connectAndHandshake(
           flow.applicationBytes += chunk.length;
           if (flow.applicationBytes > MAX_APPLICATION_BYTES) socket.destroy();
         });
+        // Records that carry no application data (TLS 1.3 KeyUpdates, tickets, renegotiation) reach no 'data'
+        // listener: a server flooding them (77,000–147,000 KeyUpdates per connection) burned the CPU and a healthy
+        // neighbour's handshakes timed out. The raw bytes after the handshake are budgeted too.
+        const atSecure = tcp.bytesRead;
+        const watch = setInterval(() => {
+          const after = tcp.bytesRead - atSecure;
+          if (after <= MAX_POST_HANDSHAKE_BYTES) return;
+          flow.postHandshakeBytes = after;
+          clearInterval(watch);
+          socket.destroy();
+        }, POST_HANDSHAKE_CHECK_MS);
+        socket.once("close", () => clearInterval(watch));
         settle(undefined, socket);
       });
       return undefined;

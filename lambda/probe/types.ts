@@ -80,6 +80,11 @@ export interface HandshakeRecord {
   secureRenegotiation?: boolean;
   /** The server sent more application data than the probe reads (bytes seen before the connection was cut). */
   excessApplicationData?: number;
+  /**
+   * The server sent more than MAX_POST_HANDSHAKE_BYTES after the handshake, whatever the records carried (a TLS 1.3
+   * KeyUpdate flood): the connection was cut there (bytes seen by then).
+   */
+  excessPostHandshakeBytes?: number;
   verification?: Verification;
   /** TCP connect time, then connect to handshake completion. */
   connectMs?: number;

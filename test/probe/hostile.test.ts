@@ -2,18 +2,23 @@
  * The hostile-server zoo: each misbehaving server is probed in the same run as a healthy pool. The probe must
  * classify it, finish within its deadline, and leave the healthy endpoint's result intact.
  */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type tls from "node:tls";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { analyzeEndpoint } from "../../lambda/analysis/index.js";
 import { affectsClients } from "../../lambda/analysis/finding.js";
 import { vipConnections } from "../../lambda/analysis/observations.js";
 import { probeEndpoints } from "../../lambda/probe/endpoint.js";
-import { MAX_APPLICATION_BYTES } from "../../lambda/probe/handshake.js";
+import { MAX_APPLICATION_BYTES, MAX_POST_HANDSHAKE_BYTES } from "../../lambda/probe/handshake.js";
 import { SILENT_VIP_TIMEOUTS } from "../../lambda/probe/vip-chain.js";
 import type { EndpointProbe } from "../../lambda/probe/types.js";
 import type { Endpoint } from "../../lambda/registry/schema.js";
 import { Harness, SERVICE, selfSigned, TestPki, type Pool } from "../helpers/pool.js";
+import { announcedPort, stop } from "../helpers/processes.js";
 
 const harness = new Harness();
 let pki: TestPki;
@@ -47,10 +52,11 @@ function hostileEndpoint(port: number, over: Partial<Endpoint> = {}): Endpoint {
 }
 
 /** Probes the hostile endpoint beside a healthy pool; returns both, and checks the healthy one is untouched. */
-async function probeBeside(hostile: Endpoint, limitMs: number): Promise<EndpointProbe> {
+async function probeBeside(hostile: Endpoint, limitMs: number, healthyTimeoutMs?: number): Promise<EndpointProbe> {
   const healthy = await healthyPool();
   const started = Date.now();
-  const [bad, good] = await probeEndpoints([hostile, healthy.endpoint({ name: "healthy", attempts: 2 })], { concurrency: 8 });
+  const neighbour = healthy.endpoint({ name: "healthy", attempts: 2, ...(healthyTimeoutMs ? { timeoutMs: healthyTimeoutMs } : {}) });
+  const [bad, good] = await probeEndpoints([hostile, neighbour], { concurrency: 8 });
   expect(Date.now() - started, "finished within its deadline").toBeLessThan(limitMs);
   const g = analyzeEndpoint(good!);
   expect(g.summary.handshakeFailures).toBe(0);
@@ -63,6 +69,35 @@ const errorClasses = (p: EndpointProbe) => new Set(vipConnections(p).map((c) => 
 
 // A chain of 2 connections × 3 mechanisms, each bounded by TIMEOUT_MS, plus slack.
 const CHAIN_LIMIT = 6 * TIMEOUT_MS + 3000;
+
+describe("a TLS 1.3 server flooding KeyUpdates", () => {
+  it("is cut after 256 KiB past the handshake (recorded), and the healthy endpoint beside it is untouched", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tpm-keyupdate-"));
+    const binary = join(dir, "keyupdate-flood");
+    execFileSync("gcc", ["-O2", "-o", binary, "test/c/keyupdate-flood.c", "-lssl", "-lcrypto"]);
+    const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+    writeFileSync(join(dir, "cert.pem"), cert.chainPem);
+    writeFileSync(join(dir, "key.pem"), cert.keyPem);
+    const child = spawn(binary, [join(dir, "cert.pem"), join(dir, "key.pem"), "150000"], { stdio: ["ignore", "pipe", "pipe"] });
+    harness.track({ close: () => stop(child, dir) });
+    const port = await announcedPort(child, /listening on (\d+)/, "keyupdate-flood", 10_000);
+    // The neighbour with a 1 s timeout: before the cut, the flood's CPU stretched its handshakes to 1.3-1.7 s (p95).
+    // A connection is cut only when the flood passes the budget within its 250 ms ticket wait; on a machine loaded by
+    // another suite (a JVM beside it) the flooding server may not get that far, so up to 3 runs, until one is cut.
+    let flooded: ReturnType<typeof vipConnections> = [];
+    for (let run = 0; run < 3 && flooded.length === 0; run++) {
+      const bad = await probeBeside(hostileEndpoint(port, { timeoutMs: 3_000 }), CHAIN_LIMIT + 6_000, 1_000);
+      flooded = vipConnections(bad).filter((c) => c.excessPostHandshakeBytes !== undefined);
+    }
+    expect(flooded.length, "the TLS 1.3 chain's connections were cut").toBeGreaterThan(0);
+    for (const c of flooded) {
+      expect(c.protocol).toBe("TLSv1.3");
+      expect(c.excessPostHandshakeBytes).toBeGreaterThan(MAX_POST_HANDSHAKE_BYTES);
+      // Cut within a few reads of the budget: the probe stopped reading, it did not process 150,000 KeyUpdates.
+      expect(c.excessPostHandshakeBytes).toBeLessThan(MAX_POST_HANDSHAKE_BYTES + 1024 * 1024);
+    }
+  }, 90_000);
+});
 
 describe("a VIP that never answers", () => {
   it("its chains stop after 3 timeouts (not attempts × 3 chains), and the analysis says every VIP connection failed", async () => {
