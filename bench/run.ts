@@ -3,10 +3,12 @@
  * run on loopback pools the benchmark starts itself. Writes BENCHMARKS.md (the quick run writes nothing unless
  * --write is given).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import { performance } from "node:perf_hooks";
 import tls from "node:tls";
 import { parseArgs } from "node:util";
@@ -16,6 +18,9 @@ import { CertificateCatalog } from "../lambda/probe/certificate.js";
 import { handshake } from "../lambda/probe/handshake.js";
 import { clientContext } from "../lambda/probe/tls-context.js";
 import { analyzeEndpoint } from "../lambda/analysis/index.js";
+import { TestPki } from "../lambda/lab/pki.js";
+import { probeEach } from "../lambda/probe/endpoint.js";
+import { endpointOf, type Endpoint } from "../lambda/registry/schema.js";
 import { certificate, member, probeOf } from "../test/helpers/records.js";
 import type { FairnessResult, ScaleInput, ScaleResult } from "./scale-child.js";
 
@@ -266,6 +271,83 @@ function analysisTime(n: number): number {
   return performance.now() - t;
 }
 
+/**
+ * A healthy endpoint's probe alone, beside 30 black-holed members (accept, never answer), and beside a TLS 1.3 server
+ * flooding KeyUpdates (test/c/keyupdate-flood.c, compiled here): its duration should not move (issue 22).
+ */
+async function hostileBeside(pool: PoolInfo, runs: number) {
+  const healthy = endpointOf({
+    name: "healthy",
+    host: pool.vip.host,
+    port: pool.vip.port,
+    servername: SERVICE,
+    members: pool.members,
+    discover: "none",
+    ca: pool.ca,
+    attempts: 4,
+    timeoutMs: 3000,
+  });
+  const sockets = new Set<net.Socket>();
+  const holes: net.Server[] = [];
+  for (let i = 0; i < 30; i++) {
+    const server = net.createServer((s) => sockets.add(s.on("error", () => undefined)));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    holes.push(server);
+  }
+  const port = (s: net.Server) => (s.address() as net.AddressInfo).port;
+  const blackHoled = endpointOf({
+    name: "black-holes",
+    host: "127.0.0.1",
+    port: port(holes[0]!),
+    members: holes.map((h) => `127.0.0.1:${port(h)}`),
+    discover: "none",
+    attempts: 4,
+    timeoutMs: 1500,
+  });
+  const dir = mkdtempSync(join(tmpdir(), "tpm-bench-keyupdate-"));
+  const binary = join(dir, "keyupdate-flood");
+  execFileSync("gcc", ["-O2", "-o", binary, "test/c/keyupdate-flood.c", "-lssl", "-lcrypto"]);
+  const pki = await TestPki.create();
+  const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
+  writeFileSync(join(dir, "cert.pem"), cert.chainPem);
+  writeFileSync(join(dir, "key.pem"), cert.keyPem);
+  const flood = spawn(binary, [join(dir, "cert.pem"), join(dir, "key.pem"), "150000"], { stdio: ["ignore", "pipe", "inherit"] });
+  const floodPort = await new Promise<number>((resolve) => flood.stdout.once("data", (c: Buffer) => resolve(Number(/(\d+)/.exec(c.toString())![1]))));
+  const flooding = endpointOf({
+    name: "keyupdates",
+    host: "127.0.0.1",
+    port: floodPort,
+    servername: SERVICE,
+    discover: "none",
+    ca: pki.caPem,
+    attempts: 4,
+    timeoutMs: 3000,
+  });
+  const healthyTime = async (beside: Endpoint[]) => {
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      let ms = 0;
+      await probeEach(
+        [...beside, healthy],
+        (probe) => {
+          if (probe.endpoint.name === "healthy") ms = probe.durationMs;
+        },
+        { concurrency: 8 },
+      );
+      times.push(ms);
+    }
+    return median(times);
+  };
+  try {
+    return { alone: await healthyTime([]), blackHoles: await healthyTime([blackHoled]), keyUpdates: await healthyTime([flooding]) };
+  } finally {
+    flood.kill();
+    for (const s of sockets) s.destroy();
+    await Promise.all(holes.map((h) => new Promise((r) => h.close(r))));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ------------------------------------------------------------------------------------------------------------------
 const { info: pool, stop } = await startPool();
 try {
@@ -290,6 +372,7 @@ try {
   runner.dispose();
   const cold = await coldStart();
   const vs = await versusOpenssl(pool, quick ? 3 : 10);
+  const hostile = await hostileBeside(pool, quick ? 1 : 5);
   const analysisSizes = quick ? [100, 1_000] : [100, 1_000, 10_000];
   const analysisRows = analysisSizes.map((n) => ({ members: n, ms: analysisTime(n) }));
 
@@ -355,6 +438,14 @@ try {
     `| tls-pool-monitor chain (in process, with certificate and session records) | ${vs.oursMs.toFixed(1)} ms |`,
     "",
     `Ratio openssl / ours: **${(vs.opensslMs / vs.oursMs).toFixed(2)}**.`,
+    "",
+    `## 4b. A healthy endpoint beside hostile ones (its probe's duration, median of ${quick ? 1 : 5}, concurrency 8)`,
+    "",
+    "| beside | healthy endpoint ms | over alone |",
+    "|---|---|---|",
+    `| nothing | ${hostile.alone.toFixed(0)} | 1.00 |`,
+    `| 30 black-holed members (accept, never answer; 1.5 s timeout) | ${hostile.blackHoles.toFixed(0)} | ${(hostile.blackHoles / hostile.alone).toFixed(2)} |`,
+    `| a TLS 1.3 server flooding KeyUpdates (cut at 256 KiB past the handshake) | ${hostile.keyUpdates.toFixed(0)} | ${(hostile.keyUpdates / hostile.alone).toFixed(2)} |`,
     "",
     "## 5. Analysis of one endpoint by members (records, no network; one certificate, a sampled matrix)",
     "",

@@ -103,8 +103,17 @@ async function readTargetGroup(arn: string, lookup: TargetGroupLookup | undefine
  * then the cross-member matrix. Never throws: whatever goes wrong ends up in the result.
  */
 export async function probeEndpoint(endpoint: Endpoint, options: ProbeOptions = {}): Promise<EndpointProbe> {
-  // This endpoint's own view of the shared bound: its connections take turns with other endpoints' (limiter.ts).
+  // This endpoint's own view of the shared bound: its connections take turns with other endpoints' (limiter.ts),
+  // its share kept for it while it probes, given back whatever way the probe ends.
   const limit = (options.limit ?? connectionLimiter()).for(endpoint.name);
+  try {
+    return await probeWithLimit(endpoint, options, limit);
+  } finally {
+    limit.release();
+  }
+}
+
+async function probeWithLimit(endpoint: Endpoint, options: ProbeOptions, limit: ConnectionLimiter): Promise<EndpointProbe> {
   const now = options.now?.() ?? new Date();
   const started = performance.now();
   const catalog = new CertificateCatalog(now);

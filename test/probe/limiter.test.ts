@@ -65,6 +65,41 @@ describe("connectionLimiter", () => {
     expect(started).toEqual(["b0", "b1", "s0", "b2", "s1", "b3", "b4", "b5"]);
   });
 
+  it("a live endpoint's share is kept while it has nothing queued: black holes listed first take 2 of 4 slots, not 4; released, they get all", async () => {
+    const limit = connectionLimiter(4);
+    const started: string[] = [];
+    const gates = new Map<string, () => void>();
+    const task = (name: string) => () =>
+      new Promise<void>((resolve) => {
+        started.push(name);
+        gates.set(name, resolve);
+      });
+    const holes = limit.for("holes");
+    const healthy = limit.for("healthy");
+    // The healthy endpoint is still resolving its members: nothing queued yet.
+    const hung = Array.from({ length: 6 }, (_, i) => holes(task(`h${i}`), "member"));
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual(["h0", "h1"]);
+    // Its connections start at once, in the slots kept for it (before this, they waited for a black hole's timeout).
+    const mine = [healthy(task("g0"), "chain"), healthy(task("g1"), "member")];
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual(["h0", "h1", "g0", "g1"]);
+    gates.get("g0")!();
+    gates.get("g1")!();
+    await Promise.all(mine);
+    healthy.release();
+    await new Promise((r) => setImmediate(r));
+    // Done and released: the black holes may use every slot.
+    expect(started).toEqual(["h0", "h1", "g0", "g1", "h2", "h3"]);
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setImmediate(r));
+      for (const [name, open] of gates) if (name.startsWith("h")) open();
+    }
+    await Promise.all(hung);
+    holes.release();
+    expect(limit.activeCount).toBe(0);
+  });
+
   it("a task that throws frees its slot and rejects only its own promise", async () => {
     const limit = connectionLimiter(1);
     const failed = limit(() => Promise.reject(new Error("boom")), "chain");
