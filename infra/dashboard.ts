@@ -7,7 +7,7 @@
  */
 import * as cdk from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import type { MetricName } from "../lambda/report/metrics.js";
+import { FLEET_ALARM_METRICS, type MetricName } from "../lambda/report/metrics.js";
 import type { TlsPoolMonitor } from "./construct.js";
 
 /** CloudWatch's limit of alarms in one alarm status widget. */
@@ -19,7 +19,8 @@ export const WORST_ENDPOINTS = 10;
 
 /** The worst endpoints of one metric, as a Metrics Insights query (at most WORST_ENDPOINTS series). */
 export function worstQuery(monitor: TlsPoolMonitor, metric: MetricName, fn: "MAX" | "MIN" | "SUM"): string {
-  const fleet = monitor.alarmMode === "fleet" && ["JavaAbortRisk", "HandshakeFailures", "ResumptionFailures", "MinDaysToExpiry"].includes(metric);
+  // Under fleet alarms the metrics those alarms query carry the shard too (lambda/report/metrics.ts).
+  const fleet = monitor.alarmMode === "fleet" && (FLEET_ALARM_METRICS as readonly string[]).includes(metric);
   const order = fn === "MIN" ? "ASC" : "DESC";
   return `SELECT ${fn}(${metric}) FROM SCHEMA("${monitor.config.namespace}", Endpoint${fleet ? ", Shard" : ""}) GROUP BY Endpoint ORDER BY ${fn}() ${order} LIMIT ${WORST_ENDPOINTS}`;
 }
@@ -32,8 +33,9 @@ export function addDashboard(monitor: TlsPoolMonitor): cloudwatch.Dashboard {
     dashboardName: `TlsPoolMonitor-${stack.region}`.replace(/[^A-Za-z0-9_-]/g, "-"),
     defaultInterval: cdk.Duration.hours(6),
   });
-  const query = (expression: string, label: string) => new cloudwatch.MathExpression({ expression, label, period });
-  const worst = (metric: MetricName, fn: "MAX" | "MIN" | "SUM") => query(worstQuery(monitor, metric, fn), "");
+  // No label: a Metrics Insights query labels each series with its Endpoint.
+  const worst = (metric: MetricName, fn: "MAX" | "MIN" | "SUM") =>
+    new cloudwatch.MathExpression({ expression: worstQuery(monitor, metric, fn), label: "", period });
 
   // 1. The monitor's own health: its alarms, what it is, the heartbeat.
   // By name: a per-endpoint alarm lives in a nested stack, and a reference to it would be one output each.

@@ -110,7 +110,7 @@ describe("connectionLimiter", () => {
 });
 
 describe("fairness on real servers", () => {
-  it("a healthy endpoint beside a pool of 30 black-holed members finishes under a deadline the black holes would have eaten (FIFO: cut; priority turns alone: 9 s; with fair shares: 1.6 s)", async () => {
+  it("a healthy endpoint beside a pool of 30 black-holed members finishes under a deadline the black holes would have eaten (FIFO: cut; priority turns alone: 9 s; timings in BENCHMARKS.md §4b)", async () => {
     // Members that accept and never answer: every probe to them lasts its whole timeout.
     const sockets = new Set<import("node:net").Socket>();
     const { createServer } = await import("node:net");
