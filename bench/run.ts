@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick]`: engine overhead, scale, cold start and openssl s_client, as ratios measured in one
+ * `npm run bench [-- --quick] [-- --hostile]`: engine overhead, scale, cold start and openssl s_client, as ratios measured in one
  * run on loopback pools the benchmark starts itself. Writes BENCHMARKS.md (the quick run writes nothing unless
  * --write is given).
  */
@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import { build, type BuildOptions } from "esbuild";
 import { HANDLER_BUNDLE_OPTIONS } from "../scripts/bundle-handler.js";
 import { CertificateCatalog } from "../lambda/probe/certificate.js";
-import { handshake } from "../lambda/probe/handshake.js";
+import { handshake, MAX_POST_HANDSHAKE_KEY_CHANGES, MAX_SESSIONS_PER_CONNECTION } from "../lambda/probe/handshake.js";
 import { clientContext } from "../lambda/probe/tls-context.js";
 import { analyzeEndpoint } from "../lambda/analysis/index.js";
 import { TestPki } from "../lambda/lab/pki.js";
@@ -24,7 +24,7 @@ import { endpointOf, type Endpoint } from "../lambda/registry/schema.js";
 import { certificate, member, probeOf } from "../test/helpers/records.js";
 import type { FairnessResult, ScaleInput, ScaleResult } from "./scale-child.js";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean" }, write: { type: "boolean" } } });
+const { values } = parseArgs({ options: { quick: { type: "boolean" }, write: { type: "boolean" }, hostile: { type: "boolean" } } });
 const quick = values.quick ?? false;
 const SERVICE = "bench.pool.test";
 const DELAY_MS = 20;
@@ -273,7 +273,7 @@ function analysisTime(n: number): number {
 
 /**
  * A healthy endpoint's probe alone, beside 30 black-holed members (accept, never answer), and beside a TLS 1.3 server
- * flooding KeyUpdates (test/c/keyupdate-flood.c, compiled here): its duration should not move (issue 22).
+ * flooding KeyUpdates or tickets (test/c/post-handshake-flood.c, compiled here): its duration should not move (issue 22).
  */
 async function hostileBeside(pool: PoolInfo, runs: number) {
   const healthy = endpointOf({
@@ -304,44 +304,52 @@ async function hostileBeside(pool: PoolInfo, runs: number) {
     attempts: 4,
     timeoutMs: 1500,
   });
-  const dir = mkdtempSync(join(tmpdir(), "tpm-bench-keyupdate-"));
-  const binary = join(dir, "keyupdate-flood");
-  execFileSync("gcc", ["-O2", "-o", binary, "test/c/keyupdate-flood.c", "-lssl", "-lcrypto"]);
+  const dir = mkdtempSync(join(tmpdir(), "tpm-bench-flood-"));
+  const binary = join(dir, "post-handshake-flood");
+  execFileSync("gcc", ["-O2", "-o", binary, "test/c/post-handshake-flood.c", "-lssl", "-lcrypto"]);
   const pki = await TestPki.create();
   const cert = await pki.issue({ subject: `CN=${SERVICE}`, dns: [SERVICE] });
   writeFileSync(join(dir, "cert.pem"), cert.chainPem);
   writeFileSync(join(dir, "key.pem"), cert.keyPem);
-  const flood = spawn(binary, [join(dir, "cert.pem"), join(dir, "key.pem"), "150000"], { stdio: ["ignore", "pipe", "inherit"] });
-  const floodPort = await new Promise<number>((resolve) => flood.stdout.once("data", (c: Buffer) => resolve(Number(/(\d+)/.exec(c.toString())![1]))));
-  const flooding = endpointOf({
-    name: "keyupdates",
-    host: "127.0.0.1",
-    port: floodPort,
-    servername: SERVICE,
-    discover: "none",
-    ca: pki.caPem,
-    attempts: 4,
-    timeoutMs: 3000,
-  });
-  const healthyTime = async (beside: Endpoint[]) => {
-    const times: number[] = [];
+  const floods = await Promise.all(
+    (["keyupdate", "tickets"] as const).map(async (mode) => {
+      const server = spawn(binary, [mode, join(dir, "cert.pem"), join(dir, "key.pem"), "150000"], { stdio: ["ignore", "pipe", "inherit"] });
+      const floodPort = await new Promise<number>((resolve) => server.stdout.once("data", (c: Buffer) => resolve(Number(/(\d+)/.exec(c.toString())![1]))));
+      // The flooding server is its own member too, so that member probes meet it as well as the VIP chains.
+      const endpoint = endpointOf({
+        name: mode,
+        host: "127.0.0.1",
+        port: floodPort,
+        servername: SERVICE,
+        members: [`127.0.0.1:${floodPort}`],
+        discover: "none",
+        ca: pki.caPem,
+        attempts: 4,
+        timeoutMs: 3000,
+      });
+      return { server, endpoint };
+    }),
+  );
+  /** The healthy endpoint's duration (median of `runs`) and the hostile one's beside it (median). */
+  const beside = async (hostile?: Endpoint) => {
+    const healthyMs: number[] = [];
+    const hostileMs: number[] = [];
     for (let i = 0; i < runs; i++) {
-      let ms = 0;
-      await probeEach(
-        [...beside, healthy],
-        (probe) => {
-          if (probe.endpoint.name === "healthy") ms = probe.durationMs;
-        },
-        { concurrency: 8 },
-      );
-      times.push(ms);
+      await probeEach([...(hostile ? [hostile] : []), healthy], (probe) => (probe.endpoint.name === "healthy" ? healthyMs : hostileMs).push(probe.durationMs), {
+        concurrency: 8,
+      });
     }
-    return median(times);
+    return { healthy: median(healthyMs), hostile: hostile ? median(hostileMs) : 0 };
   };
   try {
-    return { alone: await healthyTime([]), blackHoles: await healthyTime([blackHoled]), keyUpdates: await healthyTime([flooding]) };
+    return {
+      alone: (await beside()).healthy,
+      blackHoles: await beside(blackHoled),
+      keyUpdates: await beside(floods[0]!.endpoint),
+      tickets: await beside(floods[1]!.endpoint),
+    };
   } finally {
-    flood.kill();
+    for (const f of floods) f.server.kill();
     for (const s of sockets) s.destroy();
     await Promise.all(holes.map((h) => new Promise((r) => h.close(r))));
     rmSync(dir, { recursive: true, force: true });
@@ -350,6 +358,16 @@ async function hostileBeside(pool: PoolInfo, runs: number) {
 
 // ------------------------------------------------------------------------------------------------------------------
 const { info: pool, stop } = await startPool();
+if (values.hostile) {
+  // `npm run bench -- --hostile`: only §4b, printed, nothing written (for work on the probe's budgets).
+  try {
+    const hostile = await hostileBeside(pool, quick ? 1 : 5);
+    console.log(JSON.stringify(hostile));
+  } finally {
+    await stop();
+  }
+  process.exit(0);
+}
 try {
   const concurrency = 128;
   const overhead = await engineOverhead(pool, quick ? 200 : 1000);
@@ -441,11 +459,18 @@ try {
     "",
     `## 4b. A healthy endpoint beside hostile ones (its probe's duration, median of ${quick ? 1 : 5}, concurrency 8)`,
     "",
-    "| beside | healthy endpoint ms | over alone |",
-    "|---|---|---|",
-    `| nothing | ${hostile.alone.toFixed(0)} | 1.00 |`,
-    `| 30 black-holed members (accept, never answer; 1.5 s timeout) | ${hostile.blackHoles.toFixed(0)} | ${(hostile.blackHoles / hostile.alone).toFixed(2)} |`,
-    `| a TLS 1.3 server flooding KeyUpdates (cut at 256 KiB past the handshake) | ${hostile.keyUpdates.toFixed(0)} | ${(hostile.keyUpdates / hostile.alone).toFixed(2)} |`,
+    "| beside | healthy endpoint ms | over alone | the hostile endpoint's own ms |",
+    "|---|---|---|---|",
+    `| nothing | ${hostile.alone.toFixed(0)} | 1.00 | |`,
+    ...(
+      [
+        ["30 black-holed members (accept, never answer; 1.5 s timeout)", hostile.blackHoles],
+        [`a TLS 1.3 server (VIP and member) flooding KeyUpdates (cut after ${MAX_POST_HANDSHAKE_KEY_CHANGES} key changes)`, hostile.keyUpdates],
+        [`a TLS 1.3 server (VIP and member) issuing tickets in a loop (cut after ${MAX_SESSIONS_PER_CONNECTION} sessions)`, hostile.tickets],
+      ] as const
+    ).map(([what, r]) => `| ${what} | ${r.healthy.toFixed(0)} | ${(r.healthy / hostile.alone).toFixed(2)} | ${r.hostile.toFixed(0)} |`),
+    "",
+    "Both flooding servers are test/c/post-handshake-flood.c, one process per connection, on this machine: their own CPU is part of what the healthy endpoint shares.",
     "",
     "## 5. Analysis of one endpoint by members (records, no network; one certificate, a sampled matrix)",
     "",

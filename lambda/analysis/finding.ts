@@ -39,6 +39,7 @@ export interface FindingEvidence {
   "tls13-unsupported": { connections: Names } | { withoutTls13: Names };
   "probe-resources": { connections: Names; codes: string[] };
   "session-too-large": { connections: Names; bytes: number };
+  "server-flood": { members: Names; connections: Names };
   "direct-access": { members: Array<{ member: string; error?: ProbeError | undefined }> };
   "protocol-support": { members: Array<{ member: string; versions: string; suites: Partial<Record<string, boolean | undefined>> }> };
   "legacy-protocols": { members: Array<{ member: string; versions: string; suites: Partial<Record<string, boolean | undefined>> }> };
@@ -125,6 +126,8 @@ const IMPACT_ORDER: Record<FindingKind, number> = {
   "probe-resources": 2,
   // Not measured, not broken: the Java verdicts say unknown for these members.
   "session-too-large": 1,
+  // Every client of that member burns CPU on it, and what the cut connections would have shown is unknown.
+  "server-flood": 1,
   "protocol-support": 0,
   "legacy-protocols": 2,
   "sni-certificate": 1,

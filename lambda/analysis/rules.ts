@@ -9,6 +9,7 @@ import { clientAuthFindings } from "./client-auth.js";
 import { protocolFindings } from "./protocols.js";
 import { sniFindings } from "./sni.js";
 import { sessionSizeFindings } from "./session-size.js";
+import { floodFindings } from "./flood.js";
 import { discoveryFindings } from "./discovery.js";
 import { emsFindings } from "./ems.js";
 import { EXPIRY_WARNING_DAYS, expiryFindings, unparseableFindings } from "./expiry.js";
@@ -57,6 +58,7 @@ export const RULES = {
   discovery: (probe) => discoveryFindings(probe),
   "client-auth": (probe) => clientAuthFindings(probe),
   "session-size": (probe) => sessionSizeFindings(probe),
+  flood: (probe) => floodFindings(probe),
   sni: (probe) => sniFindings(probe),
   chain: (probe) => chainFindings(probe),
   protocols: (probe) => protocolFindings(probe),

@@ -186,6 +186,7 @@ async function probeWithLimit(endpoint: Endpoint, options: ProbeOptions, limit: 
         catalog,
         limit,
         ...(options.signal ? { signal: options.signal } : {}),
+        silences: new Map(),
       };
       const sessions = await Promise.all(targets.map((t) => probeMember(t, ctx)));
       const plan = planMatrix(sessions.map((s) => ({ label: s.probe.label, ...(s.probe.tls12.leaf ? { leaf: s.probe.tls12.leaf } : {}) })));

@@ -63,6 +63,20 @@ export const MAX_APPLICATION_BYTES = 64 * 1024;
 export const MAX_POST_HANDSHAKE_BYTES = 256 * 1024;
 /** How often the post-handshake budget is read (between the reads of the socket, while the flood is processed). */
 const POST_HANDSHAKE_CHECK_MS = 10;
+/**
+ * New traffic secrets a server may cause after the handshake: each TLS 1.3 KeyUpdate (RFC 8446 4.6.3) and each TLS
+ * 1.2 renegotiation derives one (two when the server asks the client to update too), and OpenSSL writes a key-log
+ * line for each, which Node emits as 'keylog' synchronously while it reads the records. A real server sends none
+ * here (the probe's own renegotiation is one); a flooding server sent 124,000 in 2 s and took 2 s of this process's
+ * CPU (measured); cut at this count, the flooded connection cost 26 ms of CPU in all, handshake included.
+ */
+export const MAX_POST_HANDSHAKE_KEY_CHANGES = 16;
+/**
+ * Sessions (TLS 1.3 NewSessionTickets) a server may issue on one connection: OpenSSL sends 2 by default, JSSE 1,
+ * GnuTLS 1. A server issuing them in a loop sent 40,000 in a second, each a 'session' event, and took 0.56 s of
+ * this process's CPU (measured); only the first is ever offered.
+ */
+export const MAX_SESSIONS_PER_CONNECTION = 16;
 
 const DEADLINE: ProbeError = { class: "timeout", code: "DEADLINE", message: "the run's deadline was reached" };
 
@@ -91,7 +105,7 @@ async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<Ha
   const secureContext = clientContext(opts.profile, opts.ca, allowLegacy, opts.credentials, opts.sentChainOnly);
   const started = performance.now();
   const sessions: Buffer[] = [];
-  const flow: Flow = { applicationBytes: 0 };
+  const flow: Flow = { applicationBytes: 0, keyChanges: 0, sessions: 0 };
   let socket: tls.TLSSocket | undefined;
   const onAbort = () => socket?.destroy();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -118,9 +132,9 @@ async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<Ha
     }
     let renegotiation: RenegotiationResult | undefined;
     if (opts.renegotiate) renegotiation = await renegotiate(socket, record, opts, flow);
-    if (flow.applicationBytes > MAX_APPLICATION_BYTES) record.excessApplicationData = flow.applicationBytes;
-    if (flow.postHandshakeBytes !== undefined) record.excessPostHandshakeBytes = flow.postHandshakeBytes;
     await closeGracefully(socket);
+    // After the close: a flood that starts once the first ticket is in (the wait ends there) is cut during it.
+    recordCuts(record, flow);
     return { record, ...(sessions[0] ? { session: sessions[0] } : {}), ...(renegotiation ? { renegotiation } : {}) };
   } catch (err) {
     record.error = opts.signal?.aborted ? DEADLINE : isProbeError(err) ? err : classifyError(err);
@@ -130,11 +144,20 @@ async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<Ha
       collectPeer(socket, opts, record, allowLegacy, false);
       record.error = clientCertificateError(record.error, opts.credentials !== undefined);
     }
+    recordCuts(record, flow);
     return { record };
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
     socket?.destroy();
   }
+}
+
+/** What the server sent past the probe's budgets after the handshake (the connection was cut there). */
+function recordCuts(record: HandshakeRecord, flow: Flow): void {
+  if (flow.applicationBytes > MAX_APPLICATION_BYTES) record.excessApplicationData = flow.applicationBytes;
+  if (flow.postHandshakeBytes !== undefined) record.excessPostHandshakeBytes = flow.postHandshakeBytes;
+  if (flow.keyChanges > MAX_POST_HANDSHAKE_KEY_CHANGES) record.excessKeyChanges = flow.keyChanges;
+  if (flow.sessions > MAX_SESSIONS_PER_CONNECTION) record.excessSessions = flow.sessions;
 }
 
 /** Node drops, without an event, a session larger than this (node_crypto SecureContext kMaxSessionSize, 10 KiB). */
@@ -156,6 +179,10 @@ function droppedSessionBytes(socket: tls.TLSSocket, protocol: string | undefined
 
 interface Flow {
   applicationBytes: number;
+  /** Key-log lines after the handshake (new traffic secrets: KeyUpdates, renegotiations), counted, never kept. */
+  keyChanges: number;
+  /** Sessions issued ('session' events); only the first is kept. */
+  sessions: number;
   /** Set when the server sent more than MAX_POST_HANDSHAKE_BYTES after the handshake and was cut off. */
   postHandshakeBytes?: number;
   /** An error after secureConnect (before the probe's own close): a TLS 1.3 server's refusal of the client's certificate. */
@@ -265,7 +292,10 @@ function connectAndHandshake(
     return undefined;
 
     function listen(socket: tls.TLSSocket): undefined {
-      socket.on("session", (session: Buffer) => sessions.push(session));
+      socket.on("session", (session: Buffer) => {
+        if (++flow.sessions === 1) sessions.push(session);
+        if (flow.sessions === MAX_SESSIONS_PER_CONNECTION + 1) socket.destroy();
+      });
       // Errors after the handshake (during the ticket wait, the renegotiation or the close) are handled where they
       // matter; this listener stays so that no error of this socket is ever unhandled.
       socket.on("error", (err) => {
@@ -293,6 +323,13 @@ function connectAndHandshake(
           socket.destroy();
         }, POST_HANDSHAKE_CHECK_MS);
         socket.once("close", () => clearInterval(watch));
+        // The byte budget is read between the socket's reads, and one read may hold thousands of KeyUpdates (1.1 MB
+        // went through before a 10 ms check once): the key changes are counted as OpenSSL processes each record.
+        // The line holds a secret; only its arrival is counted.
+        socket.on("keylog", () => {
+          flow.keyChanges++;
+          if (flow.keyChanges === MAX_POST_HANDSHAKE_KEY_CHANGES + 1) socket.destroy();
+        });
         settle(undefined, socket);
       });
       return undefined;

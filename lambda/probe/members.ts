@@ -1,6 +1,7 @@
 import type { MemberAddress } from "../registry/schema.js";
 import type { CertificateCatalog } from "./certificate.js";
-import { handshake } from "./handshake.js";
+import { handshake, type HandshakeOutcome } from "./handshake.js";
+import { hear, isSilent, SILENT_CODE, type Silence } from "./vip-chain.js";
 import { probeSsl3 } from "./ssl3.js";
 import type { ConnectionLimiter, ConnectionPriority } from "./limiter.js";
 import type { MatrixPlan } from "./matrix-plan.js";
@@ -23,6 +24,8 @@ export interface MemberContext {
   credentials?: ClientCredentials;
   /** Members expect a PROXY protocol header before the ClientHello. */
   proxyProtocol?: "v1" | "v2";
+  /** What each member (by label) has answered so far in this run: see SILENT_MEMBER_TIMEOUTS. */
+  silences: Map<string, Silence>;
 }
 
 /** A member's probe and the sessions it issued, which the cross-member matrix offers to every member. */
@@ -32,29 +35,62 @@ export interface MemberSessions {
   ticket?: Buffer;
 }
 
+/**
+ * Timeouts without any answer after which a member's remaining connections are not made: each of its ~17
+ * connections held a slot for the whole timeout (30 black-holed members × 17 × 1.5 s kept their endpoint busy for a
+ * minute at 8 slots). Its first connections start side by side, so up to a share of them time out together; the
+ * rest are recorded as not made (code SILENT), and the member reads as failing every handshake, as it does.
+ */
+export const SILENT_MEMBER_TIMEOUTS = 2;
+
+/** One member's silence, shared by its connections in this run (the member probe's and the matrix's). */
+function silenceOf(ctx: MemberContext, member: MemberAddress): Silence {
+  let silence = ctx.silences.get(member.label);
+  if (!silence) ctx.silences.set(member.label, (silence = { answered: false, timeouts: 0 }));
+  return silence;
+}
+
+const notMade = (member: MemberAddress, sessionOffered: boolean): HandshakeOutcome => ({
+  record: {
+    target: member.label,
+    sessionOffered,
+    resumed: false,
+    chain: [],
+    sessionIssued: false,
+    error: {
+      class: "timeout",
+      code: SILENT_CODE,
+      message: `not attempted: the member answered none of its first ${SILENT_MEMBER_TIMEOUTS} connections (each timed out)`,
+    },
+  },
+});
+
 function connect(
   member: MemberAddress,
   ctx: MemberContext,
   extra: Pick<Parameters<typeof handshake>[0], "profile" | "session" | "renegotiate" | "withoutSni" | "sentChainOnly"> & { withoutCredentials?: boolean },
   priority: ConnectionPriority = "member",
-) {
+): Promise<HandshakeOutcome> {
   const { withoutCredentials, ...options } = extra;
-  return ctx.limit(
-    () =>
-      handshake({
-        address: member.address,
-        port: member.port,
-        servername: ctx.servername,
-        ...(ctx.ca ? { ca: ctx.ca } : {}),
-        timeoutMs: ctx.timeoutMs,
-        catalog: ctx.catalog,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-        ...(ctx.credentials && !withoutCredentials ? { credentials: ctx.credentials } : {}),
-        ...(ctx.proxyProtocol ? { proxyProtocol: ctx.proxyProtocol } : {}),
-        ...options,
-      }),
-    priority,
-  );
+  const silence = silenceOf(ctx, member);
+  // Checked when the slot is granted, not when queued: by then the member's first connections may have timed out.
+  return ctx.limit(async () => {
+    if (isSilent(silence, SILENT_MEMBER_TIMEOUTS)) return notMade(member, options.session !== undefined);
+    const outcome = await handshake({
+      address: member.address,
+      port: member.port,
+      servername: ctx.servername,
+      ...(ctx.ca ? { ca: ctx.ca } : {}),
+      timeoutMs: ctx.timeoutMs,
+      catalog: ctx.catalog,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      ...(ctx.credentials && !withoutCredentials ? { credentials: ctx.credentials } : {}),
+      ...(ctx.proxyProtocol ? { proxyProtocol: ctx.proxyProtocol } : {}),
+      ...options,
+    });
+    hear(silence, outcome.record.error);
+    return outcome;
+  }, priority);
 }
 
 /**
@@ -71,7 +107,11 @@ export async function probeMember(member: MemberTarget, ctx: MemberContext): Pro
   // What versions and TLS 1.2 suite families the member accepts: SSL 3.0 (a raw hello), TLS 1.0 and 1.1 (the probe's
   // security level lowered for these two only), one handshake per suite family; started beside the others, awaited
   // after them.
-  const ssl3Done = ctx.limit(() => probeSsl3(member.address, member.port, ctx.timeoutMs, ctx.signal, ctx.proxyProtocol), "member");
+  const silence = silenceOf(ctx, member);
+  const ssl3Done = ctx.limit(
+    async () => (isSilent(silence, SILENT_MEMBER_TIMEOUTS) ? undefined : probeSsl3(member.address, member.port, ctx.timeoutMs, ctx.signal, ctx.proxyProtocol)),
+    "member",
+  );
   const versionsDone = Promise.all([
     connect(member, ctx, { profile: "tls10" }),
     connect(member, ctx, { profile: "tls11" }),

@@ -85,6 +85,14 @@ export interface HandshakeRecord {
    * KeyUpdate flood): the connection was cut there (bytes seen by then).
    */
   excessPostHandshakeBytes?: number;
+  /**
+   * The server derived more than MAX_POST_HANDSHAKE_KEY_CHANGES new traffic secrets after the handshake (TLS 1.3
+   * KeyUpdates or TLS 1.2 renegotiations, one key-log line each): the connection was cut (the count it reached, the
+   * records already read included).
+   */
+  excessKeyChanges?: number;
+  /** The server issued more than MAX_SESSIONS_PER_CONNECTION sessions (a NewSessionTicket flood): cut there (the count). */
+  excessSessions?: number;
   verification?: Verification;
   /** TCP connect time, then connect to handshake completion. */
   connectMs?: number;

@@ -2,7 +2,7 @@ import type { CertificateCatalog } from "./certificate.js";
 import { handshake } from "./handshake.js";
 import type { ConnectionLimiter } from "./limiter.js";
 import type { ClientCredentials, ClientProfile } from "./tls-context.js";
-import type { ChainConnection, ResumptionMechanism, Verification } from "./types.js";
+import type { ChainConnection, ProbeError, ResumptionMechanism, Verification } from "./types.js";
 
 export const PROFILE_OF: Record<ResumptionMechanism, ClientProfile> = {
   "session-id": "tls12-session-id",
@@ -39,11 +39,22 @@ interface FullHandshake {
  */
 export const SILENT_VIP_TIMEOUTS = 3;
 
-/** What the chains of one endpoint have heard from its VIP so far (shared by its chains). */
-export interface VipSilence {
+/** What the connections to one address have heard from it so far (the VIP's chains share one; each member has one). */
+export interface Silence {
   answered: boolean;
   timeouts: number;
 }
+
+/** Counts one connection's outcome: a timeout (not the run's deadline) adds to the silence, anything else is an answer. */
+export function hear(silence: Silence, error: ProbeError | undefined): void {
+  if (error?.class === "timeout" && error.code !== "DEADLINE" && error.code !== SILENT_CODE) silence.timeouts++;
+  else if (error?.code !== SILENT_CODE) silence.answered = true;
+}
+
+export const isSilent = (silence: Silence, after: number) => !silence.answered && silence.timeouts >= after;
+
+/** The error code of a connection not made because its address had answered nothing (see SILENT_MEMBER_TIMEOUTS). */
+export const SILENT_CODE = "SILENT";
 
 export async function runChain(
   target: ChainTarget,
@@ -51,12 +62,12 @@ export async function runChain(
   catalog: CertificateCatalog,
   limit: ConnectionLimiter,
   signal?: AbortSignal,
-  silence: VipSilence = { answered: false, timeouts: 0 },
+  silence: Silence = { answered: false, timeouts: 0 },
 ): Promise<ChainConnection[]> {
   const connections: ChainConnection[] = [];
   let lastFull: FullHandshake | undefined;
   for (let index = 0; index < target.attempts; index++) {
-    if (!silence.answered && silence.timeouts >= SILENT_VIP_TIMEOUTS) break;
+    if (isSilent(silence, SILENT_VIP_TIMEOUTS)) break;
     const offered = lastFull?.session ? lastFull : undefined;
     const outcome = await limit(
       () =>
@@ -76,8 +87,7 @@ export async function runChain(
     );
     const connection: ChainConnection = { index, mechanism, ...(offered ? { offeredFrom: offered.index } : {}), ...outcome.record };
     connections.push(connection);
-    if (connection.error?.class === "timeout" && connection.error.code !== "DEADLINE") silence.timeouts++;
-    else silence.answered = true;
+    hear(silence, connection.error);
     if (connection.error) continue;
     if (connection.resumed && offered) {
       // Node reports no peer certificate on resumption; the session carries the one it was made with.

@@ -425,6 +425,23 @@ describe("every rule, on its own, from small records", () => {
       ],
       ["sessions of every size Node keeps", healthy, []],
     ],
+    flood: [
+      [
+        "a member flooding KeyUpdates after the handshake, cut: said, with the member",
+        () => withMember(healthy(), 1, (m) => ({ ...m, handshake: { ...m.handshake, protocol: "TLSv1.3", excessKeyChanges: 1_215 } })),
+        ["warning:server-flood"],
+      ],
+      [
+        "a flood of tickets through the VIP",
+        () => {
+          const p = healthy();
+          const [first, ...rest] = p.vip.chains["tls13-psk"];
+          return { ...p, vip: { ...p.vip, chains: { ...p.vip.chains, "tls13-psk": [{ ...first!, excessSessions: 17 }, ...rest] } } };
+        },
+        ["warning:server-flood"],
+      ],
+      ["servers that stop after the handshake", healthy, []],
+    ],
     "client-auth": [
       [
         "every member requires a client certificate and none is configured",
