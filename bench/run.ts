@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --hostile]`: engine overhead, scale, cold start and openssl s_client, as ratios measured in one
+ * `npm run bench [-- --quick] [-- --only hostile|overhead]`: engine overhead, scale, cold start and openssl s_client, as ratios measured in one
  * run on loopback pools the benchmark starts itself. Writes BENCHMARKS.md (the quick run writes nothing unless
  * --write is given).
  */
@@ -24,9 +24,11 @@ import { endpointOf, type Endpoint } from "../lambda/registry/schema.js";
 import { certificate, member, probeOf } from "../test/helpers/records.js";
 import type { FairnessResult, ScaleInput, ScaleResult } from "./scale-child.js";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean" }, write: { type: "boolean" }, hostile: { type: "boolean" } } });
+const { values } = parseArgs({ options: { quick: { type: "boolean" }, write: { type: "boolean" }, only: { type: "string" } } });
 const quick = values.quick ?? false;
 const SERVICE = "bench.pool.test";
+/** Runs of §4b (a median: one flooded or black-holed run varies by ±40% on 2 cores). */
+const HOSTILE_RUNS = 7;
 const DELAY_MS = 20;
 
 interface PoolInfo {
@@ -312,12 +314,19 @@ async function hostileBeside(pool: PoolInfo, runs: number) {
   writeFileSync(join(dir, "cert.pem"), cert.chainPem);
   writeFileSync(join(dir, "key.pem"), cert.keyPem);
   const floods = await Promise.all(
-    (["keyupdate", "tickets"] as const).map(async (mode) => {
-      const server = spawn(binary, [mode, join(dir, "cert.pem"), join(dir, "key.pem"), "150000"], { stdio: ["ignore", "pipe", "inherit"] });
+    // The control: the same program flooding nothing (count 0), an ordinary TLS 1.3 endpoint of the same shape.
+    (
+      [
+        ["keyupdate", "150000"],
+        ["tickets", "150000"],
+        ["keyupdate", "0"],
+      ] as const
+    ).map(async ([mode, count]) => {
+      const server = spawn(binary, [mode, join(dir, "cert.pem"), join(dir, "key.pem"), count], { stdio: ["ignore", "pipe", "inherit"] });
       const floodPort = await new Promise<number>((resolve) => server.stdout.once("data", (c: Buffer) => resolve(Number(/(\d+)/.exec(c.toString())![1]))));
       // The flooding server is its own member too, so that member probes meet it as well as the VIP chains.
       const endpoint = endpointOf({
-        name: mode,
+        name: `${mode}-${count}`,
         host: "127.0.0.1",
         port: floodPort,
         servername: SERVICE,
@@ -344,6 +353,7 @@ async function hostileBeside(pool: PoolInfo, runs: number) {
   try {
     return {
       alone: (await beside()).healthy,
+      ordinary: await beside(floods[2]!.endpoint),
       blackHoles: await beside(blackHoled),
       keyUpdates: await beside(floods[0]!.endpoint),
       tickets: await beside(floods[1]!.endpoint),
@@ -358,11 +368,16 @@ async function hostileBeside(pool: PoolInfo, runs: number) {
 
 // ------------------------------------------------------------------------------------------------------------------
 const { info: pool, stop } = await startPool();
-if (values.hostile) {
-  // `npm run bench -- --hostile`: only §4b, printed, nothing written (for work on the probe's budgets).
+if (values.only) {
+  // `npm run bench -- --only hostile|overhead`: one section, printed, nothing written (for work on one of them).
+  const sections: Record<string, () => Promise<unknown>> = {
+    hostile: () => hostileBeside(pool, quick ? 1 : HOSTILE_RUNS),
+    overhead: () => engineOverhead(pool, quick ? 200 : 1000),
+  };
   try {
-    const hostile = await hostileBeside(pool, quick ? 1 : 5);
-    console.log(JSON.stringify(hostile));
+    const section = sections[values.only];
+    if (!section) throw new Error(`--only: one of ${Object.keys(sections).join(", ")}, not ${values.only}`);
+    console.log(JSON.stringify(await section()));
   } finally {
     await stop();
   }
@@ -390,7 +405,7 @@ try {
   runner.dispose();
   const cold = await coldStart();
   const vs = await versusOpenssl(pool, quick ? 3 : 10);
-  const hostile = await hostileBeside(pool, quick ? 1 : 5);
+  const hostile = await hostileBeside(pool, quick ? 1 : HOSTILE_RUNS);
   const analysisSizes = quick ? [100, 1_000] : [100, 1_000, 10_000];
   const analysisRows = analysisSizes.map((n) => ({ members: n, ms: analysisTime(n) }));
 
@@ -457,13 +472,14 @@ try {
     "",
     `Ratio openssl / ours: **${(vs.opensslMs / vs.oursMs).toFixed(2)}**.`,
     "",
-    `## 4b. A healthy endpoint beside hostile ones (its probe's duration, median of ${quick ? 1 : 5}, concurrency 8)`,
+    `## 4b. A healthy endpoint beside hostile ones (its probe's duration, median of ${quick ? 1 : HOSTILE_RUNS}, concurrency 8)`,
     "",
     "| beside | healthy endpoint ms | over alone | the hostile endpoint's own ms |",
     "|---|---|---|---|",
     `| nothing | ${hostile.alone.toFixed(0)} | 1.00 | |`,
     ...(
       [
+        ["an ordinary TLS 1.3 server (VIP and member: the flooding program below, sending nothing; the control)", hostile.ordinary],
         ["30 black-holed members (accept, never answer; 1.5 s timeout)", hostile.blackHoles],
         [`a TLS 1.3 server (VIP and member) flooding KeyUpdates (cut after ${MAX_POST_HANDSHAKE_KEY_CHANGES} key changes)`, hostile.keyUpdates],
         [`a TLS 1.3 server (VIP and member) issuing tickets in a loop (cut after ${MAX_SESSIONS_PER_CONNECTION} sessions)`, hostile.tickets],

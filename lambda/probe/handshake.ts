@@ -152,6 +152,10 @@ async function attempt(opts: HandshakeOptions, allowLegacy: boolean): Promise<Ha
   }
 }
 
+/** The connection was cut for what the server sent after the handshake (a flood of some kind). */
+export const cutForFlood = (r: HandshakeRecord): boolean =>
+  r.excessApplicationData !== undefined || r.excessPostHandshakeBytes !== undefined || r.excessKeyChanges !== undefined || r.excessSessions !== undefined;
+
 /** What the server sent past the probe's budgets after the handshake (the connection was cut there). */
 function recordCuts(record: HandshakeRecord, flow: Flow): void {
   if (flow.applicationBytes > MAX_APPLICATION_BYTES) record.excessApplicationData = flow.applicationBytes;
