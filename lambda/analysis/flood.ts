@@ -32,7 +32,9 @@ export function floodFindings(probe: EndpointProbe): Finding[] {
   if (members.size === 0 && vip.length === 0) return [];
   const parts = [
     ...[...members].map(([member, what]) => `${member} sent ${what.join(", ")}`),
-    ...(vip.length ? [`through the VIP, ${vip.length} connection(s) (${vip.map((c) => c.name).join(", ")}) got ${vip[0]!.what.join(", ")}`] : []),
+    ...(vip.length
+      ? [`through the VIP, ${vip.map((c) => c.name).join(", ")} got ${vip[0]!.what.join(", ")}${vip.length > 1 ? " (the first of them)" : ""}`]
+      : []),
   ];
   return [
     {
