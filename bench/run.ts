@@ -514,6 +514,13 @@ try {
     "  fill the bound (128 here) and is flat after: 1,000 and 1,500 endpoints peak within a few MB of each other. The",
     "  1,500-over-100 ratio misses 1.3 because 100 endpoints do not fill 128 slots; 32 in flight met it but left slots",
     "  idle (1.44 × the critical path at 1,000 endpoints, measured).",
+    "- Beside a KeyUpdate flood (§4b) the healthy endpoint is not within noise of the control. Each flooded connection is",
+    "  cut at the 17th key change, but OpenSSL first finishes the socket read it is in (about 1,200 KeyUpdates, ~18 ms",
+    "  of this process's CPU: the cut cannot stop it), and the flooding program's processes fill the other core while",
+    "  they flood; on 2 cores the healthy pool's own server process shares what is left. The VIP chain stops after 2",
+    "  connections cut in a row, so an endpoint costs 3 such reads. Before the key-change count the flood took 2 s of",
+    "  CPU per connection (3.4 × alone with a 256 KiB byte budget). A flooding server on another machine would leave",
+    "  only this process's ~55 ms, measured against the control endpoint alone.",
     "",
   ].join("\n");
   console.log(report);
