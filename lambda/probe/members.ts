@@ -1,7 +1,7 @@
 import type { MemberAddress } from "../registry/schema.js";
 import type { CertificateCatalog } from "./certificate.js";
 import { handshake, type HandshakeOutcome } from "./handshake.js";
-import { hear, isSilent, SILENT_CODE, type Silence } from "./vip-chain.js";
+import { hear, isSilent, SILENT_CODE, type Silence } from "./silence.js";
 import { probeSsl3 } from "./ssl3.js";
 import type { ConnectionLimiter, ConnectionPriority } from "./limiter.js";
 import type { MatrixPlan } from "./matrix-plan.js";
@@ -37,8 +37,8 @@ export interface MemberSessions {
 
 /**
  * Timeouts without any answer after which a member's remaining connections are not made: each of its ~17
- * connections held a slot for the whole timeout (30 black-holed members × 17 × 1.5 s kept their endpoint busy for
- * 96 s at 8 slots). probeMember asks twice, one connection at a time, before the rest; the rest are recorded as not
+ * connections held a slot for the whole timeout (30 black-holed members at 1.5 s kept their endpoint busy for 75 s at
+ * 8 slots, measured; 12 s now). probeMember asks twice, one connection at a time, before the rest; the rest are recorded as not
  * made (code SILENT), and the member reads as failing every handshake, as it does. Two, not one: a lost SYN or a
  * member restarting gets a second chance.
  */
@@ -107,9 +107,8 @@ function connect(
 export async function probeMember(member: MemberTarget, ctx: MemberContext): Promise<MemberSessions> {
   // The best-version handshake goes alone first: a member that answers it is asked the rest side by side; one that
   // answered nothing gets the TLS 1.2 handshake alone too, and after both timed out its other connections are not
-  // made (SILENT_MEMBER_TIMEOUTS). Without it a black-holed member held up to a share of the slots for a whole
-  // timeout, and 30 of them kept their endpoint for 45 s at 8 slots (BENCHMARKS.md §4b); asked alone, two timeouts
-  // per member in one slot each.
+  // made (SILENT_MEMBER_TIMEOUTS): two timeouts per black-holed member, in one slot, instead of a share of the slots
+  // for a timeout each (BENCHMARKS.md §4b, the black-holed endpoint's own time).
   const silence = silenceOf(ctx, member);
   const best = await connect(member, ctx, { profile: "best" });
   const tls12Done = connect(member, ctx, { profile: "tls12-session-id" });

@@ -2,7 +2,8 @@ import type { CertificateCatalog } from "./certificate.js";
 import { cutForFlood, handshake } from "./handshake.js";
 import type { ConnectionLimiter } from "./limiter.js";
 import type { ClientCredentials, ClientProfile } from "./tls-context.js";
-import type { ChainConnection, ProbeError, ResumptionMechanism, Verification } from "./types.js";
+import { hear, isSilent, type Silence } from "./silence.js";
+import type { ChainConnection, ResumptionMechanism, Verification } from "./types.js";
 
 export const PROFILE_OF: Record<ResumptionMechanism, ClientProfile> = {
   "session-id": "tls12-session-id",
@@ -38,23 +39,6 @@ interface FullHandshake {
  * slot with it, for nothing. One answer of any kind (a handshake, an alert, a refusal) and every attempt is made.
  */
 export const SILENT_VIP_TIMEOUTS = 3;
-
-/** What the connections to one address have heard from it so far (the VIP's chains share one; each member has one). */
-export interface Silence {
-  answered: boolean;
-  timeouts: number;
-}
-
-/** Counts one connection's outcome: a timeout (not the run's deadline) adds to the silence, anything else is an answer. */
-export function hear(silence: Silence, error: ProbeError | undefined): void {
-  if (error?.class === "timeout" && error.code !== "DEADLINE" && error.code !== SILENT_CODE) silence.timeouts++;
-  else if (error?.code !== SILENT_CODE) silence.answered = true;
-}
-
-export const isSilent = (silence: Silence, after: number) => !silence.answered && silence.timeouts >= after;
-
-/** The error code of a connection not made because its address had answered nothing (see SILENT_MEMBER_TIMEOUTS). */
-export const SILENT_CODE = "SILENT";
 
 /**
  * Consecutive connections cut for flooding after which a chain stops: each costs this process one socket read of
