@@ -28,7 +28,10 @@ export function floodFindings(probe: EndpointProbe): Finding[] {
     const what = floodOf(record);
     if (what.length) members.set(member.label, [...new Set([...(members.get(member.label) ?? []), ...what])]);
   }
-  const vip = vipConnections(probe).flatMap((c) => (floodOf(c).length ? [{ name: connectionName(c), what: floodOf(c) }] : []));
+  const vip = vipConnections(probe).flatMap((c) => {
+    const what = floodOf(c);
+    return what.length ? [{ name: connectionName(c), what }] : [];
+  });
   if (members.size === 0 && vip.length === 0) return [];
   const parts = [
     ...[...members].map(([member, what]) => `${member} sent ${what.join(", ")}`),
